@@ -1,0 +1,111 @@
+package consent
+
+import (
+	"net/http"
+	"time"
+)
+
+// ChoiceCookie is the default name of the cookie that records a visitor's
+// choice.
+const ChoiceCookie = "vt_consent"
+
+// ChoiceMaxAge is how long a recorded choice is kept: about six months, the
+// lower end of what European regulators accept before asking again.
+const ChoiceMaxAge = 183 * 24 * time.Hour
+
+// FromCookie returns a hook that reads the visitor's recorded choice from the
+// cookie called name, or its Secure form "__Host-"+name, which
+// ChoiceCookieFor writes on TLS requests. A missing cookie, or one whose value
+// names no state, gives Unknown, so garbage in the cookie never blocks a
+// request.
+func FromCookie(name string) Hook {
+	host := hostPrefix + name
+	return func(r *http.Request) State {
+		v, ok := CookieValue(r, host)
+		if !ok {
+			if v, ok = CookieValue(r, name); !ok {
+				return Unknown
+			}
+		}
+		return parseChoice(v)
+	}
+}
+
+// hostPrefix marks cookies that browsers accept only when Secure, host-only
+// and with Path=/.
+const hostPrefix = "__Host-"
+
+// parseChoice accepts exactly the values ChoiceCookieFor writes, so that it
+// stays allocation-free on every request.
+func parseChoice(v string) State {
+	switch v {
+	case "disabled":
+		return Disabled
+	case "cookieless":
+		return Cookieless
+	case "persistent":
+		return Persistent
+	}
+	return Unknown
+}
+
+// ChoiceCookieFor returns the cookie that records choice s under name. It is
+// long-lived (ChoiceMaxAge), HttpOnly, SameSite=Lax, Path=/ and host-only;
+// when secure it is Secure and its name gets the "__Host-" prefix. Recording
+// Unknown returns a cookie that deletes the choice.
+func ChoiceCookieFor(name string, s State, secure bool) *http.Cookie {
+	if secure {
+		name = hostPrefix + name
+	}
+	c := &http.Cookie{
+		Name:     name,
+		Value:    s.String(),
+		Path:     "/",
+		MaxAge:   int(ChoiceMaxAge / time.Second),
+		Expires:  time.Now().Add(ChoiceMaxAge).UTC(),
+		Secure:   secure,
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+	}
+	if s == Unknown || !s.Valid() {
+		c.Value = ""
+		c.MaxAge = -1
+		c.Expires = time.Unix(0, 0).UTC()
+	}
+	return c
+}
+
+// CookieValue returns the value of the first cookie called name in r's
+// Cookie headers without allocating, unlike r.Cookie, which parses every
+// cookie. Surrounding double quotes are removed.
+func CookieValue(r *http.Request, name string) (string, bool) {
+	for _, line := range r.Header["Cookie"] {
+		for len(line) > 0 {
+			var part string
+			if i := indexByte(line, ';'); i >= 0 {
+				part, line = line[:i], line[i+1:]
+			} else {
+				part, line = line, ""
+			}
+			part = trimSpace(part)
+			if len(part) <= len(name) || part[len(name)] != '=' || part[:len(name)] != name {
+				continue
+			}
+			v := part[len(name)+1:]
+			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func indexByte(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}

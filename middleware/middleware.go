@@ -1,0 +1,146 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/visitrack/visitrack/consent"
+	"github.com/visitrack/visitrack/session"
+	"github.com/visitrack/visitrack/tracker"
+)
+
+// Middleware gives visitors IDs, honours their consent and attaches a
+// tracker to every request. Make one with New; it is safe for concurrent use.
+type Middleware struct {
+	store      string
+	decide     consent.Hook
+	recorder   tracker.Recorder
+	persistent *session.Persistent
+	cookieless session.Cookieless
+	secure     session.SecurePolicy
+	choiceName string
+	isBot      func(*http.Request) bool
+	log        *slog.Logger
+	now        func() time.Time
+}
+
+// New checks cfg and returns a Middleware. Errors name the field at fault.
+func New(cfg Config) (*Middleware, error) {
+	if cfg.Store == "" {
+		return nil, ErrNoStore
+	}
+	if cfg.Recorder == nil {
+		return nil, ErrNoRecorder
+	}
+	m := &Middleware{store: cfg.Store, decide: cfg.Consent, recorder: cfg.Recorder,
+		cookieless: cfg.Cookieless, secure: cfg.Secure, choiceName: cfg.ChoiceCookie,
+		isBot: cfg.IsBot, log: cfg.Logger, now: cfg.Now}
+	if m.choiceName == "" {
+		m.choiceName = consent.ChoiceCookie
+	}
+	if m.decide == nil {
+		m.decide = consent.Default(m.choiceName)
+	}
+	if m.isBot == nil {
+		m.isBot = IsBot
+	}
+	if m.log == nil {
+		m.log = slog.Default()
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	var err error
+	m.persistent, err = session.NewPersistent(session.PersistentConfig{Keys: cfg.Keys, Store: cfg.Store,
+		Name: cfg.PersistentCookie, MaxAge: cfg.PersistentMaxAge, Secure: cfg.Secure, Now: m.now})
+	if err != nil {
+		return nil, fmt.Errorf("middleware: %w", err)
+	}
+	if m.cookieless == nil {
+		m.cookieless, err = session.NewCompactStore(session.CompactConfig{Keys: cfg.Keys, Store: cfg.Store,
+			Name: cfg.SessionCookie, Secure: cfg.Secure, Timeouts: cfg.Timeouts, Now: m.now})
+		if err != nil {
+			return nil, fmt.Errorf("middleware: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// Handler returns next wrapped by m. Its signature fits chi's and
+// gorilla/mux's Use as well as plain net/http.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Context().Value(stateKey) != nil {
+			next.ServeHTTP(w, r) // already wrapped further out
+			return
+		}
+		rw := &responseWriter{w: w, r: r, m: m, secure: m.secure.For(r)}
+		m.restore(rw)
+		rw.t = tracker.New(tracker.Options{Store: m.store, Visitor: rw.id, Consent: rw.state,
+			Recorder: m.recorder, Now: m.now, Context: r.Context()})
+		ctx := context.WithValue(tracker.NewContext(r.Context(), rw.t), stateKey, rw)
+		next.ServeHTTP(rw, r.WithContext(ctx))
+		rw.commit()
+	})
+}
+
+type stateKeyType struct{ name string }
+
+var stateKey = &stateKeyType{"visitrack request"}
+
+// restore decides the consent state of rw's request and restores or assigns
+// the visitor ID that state allows, noting which cookies must change.
+func (m *Middleware) restore(rw *responseWriter) {
+	r := rw.r
+	state := consent.Disabled
+	if !m.isBot(r) {
+		if state = m.decide(r); state == consent.Unknown || !state.Valid() {
+			state = consent.Cookieless
+		}
+	}
+	rw.state = state
+	switch state {
+	case consent.Disabled:
+		rw.dropPersistent = m.persistent.Present(r)
+		rw.dropSession = m.cookieless.Present(r)
+	case consent.Cookieless:
+		v, err := m.cookieless.Load(r)
+		if err != nil {
+			m.rejected(r, "session", err)
+			v = session.Visit{ID: session.NewID()}
+			rw.keepSession = true
+		}
+		rw.id, rw.visit = v.ID, v
+		rw.keepSession = rw.keepSession || v.Refresh
+		rw.dropPersistent = m.persistent.Present(r)
+	case consent.Persistent:
+		id, err := m.persistent.Load(r)
+		if err != nil {
+			m.rejected(r, "persistent", err)
+			// Promote the session's ID, if any, so that consenting
+			// mid-visit keeps the visit whole.
+			if v, err := m.cookieless.Load(r); err == nil {
+				id = v.ID
+			} else {
+				id = session.NewID()
+			}
+			rw.keepPersistent = true
+		}
+		rw.id = id
+		rw.dropSession = m.cookieless.Present(r)
+	}
+}
+
+// rejected logs, at debug level, why a visitor cookie was not accepted. It
+// logs no cookie contents.
+func (m *Middleware) rejected(r *http.Request, cookie string, err error) {
+	if errors.Is(err, session.ErrNoCookie) || !m.log.Enabled(r.Context(), slog.LevelDebug) {
+		return
+	}
+	m.log.LogAttrs(r.Context(), slog.LevelDebug, "visitrack: visitor cookie rejected, new ID assigned",
+		slog.String("cookie", cookie), slog.String("store", m.store), slog.String("reason", err.Error()))
+}

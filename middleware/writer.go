@@ -1,0 +1,149 @@
+package middleware
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/visitrack/visitrack/consent"
+	"github.com/visitrack/visitrack/session"
+	"github.com/visitrack/visitrack/tracker"
+)
+
+// responseWriter wraps the handler's writer to commit visitor cookies before
+// the response's headers leave, and carries the request's visitor state.
+// Flush, Hijack and Unwrap pass through, so http.ResponseController works.
+type responseWriter struct {
+	w      http.ResponseWriter
+	r      *http.Request // as the middleware received it
+	m      *Middleware
+	t      *tracker.Tracker
+	secure bool
+
+	state consent.State
+	id    string
+	visit session.Visit
+
+	keepPersistent, dropPersistent bool
+	keepSession, dropSession       bool
+	choice                         consent.State // to record; Unknown: none
+	committed                      bool
+}
+
+func (rw *responseWriter) Header() http.Header { return rw.w.Header() }
+
+func (rw *responseWriter) WriteHeader(code int) {
+	if code >= 200 || code == http.StatusSwitchingProtocols {
+		rw.commit()
+	}
+	rw.w.WriteHeader(code)
+}
+
+func (rw *responseWriter) Write(b []byte) (int, error) {
+	rw.commit()
+	return rw.w.Write(b)
+}
+
+// Flush commits the cookies and flushes the underlying writer.
+func (rw *responseWriter) Flush() { _ = rw.FlushError() }
+
+// FlushError is Flush reporting the underlying writer's error; it is what
+// http.ResponseController calls.
+func (rw *responseWriter) FlushError() error {
+	rw.commit()
+	return http.NewResponseController(rw.w).Flush()
+}
+
+// Hijack hands the connection over; cookies not yet sent are lost with the
+// HTTP response.
+func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	rw.committed = true
+	return http.NewResponseController(rw.w).Hijack()
+}
+
+// Unwrap returns the wrapped writer, for http.ResponseController.
+func (rw *responseWriter) Unwrap() http.ResponseWriter { return rw.w }
+
+// commit writes the pending cookie changes into the response's headers, once.
+func (rw *responseWriter) commit() {
+	if rw.committed {
+		return
+	}
+	rw.committed = true
+	m, w, r := rw.m, rw.w, rw.r
+	set := false
+	if rw.choice != consent.Unknown {
+		http.SetCookie(w, consent.ChoiceCookieFor(m.choiceName, rw.choice, rw.secure))
+		set = true
+	}
+	if rw.dropPersistent {
+		m.persistent.Drop(w, r)
+		set = true
+	} else if rw.keepPersistent {
+		if err := m.persistent.Keep(w, r, rw.id); err == nil {
+			set = true
+		}
+	}
+	if rw.dropSession {
+		if err := m.cookieless.Drop(w, r); err == nil {
+			set = true
+		}
+	} else if rw.keepSession {
+		if err := m.cookieless.Keep(w, r, rw.visit); err == nil {
+			set = true
+		}
+	}
+	if set {
+		noCacheCookies(w.Header())
+	}
+}
+
+// noCacheCookies keeps shared caches from storing a Set-Cookie: it adds
+// Vary: Cookie and, unless the response is already private or no-store, a
+// no-cache="Set-Cookie" directive.
+func noCacheCookies(h http.Header) {
+	if !hasToken(h.Values("Vary"), "Cookie") && !hasToken(h.Values("Vary"), "*") {
+		h.Add("Vary", "Cookie")
+	}
+	cc := h.Values("Cache-Control")
+	if hasToken(cc, "no-store") || hasToken(cc, "private") || hasBareToken(cc, "no-cache") {
+		return
+	}
+	if len(cc) == 0 {
+		h.Set("Cache-Control", `no-cache="Set-Cookie"`)
+		return
+	}
+	h.Set("Cache-Control", strings.Join(cc, ", ")+`, no-cache="Set-Cookie"`)
+}
+
+// hasToken reports whether a comma-separated header holds token (ignoring
+// case and any =value).
+func hasToken(values []string, token string) bool {
+	for _, v := range values {
+		for part := range strings.SplitSeq(v, ",") {
+			part = strings.TrimSpace(part)
+			if i := strings.IndexByte(part, '='); i >= 0 {
+				part = part[:i]
+			}
+			if strings.EqualFold(part, token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hasBareToken reports whether a comma-separated header holds token with no
+// =value: a bare no-cache is stricter than no-cache="Set-Cookie", one naming
+// other fields is not.
+func hasBareToken(values []string, token string) bool {
+	for _, v := range values {
+		for part := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(part), token) {
+				return true
+			}
+		}
+	}
+	return false
+}

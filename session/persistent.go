@@ -1,0 +1,136 @@
+package session
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/rs/xid"
+
+	"github.com/visitrack/visitrack/consent"
+)
+
+// DefaultPersistentName is the default name of the long-term visitor cookie.
+const DefaultPersistentName = "vt_id"
+
+// DefaultPersistentMaxAge is the default lifetime of the long-term cookie:
+// 13 months, the longest European regulators accept for audience
+// measurement. The lifetime runs from consent and is not extended by visits.
+const DefaultPersistentMaxAge = 395 * 24 * time.Hour
+
+// PersistentConfig configures NewPersistent. Only Keys is required.
+type PersistentConfig struct {
+	// Keys are pairs of hash key (at least 32 bytes) and block key (16, 24
+	// or 32 bytes; nil for signing only), newest first.
+	Keys [][]byte
+	// Store is bound into the signature: a cookie issued for one store is
+	// invalid for another.
+	Store string
+	// Name is the cookie's name; default DefaultPersistentName. Secure
+	// cookies get the __Host- prefix.
+	Name string
+	// MaxAge is the cookie's lifetime; default DefaultPersistentMaxAge.
+	MaxAge time.Duration
+	// Secure decides the Secure attribute; default SecureAuto.
+	Secure SecurePolicy
+	// Now returns the current time; default time.Now.
+	Now func() time.Time
+}
+
+// Persistent keeps a visitor ID in a signed long-term first-party cookie,
+// for consent.Persistent. It is safe for concurrent use.
+type Persistent struct {
+	codec  *codec
+	names  cookieNames
+	signed string // the name bound into the signature: name and store
+	maxAge time.Duration
+	secure SecurePolicy
+	now    func() time.Time
+}
+
+// NewPersistent returns a Persistent keeper. It returns an error wrapping
+// ErrKeys, naming the field, for missing or unusable keys.
+func NewPersistent(cfg PersistentConfig) (*Persistent, error) {
+	c, err := newCodec(cfg.Keys, "Keys")
+	if err != nil {
+		return nil, err
+	}
+	p := &Persistent{codec: c, maxAge: cfg.MaxAge, secure: cfg.Secure, now: cfg.Now}
+	if cfg.Name == "" {
+		cfg.Name = DefaultPersistentName
+	}
+	if p.maxAge <= 0 {
+		p.maxAge = DefaultPersistentMaxAge
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	p.names = newCookieNames(cfg.Name)
+	p.signed = cfg.Name + "|persistent|" + cfg.Store
+	return p, nil
+}
+
+// Name returns the cookie's name for r: with the __Host- prefix when the
+// cookie is Secure.
+func (p *Persistent) Name(r *http.Request) string { return p.names.get(p.secure.For(r)) }
+
+// Present reports whether r carries the cookie, valid or not.
+func (p *Persistent) Present(r *http.Request) bool {
+	_, ok := consent.CookieValue(r, p.Name(r))
+	return ok
+}
+
+// Load returns the visitor ID in r's cookie. It returns ErrNoCookie without
+// one, ErrExpired for a genuine cookie past its lifetime and ErrInvalid for
+// anything else that does not verify.
+func (p *Persistent) Load(r *http.Request) (string, error) {
+	v, ok := consent.CookieValue(r, p.Name(r))
+	if !ok {
+		return "", ErrNoCookie
+	}
+	var buf [16]byte
+	n, _, err := p.codec.decode(p.signed, v, p.now(), p.maxAge, buf[:])
+	if err != nil {
+		return "", err
+	}
+	if n != len(xid.ID{}) {
+		return "", ErrInvalid
+	}
+	return xid.ID(buf[:12]).String(), nil
+}
+
+// Keep sets the cookie holding id on w. It returns ErrInvalid for an id that
+// is not a valid visitor ID.
+func (p *Persistent) Keep(w http.ResponseWriter, r *http.Request, id string) error {
+	x, err := xid.FromString(id)
+	if err != nil {
+		return ErrInvalid
+	}
+	now := p.now()
+	v, err := p.codec.encode(p.signed, x[:], now)
+	if err != nil {
+		return err
+	}
+	secure := p.secure.For(r)
+	http.SetCookie(w, &http.Cookie{
+		Name:     p.names.get(secure),
+		Value:    v,
+		Path:     "/",
+		MaxAge:   int(p.maxAge / time.Second),
+		Expires:  now.Add(p.maxAge).UTC(),
+		Secure:   secure,
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+	})
+	return nil
+}
+
+// Drop deletes the cookie.
+func (p *Persistent) Drop(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, expired(p.Name(r), p.secure.For(r)))
+}
+
+// expired returns a cookie that deletes the cookie called name.
+func expired(name string, secure bool) *http.Cookie {
+	return &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1,
+		Expires: time.Unix(0, 0).UTC(), Secure: secure, HttpOnly: true, SameSite: http.SameSiteLaxMode}
+}

@@ -1,0 +1,337 @@
+package tracker
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/mail"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/xid"
+
+	"github.com/visitrack/visitrack/consent"
+)
+
+// Tracker records what one request's visitor was shown and did. Get it with
+// From; the middleware puts one in every request's context. A Tracker is safe
+// for concurrent use by the handler's goroutines.
+//
+// A disabled tracker (consent Disabled, or no middleware) has no visitor ID
+// and records nothing; its methods still validate their input, so a mistake
+// shows in development whatever the consent state.
+type Tracker struct {
+	mu      sync.Mutex
+	store   string
+	visitor string
+	state   consent.State
+	rec     Recorder
+	now     func() time.Time
+	ctx     context.Context
+}
+
+// Options configures a Tracker made with New.
+type Options struct {
+	// Store names the shop; events never cross stores.
+	Store string
+	// Visitor is the visitor ID; empty makes the tracker disabled.
+	Visitor string
+	// Consent is the consent state of the request. Disabled, or an empty
+	// Visitor, makes the tracker disabled.
+	Consent consent.State
+	// Recorder receives the events. Nil makes the tracker disabled.
+	Recorder Recorder
+	// Now returns the time events are stamped with; nil means time.Now.
+	Now func() time.Time
+	// Context is passed to Recorder.Record; the middleware sets the
+	// request's context, so that a sale waiting for room in a full queue
+	// waits no longer than the request. Nil means context.Background.
+	Context context.Context
+}
+
+// New returns a tracker for one request. Most code gets its tracker from
+// From instead; New is for the middleware and for tests.
+func New(o Options) *Tracker {
+	t := &Tracker{store: o.Store, rec: o.Recorder, now: o.Now, ctx: o.Context}
+	t.set(o.Consent, o.Visitor)
+	return t
+}
+
+// Switch changes the consent state and visitor ID of t for the rest of the
+// request. The middleware calls it when a handler records a new choice with
+// SetConsent; handlers need not.
+func (t *Tracker) Switch(state consent.State, visitor string) {
+	t.mu.Lock()
+	t.set(state, visitor)
+	t.mu.Unlock()
+}
+
+func (t *Tracker) set(state consent.State, visitor string) {
+	if state == consent.Disabled || state == consent.Unknown || visitor == "" || t.rec == nil {
+		state, visitor = consent.Disabled, ""
+	}
+	t.state, t.visitor = state, visitor
+}
+
+type contextKey struct{ name string }
+
+var trackerKey = &contextKey{"tracker"}
+
+// NewContext returns a copy of ctx that carries t.
+func NewContext(ctx context.Context, t *Tracker) context.Context {
+	return context.WithValue(ctx, trackerKey, t)
+}
+
+// From returns the tracker carried by ctx. It never returns nil: without one
+// (no middleware in front of the handler) it returns a disabled tracker.
+func From(ctx context.Context) *Tracker {
+	if t, ok := ctx.Value(trackerKey).(*Tracker); ok && t != nil {
+		return t
+	}
+	return &Tracker{state: consent.Disabled}
+}
+
+// Visitor returns the visitor ID, or "" when the tracker is disabled.
+func (t *Tracker) Visitor() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.visitor
+}
+
+// Consent returns the request's consent state: Disabled, Cookieless or
+// Persistent.
+func (t *Tracker) Consent() consent.State {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.state
+}
+
+// Enabled reports whether t records events.
+func (t *Tracker) Enabled() bool { return t.Visitor() != "" }
+
+// Store returns the store name events are recorded under.
+func (t *Tracker) Store() string { return t.store }
+
+// Call starts a labelled call to api (such as "recommendations/trending" or
+// "search/predictive"). Labels name where the results are shown ("Homepage -
+// Trending"); analytics are reported per label. It returns ErrNoLabels unless
+// at least one label is non-empty, and ErrNoAPI without an API name.
+func (t *Tracker) Call(api string, labels ...string) (*Call, error) {
+	api = strings.TrimSpace(api)
+	if api == "" {
+		return nil, ErrNoAPI
+	}
+	ls, err := cleanLabels(labels)
+	if err != nil {
+		return nil, fmt.Errorf("call %q: %w", api, err)
+	}
+	return &Call{t: t, api: api, labels: ls}, nil
+}
+
+// cleanLabels trims labels and drops empty ones; it copies so that the
+// caller may reuse its slice.
+func cleanLabels(labels []string) ([]string, error) {
+	n := 0
+	for _, l := range labels {
+		if strings.TrimSpace(l) != "" {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil, ErrNoLabels
+	}
+	out := make([]string, 0, n)
+	for _, l := range labels {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// Call is one labelled call that returns results. Send Params with the API
+// request and report what it showed with Shown.
+type Call struct {
+	t      *Tracker
+	api    string
+	labels []string
+}
+
+// API returns the call's API name.
+func (c *Call) API() string { return c.api }
+
+// Labels returns a copy of the call's labels.
+func (c *Call) Labels() []string { return append([]string(nil), c.labels...) }
+
+// Params returns the tracking parameters to send with the call, as Clerk.io's
+// API expects them: "visitor" (the ID, or nil when tracking is disabled) and
+// "labels".
+func (c *Call) Params() map[string]any {
+	var v any
+	if id := c.t.Visitor(); id != "" {
+		v = id
+	}
+	return map[string]any{"visitor": v, "labels": c.Labels()}
+}
+
+// Shown records an impression: the call showed these products, in this
+// order. Product IDs must not be empty (ErrNoProduct).
+func (c *Call) Shown(products ...string) error {
+	for i, p := range products {
+		if p == "" {
+			return fmt.Errorf("shown by %q, position %d: %w", c.api, i+1, ErrNoProduct)
+		}
+	}
+	return c.t.record(Event{Kind: KindImpression, API: c.api, Labels: c.labels,
+		Products: append([]string(nil), products...)})
+}
+
+// Click is a click on a product shown by a tracked call. API and Labels may
+// be left empty: the store then backtracks the click to the latest call that
+// showed Product to this visitor.
+type Click struct {
+	Product  string   `json:"product"`
+	API      string   `json:"api,omitempty"`
+	Labels   []string `json:"labels,omitempty"`
+	Position int      `json:"position,omitempty"` // 1-based; 0 when unknown
+	External bool     `json:"external,omitempty"` // the click came from outside the shop, such as an email
+}
+
+// Click records a click. It returns ErrNoProduct without a product.
+func (t *Tracker) Click(c Click) error {
+	if c.Product == "" {
+		return fmt.Errorf("click: %w", ErrNoProduct)
+	}
+	if c.Position < 0 {
+		c.Position = 0
+	}
+	var labels []string
+	if len(c.Labels) > 0 {
+		ls, err := cleanLabels(c.Labels)
+		if err == nil {
+			labels = ls
+		}
+	}
+	return t.record(Event{Kind: KindClick, Product: c.Product, API: strings.TrimSpace(c.API),
+		Labels: labels, Position: c.Position, External: c.External})
+}
+
+// Sale is an order. Use the parent product ID for variants, as in clicks.
+type Sale struct {
+	ID       string `json:"sale"`
+	Customer string `json:"customer,omitempty"`
+	Email    string `json:"email,omitempty"`
+	Products []Line `json:"products"`
+}
+
+// Validate checks s: an ID, at least one line, and each line with a product,
+// a quantity of at least 1 and a finite price of at least 0; an email, when
+// given, must parse. It returns the normalised email.
+func (s Sale) Validate() (email string, err error) {
+	if strings.TrimSpace(s.ID) == "" {
+		return "", ErrNoSaleID
+	}
+	if len(s.Products) == 0 {
+		return "", fmt.Errorf("sale %q: %w", s.ID, ErrNoLines)
+	}
+	for i, l := range s.Products {
+		switch {
+		case l.ID == "":
+			return "", fmt.Errorf("sale %q, line %d: %w", s.ID, i+1, ErrNoProduct)
+		case l.Quantity < 1:
+			return "", fmt.Errorf("sale %q, line %d: %w (got %d)", s.ID, i+1, ErrBadQuantity, l.Quantity)
+		case math.IsNaN(l.Price) || math.IsInf(l.Price, 0) || l.Price < 0:
+			return "", fmt.Errorf("sale %q, line %d: %w (got %v)", s.ID, i+1, ErrBadPrice, l.Price)
+		}
+	}
+	if s.Email != "" {
+		e, err := NormalizeEmail(s.Email)
+		if err != nil {
+			return "", fmt.Errorf("sale %q: %w", s.ID, err)
+		}
+		return e, nil
+	}
+	return "", nil
+}
+
+// Sale records an order; see Sale.Validate for what is checked.
+func (t *Tracker) Sale(s Sale) error {
+	email, err := s.Validate()
+	if err != nil {
+		return err
+	}
+	return t.record(Event{Kind: KindSale, Sale: strings.TrimSpace(s.ID), Customer: strings.TrimSpace(s.Customer),
+		Email: email, Lines: append([]Line(nil), s.Products...)})
+}
+
+// View records that the visitor viewed a product's page.
+func (t *Tracker) View(product string) error {
+	if product == "" {
+		return fmt.Errorf("view: %w", ErrNoProduct)
+	}
+	return t.record(Event{Kind: KindView, Product: product})
+}
+
+// Category records that the visitor viewed a category page.
+func (t *Tracker) Category(category string) error {
+	if category = strings.TrimSpace(category); category == "" {
+		return fmt.Errorf("category: %w", ErrEmpty)
+	}
+	return t.record(Event{Kind: KindCategory, Category: category})
+}
+
+// Search records a search query.
+func (t *Tracker) Search(query string) error {
+	if query = strings.TrimSpace(query); query == "" {
+		return fmt.Errorf("search: %w", ErrEmpty)
+	}
+	return t.record(Event{Kind: KindSearch, Query: query})
+}
+
+// Email links the visitor to an email address, as when the visitor signs up
+// or arrives through a link in an email. It returns ErrBadEmail for an
+// address that does not parse.
+func (t *Tracker) Email(address string) error {
+	e, err := NormalizeEmail(address)
+	if err != nil {
+		return err
+	}
+	return t.record(Event{Kind: KindEmail, Email: e})
+}
+
+// NormalizeEmail checks that address is a bare email address ("a@example.com",
+// no display name) and returns it trimmed and in lower case, the form stores
+// match on.
+func NormalizeEmail(address string) (string, error) {
+	a := strings.TrimSpace(address)
+	if a == "" || len(a) > 254 {
+		return "", ErrBadEmail
+	}
+	p, err := mail.ParseAddress(a)
+	if err != nil || p.Address != a || p.Name != "" {
+		return "", ErrBadEmail
+	}
+	return strings.ToLower(a), nil
+}
+
+func (t *Tracker) record(e Event) error {
+	t.mu.Lock()
+	visitor, rec := t.visitor, t.rec
+	t.mu.Unlock()
+	if visitor == "" {
+		return nil
+	}
+	now := time.Now
+	if t.now != nil {
+		now = t.now
+	}
+	e.Time = now()
+	e.ID = xid.NewWithTime(e.Time).String()
+	e.Store, e.Visitor = t.store, visitor
+	ctx := t.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return rec.Record(ctx, e)
+}
