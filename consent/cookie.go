@@ -2,6 +2,7 @@ package consent
 
 import (
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -82,16 +83,18 @@ func CookieValue(r *http.Request, name string) (string, bool) {
 	for _, line := range r.Header["Cookie"] {
 		for len(line) > 0 {
 			var part string
-			if i := indexByte(line, ';'); i >= 0 {
+			if i := strings.IndexByte(line, ';'); i >= 0 {
 				part, line = line[:i], line[i+1:]
 			} else {
 				part, line = line, ""
 			}
-			part = trimSpace(part)
+			for len(part) > 0 && (part[0] == ' ' || part[0] == '\t') {
+				part = part[1:]
+			}
 			if len(part) <= len(name) || part[len(name)] != '=' || part[:len(name)] != name {
 				continue
 			}
-			v := part[len(name)+1:]
+			v := trimSpace(part[len(name)+1:])
 			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
 				v = v[1 : len(v)-1]
 			}
@@ -99,13 +102,4 @@ func CookieValue(r *http.Request, name string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-func indexByte(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
 }

@@ -1,6 +1,11 @@
 package middleware
 
-import "net/http"
+import (
+	"hash/maphash"
+	"net/http"
+	"strings"
+	"sync/atomic"
+)
 
 // botTokens are User-Agent fragments, in lower case, of crawlers, link
 // previewers, monitors, headless browsers and scripted clients.
@@ -14,8 +19,9 @@ var botTokens = [...]string{
 // or with one that contains a fragment typical of crawlers, link previewers,
 // uptime monitors, headless browsers and scripted clients (case-insensitive).
 // Bots get consent.Disabled: no ID, no cookie, no events.
-func IsBot(r *http.Request) bool {
-	ua := r.Header.Get("User-Agent")
+func IsBot(r *http.Request) bool { return isBotUA(r.Header.Get("User-Agent")) }
+
+func isBotUA(ua string) bool {
 	if len(ua) < 8 {
 		return true
 	}
@@ -50,4 +56,34 @@ func equalFoldASCII(s, t string) bool {
 		}
 	}
 	return true
+}
+
+// botCache remembers IsBot's verdict for recently seen User-Agents. A shop's
+// traffic comes from a few hundred distinct User-Agents, so nearly every
+// request is answered by one hash and one string comparison instead of a
+// scan. It is direct-mapped and lock-free: a collision just recomputes.
+type botCache struct {
+	seed  maphash.Seed
+	slots [1024]atomic.Pointer[botVerdict]
+}
+
+type botVerdict struct {
+	ua  string
+	bot bool
+}
+
+func newBotCache() *botCache { return &botCache{seed: maphash.MakeSeed()} }
+
+func (c *botCache) isBot(r *http.Request) bool {
+	ua := r.Header.Get("User-Agent")
+	if len(ua) > 512 {
+		return isBotUA(ua)
+	}
+	slot := &c.slots[maphash.String(c.seed, ua)%uint64(len(c.slots))]
+	if v := slot.Load(); v != nil && v.ua == ua {
+		return v.bot
+	}
+	bot := isBotUA(ua)
+	slot.Store(&botVerdict{ua: strings.Clone(ua), bot: bot})
+	return bot
 }

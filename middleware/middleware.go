@@ -46,7 +46,7 @@ func New(cfg Config) (*Middleware, error) {
 		m.decide = consent.Default(m.choiceName)
 	}
 	if m.isBot == nil {
-		m.isBot = IsBot
+		m.isBot = newBotCache().isBot
 	}
 	if m.log == nil {
 		m.log = slog.Default()
@@ -80,9 +80,10 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		}
 		rw := &responseWriter{w: w, r: r, m: m, secure: m.secure.For(r)}
 		m.restore(rw)
-		rw.t = tracker.New(tracker.Options{Store: m.store, Visitor: rw.id, Consent: rw.state,
-			Recorder: m.recorder, Now: m.now, Context: r.Context()})
-		ctx := context.WithValue(tracker.NewContext(r.Context(), rw.t), stateKey, rw)
+		rw.ctx = requestContext{Context: r.Context(), rw: rw}
+		var ctx context.Context
+		ctx, rw.t = tracker.Attach(&rw.ctx, tracker.Options{Store: m.store, Visitor: rw.id,
+			Consent: rw.state, Recorder: m.recorder, Now: m.now, Context: r.Context()})
 		next.ServeHTTP(rw, r.WithContext(ctx))
 		rw.commit()
 	})
@@ -91,6 +92,20 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 type stateKeyType struct{ name string }
 
 var stateKey = &stateKeyType{"visitrack request"}
+
+// requestContext carries the request's responseWriter, for SetConsent. It
+// lives inside the responseWriter to save an allocation per request.
+type requestContext struct {
+	context.Context
+	rw *responseWriter
+}
+
+func (c *requestContext) Value(key any) any {
+	if key == stateKey {
+		return c.rw
+	}
+	return c.Context.Value(key)
+}
 
 // restore decides the consent state of rw's request and restores or assigns
 // the visitor ID that state allows, noting which cookies must change.

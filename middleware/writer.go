@@ -19,6 +19,7 @@ type responseWriter struct {
 	r      *http.Request // as the middleware received it
 	m      *Middleware
 	t      *tracker.Tracker
+	ctx    requestContext
 	secure bool
 
 	state consent.State

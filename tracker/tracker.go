@@ -53,9 +53,14 @@ type Options struct {
 // New returns a tracker for one request. Most code gets its tracker from
 // From instead; New is for the middleware and for tests.
 func New(o Options) *Tracker {
-	t := &Tracker{store: o.Store, rec: o.Recorder, now: o.Now, ctx: o.Context}
-	t.set(o.Consent, o.Visitor)
+	t := new(Tracker)
+	t.init(o)
 	return t
+}
+
+func (t *Tracker) init(o Options) {
+	t.store, t.rec, t.now, t.ctx = o.Store, o.Recorder, o.Now, o.Context
+	t.set(o.Consent, o.Visitor)
 }
 
 // Switch changes the consent state and visitor ID of t for the rest of the
@@ -81,6 +86,31 @@ var trackerKey = &contextKey{"tracker"}
 // NewContext returns a copy of ctx that carries t.
 func NewContext(ctx context.Context, t *Tracker) context.Context {
 	return context.WithValue(ctx, trackerKey, t)
+}
+
+// Attach returns a copy of ctx carrying a new tracker made from o, and the
+// tracker; o.Context defaults to ctx. It is New and NewContext in one
+// allocation, for middleware that runs on every request.
+func Attach(ctx context.Context, o Options) (context.Context, *Tracker) {
+	if o.Context == nil {
+		o.Context = ctx
+	}
+	c := &trackerContext{Context: ctx}
+	c.t.init(o)
+	return c, &c.t
+}
+
+// trackerContext is a context carrying a tracker, allocated with it.
+type trackerContext struct {
+	context.Context
+	t Tracker
+}
+
+func (c *trackerContext) Value(key any) any {
+	if key == trackerKey {
+		return &c.t
+	}
+	return c.Context.Value(key)
 }
 
 // From returns the tracker carried by ctx. It never returns nil: without one
