@@ -36,9 +36,9 @@ var benchKeys = [][]byte{
 // requests, so that the writer itself does not allocate.
 type discard struct{ h http.Header }
 
-func (d *discard) Header() http.Header       { return d.h }
+func (d *discard) Header() http.Header         { return d.h }
 func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discard) WriteHeader(int)           {}
+func (d *discard) WriteHeader(int)             {}
 
 // nopRecorder takes events and drops them.
 type nopRecorder struct{}

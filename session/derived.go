@@ -63,7 +63,7 @@ type Derived struct {
 	now     func() time.Time
 
 	mu       sync.Mutex
-	saltDay  int64    // day number of salts[0]
+	saltDay  int64     // day number of salts[0]
 	salts    [2][]byte // today's and yesterday's
 	midnight map[string]time.Time
 }
