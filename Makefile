@@ -1,0 +1,41 @@
+# visitrack — the two commands a newcomer needs are `make run` and `make test`.
+
+GO       ?= go
+FUZZTIME ?= 10s
+BENCH    ?= .
+
+.PHONY: run test fmt vet bench fuzz deps
+
+## run: start the example webshop on http://localhost:8080 (embedded store, no setup)
+run:
+	$(GO) run ./examples/webshop
+
+## test: gofmt check, go vet, and every test under the race detector
+test: fmt vet
+	$(GO) test -race -count=1 -timeout 25m ./...
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+## bench: every benchmark, with allocations (peers run in the same binaries)
+bench:
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem ./...
+
+## fuzz: each fuzz target for FUZZTIME (default 10s); corpora live in testdata/fuzz
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+## deps: Debian packages the tests need (a real Chromium for the browser test)
+deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
