@@ -1,0 +1,163 @@
+// Package spool keeps encoded events in a SQLite file until a sink has taken
+// them, so that a Queue survives a crash or a restart without losing what it
+// acknowledged.
+//
+// A spool is a FIFO of records. Append adds records in one transaction that
+// is synced to disk before it returns (WAL, synchronous=FULL); Read returns
+// records after a cursor in order; Delete removes a contiguous range once it
+// has been delivered. Sequence numbers are never reused (AUTOINCREMENT), so a
+// cursor stays valid while records are deleted behind it.
+package spool
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Record is one spooled record: its sequence number and its payload.
+type Record struct {
+	Seq  int64
+	Data []byte
+}
+
+// Spool is an open spool file. It is safe for concurrent use; operations are
+// serialised on one connection.
+type Spool struct {
+	db *sql.DB
+}
+
+// Info describes what a spool holds.
+type Info struct {
+	Records int64 // records in the spool
+	Bytes   int64 // sum of their payload sizes
+	MaxSeq  int64 // highest sequence number in the spool, 0 when empty
+}
+
+const schema = `CREATE TABLE IF NOT EXISTS spool (
+	seq  INTEGER PRIMARY KEY AUTOINCREMENT,
+	data BLOB NOT NULL
+)`
+
+// Open opens the spool at path, creating it with mode 0600 if it does not
+// exist.
+func Open(ctx context.Context, path string) (*Spool, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("spool: invalid path %q", path)
+	}
+	// Create the file ourselves so that it gets mode 0600; SQLite gives its
+	// -wal and -shm files the mode of the database file.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	// One connection: the spool has one writer, and reads are short.
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("spool: %s: %w", path, err)
+	}
+	return &Spool{db: db}, nil
+}
+
+// Append stores records in one transaction, synced before Append returns, and
+// returns the sequence number given to each.
+func (s *Spool) Append(ctx context.Context, data [][]byte) (seqs []int64, err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("spool: append: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	st, err := tx.PrepareContext(ctx, `INSERT INTO spool (data) VALUES (?)`)
+	if err != nil {
+		return nil, fmt.Errorf("spool: append: %w", err)
+	}
+	defer st.Close()
+	seqs = make([]int64, len(data))
+	for i, d := range data {
+		res, err := st.ExecContext(ctx, d)
+		if err != nil {
+			return nil, fmt.Errorf("spool: append: %w", err)
+		}
+		if seqs[i], err = res.LastInsertId(); err != nil {
+			return nil, fmt.Errorf("spool: append: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("spool: append: %w", err)
+	}
+	return seqs, nil
+}
+
+// Read returns, in order, records with after < Seq <= upTo: at most limit
+// records, and no more once their payloads reach maxBytes (at least one
+// record is returned if any qualifies).
+func (s *Spool) Read(ctx context.Context, after, upTo int64, limit, maxBytes int) ([]Record, error) {
+	rows, err := s.db.QueryContext(ctx,
+		`SELECT seq, data FROM spool WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`, after, upTo, limit)
+	if err != nil {
+		return nil, fmt.Errorf("spool: read: %w", err)
+	}
+	defer rows.Close()
+	var out []Record
+	size := 0
+	for rows.Next() {
+		var r Record
+		if err := rows.Scan(&r.Seq, &r.Data); err != nil {
+			return nil, fmt.Errorf("spool: read: %w", err)
+		}
+		out = append(out, r)
+		if size += len(r.Data); size >= maxBytes {
+			break
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("spool: read: %w", err)
+	}
+	return out, nil
+}
+
+// Delete removes the records with first <= Seq <= last.
+func (s *Spool) Delete(ctx context.Context, first, last int64) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM spool WHERE seq >= ? AND seq <= ?`, first, last); err != nil {
+		return fmt.Errorf("spool: delete: %w", err)
+	}
+	return nil
+}
+
+// Info reports what the spool holds.
+func (s *Spool) Info(ctx context.Context) (Info, error) {
+	var i Info
+	err := s.db.QueryRowContext(ctx,
+		`SELECT COUNT(*), COALESCE(SUM(length(data)), 0), COALESCE(MAX(seq), 0) FROM spool`).
+		Scan(&i.Records, &i.Bytes, &i.MaxSeq)
+	if err != nil {
+		return Info{}, fmt.Errorf("spool: %w", err)
+	}
+	return i, nil
+}
+
+// Close checkpoints the WAL into the database file and closes the spool.
+func (s *Spool) Close() error {
+	_, cerr := s.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	return errors.Join(cerr, s.db.Close())
+}
