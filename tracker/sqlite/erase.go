@@ -1,0 +1,235 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/visitrack/visitrack/tracker"
+)
+
+// Forget erases email from store: the email, the customer IDs linked to it
+// and every event of every visitor linked to it (through that email, a
+// customer ID or another email they share). Their sales stay, as anonymous
+// orders with their lines, totals and credit, so that reports keep their
+// revenue; the calls, impressions and clicks of those visitors leave the
+// reports. The IDs of erased events are kept, and nothing else of them, so
+// that a late redelivery of one is still ignored.
+//
+// Every connection runs with secure_delete, and Forget ends with a
+// truncating checkpoint of the write-ahead log, so that afterwards none of
+// those bytes is left in the database files. If readers keep the log busy
+// for too long, Forget returns ErrCheckpoint: the data is erased but its
+// bytes leave the files only at the next checkpoint.
+func (s *Store) Forget(ctx context.Context, store, email string) error {
+	e := normEmail(email)
+	if e == "" {
+		return fmt.Errorf("sqlite: forget: %w", tracker.ErrBadEmail)
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.closed() {
+		return ErrClosed
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: forget: %w", err)
+	}
+	if err := forget(ctx, tx, store, e); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("sqlite: forget: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: forget: %w", err)
+	}
+	return s.checkpoint(ctx)
+}
+
+func forget(ctx context.Context, tx *sql.Tx, store, email string) error {
+	g, err := linked(ctx, tx, store, nil, []string{"e:" + email})
+	if err != nil {
+		return err
+	}
+	c := newCounters()
+	for _, v := range g.visitors {
+		rows, err := tx.QueryContext(ctx, `SELECT kind, time, labels, products, credit, total FROM events
+			WHERE store = ? AND visitor = ? AND kind IN (1, 2)`, store, v)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			r := contribRow{store: store}
+			if err := rows.Scan(&r.kind, &r.time, &r.labels, &r.products, &r.credit, &r.total); err != nil {
+				rows.Close()
+				return err
+			}
+			c.contrib(r, -1)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE events SET visitor = NULL, customer = NULL, email = NULL
+			WHERE store = ? AND visitor = ? AND kind = 3`, store, v); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE events SET kind = 0, visitor = NULL, api = NULL, labels = NULL,
+			products = NULL, product = NULL, position = NULL, external = NULL, sale = NULL, lines = NULL,
+			total = NULL, customer = NULL, email = NULL, category = NULL, query = NULL, credit = NULL
+			WHERE store = ? AND visitor = ?`, store, v); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE store = ? AND visitor = ?`, store, v); err != nil {
+			return err
+		}
+	}
+	// A sale carries its email and customer ID too; its visitor is linked
+	// to them, so the loop above has found it, unless its link was purged.
+	var emails, customers []any
+	for _, k := range g.keys {
+		if after, ok := strings.CutPrefix(k, "e:"); ok {
+			emails = append(emails, after)
+		} else if after, ok := strings.CutPrefix(k, "c:"); ok {
+			customers = append(customers, after)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE store = ? AND key = ?`, store, k); err != nil {
+			return err
+		}
+	}
+	for _, set := range []struct {
+		col  string
+		vals []any
+	}{{"email", emails}, {"customer", customers}} {
+		if len(set.vals) == 0 {
+			continue
+		}
+		args := append([]any{store}, set.vals...)
+		if _, err := tx.ExecContext(ctx, `UPDATE events SET visitor = NULL, customer = NULL, email = NULL
+			WHERE store = ? AND kind = 3 AND `+set.col+` IN (?`+strings.Repeat(", ?", len(set.vals)-1)+`)`, args...); err != nil {
+			return err
+		}
+	}
+	return c.flush(ctx, tx)
+}
+
+// checkpoint copies the write-ahead log into the database and truncates it,
+// retrying for a while if readers are in the way.
+func (s *Store) checkpoint(ctx context.Context) error {
+	var busy, logged, done int
+	for try := 0; ; try++ {
+		if err := s.w.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logged, &done); err != nil {
+			return fmt.Errorf("sqlite: checkpoint: %w", err)
+		}
+		if busy == 0 {
+			return nil
+		}
+		if try == 20 {
+			return ErrCheckpoint
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %w", ErrCheckpoint, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Purge deletes, in every store, the events older than before, and the
+// email and customer links last seen before it, and returns how many events
+// it deleted. Reports over ranges before it come out empty afterwards;
+// sales after it keep the credit that purged clicks earned them. Run it on
+// a schedule with PurgeEvery, or from a job of your own.
+func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
+	b := micros(before)
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.closed() {
+		return 0, ErrClosed
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: purge: %w", err)
+	}
+	n, err := purge(ctx, tx, b)
+	if err != nil {
+		tx.Rollback()
+		return 0, fmt.Errorf("sqlite: purge: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("sqlite: purge: %w", err)
+	}
+	return n, nil
+}
+
+func purge(ctx context.Context, tx *sql.Tx, b int64) (int64, error) {
+	fb := bucket(b) // counters of hours before fb go whole; hour fb is cut at b
+	c := newCounters()
+	var n int64
+	store := ""
+	for {
+		var next sql.NullString
+		if err := tx.QueryRowContext(ctx, `SELECT min(store) FROM events WHERE store > ?`, store).Scan(&next); err != nil {
+			return 0, err
+		}
+		if !next.Valid {
+			break
+		}
+		store = next.String
+		if err := reportRaw(ctx, tx, store, fb*hour, b, c); err != nil {
+			return 0, err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE store = ? AND time < ?`, store, b)
+		if err != nil {
+			return 0, err
+		}
+		d, err := res.RowsAffected()
+		if err != nil {
+			return 0, err
+		}
+		n += d
+	}
+	// c holds what the events of the cut hour added; take it away.
+	for _, v := range c.labels {
+		*v = labelVals{-v.calls, -v.impressions, -v.clicks, -v.orders, -v.revenue}
+	}
+	for _, v := range c.totals {
+		*v = totalVals{-v.orders, -v.revenue, -v.impactedOrders, -v.impactedRevenue}
+	}
+	for _, q := range []string{
+		`DELETE FROM label_counts WHERE bucket < ?`,
+		`DELETE FROM totals WHERE bucket < ?`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, fb); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE time < ?`, b); err != nil {
+		return 0, err
+	}
+	return n, c.flush(ctx, tx)
+}
+
+// PurgeEvery runs Purge at once and then every interval, deleting what is
+// older than maxAge, until ctx ends; failures are logged to the store's
+// logger. Run it in a goroutine of its own:
+//
+//	go db.PurgeEvery(ctx, time.Hour, 395*24*time.Hour) // keep 13 months
+func (s *Store) PurgeEvery(ctx context.Context, interval, maxAge time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		n, err := s.Purge(ctx, s.now().Add(-maxAge))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.ErrorContext(ctx, "visitrack: purge failed", "err", err)
+		case n > 0:
+			s.log.InfoContext(ctx, "visitrack: purged old events", "events", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

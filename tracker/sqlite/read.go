@@ -1,0 +1,197 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/visitrack/visitrack/tracker"
+)
+
+// Report returns what tracked results earned in store in [from, to): every
+// order with its revenue, the impacted ones, and per label (sorted) the
+// calls, impressions, credited clicks, impacted orders and credited
+// revenue. A line's revenue is credited in full to each label of the click
+// that earned it. Clicks that no tracked call showed count under no label:
+// they appear in no LabelStats.
+//
+// Whole hours come from counters that Write keeps; the part of the range
+// that does not cover a whole hour is summed from the events themselves.
+func (s *Store) Report(ctx context.Context, store string, from, to time.Time) (tracker.Report, error) {
+	rep := tracker.Report{From: from, To: to}
+	if s.closed() {
+		return rep, ErrClosed
+	}
+	f, t := micros(from), micros(to)
+	if t <= f {
+		return rep, nil
+	}
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return rep, fmt.Errorf("sqlite: report: %w", err)
+	}
+	defer tx.Rollback()
+
+	labels := make(map[string]*labelVals)
+	var tot totalVals
+	raw := newCounters()
+	first, last := bucket(f+hour-1), bucket(t) // whole hours: [first, last)
+	if first < last {
+		if err := reportCounters(ctx, tx, store, first, last, labels, &tot); err != nil {
+			return rep, fmt.Errorf("sqlite: report: %w", err)
+		}
+		if err := reportRaw(ctx, tx, store, f, first*hour, raw); err != nil {
+			return rep, fmt.Errorf("sqlite: report: %w", err)
+		}
+		if err := reportRaw(ctx, tx, store, last*hour, t, raw); err != nil {
+			return rep, fmt.Errorf("sqlite: report: %w", err)
+		}
+	} else if err := reportRaw(ctx, tx, store, f, t, raw); err != nil {
+		return rep, fmt.Errorf("sqlite: report: %w", err)
+	}
+	for k, v := range raw.labels {
+		a := labels[k.label]
+		if a == nil {
+			a = new(labelVals)
+			labels[k.label] = a
+		}
+		a.calls += v.calls
+		a.impressions += v.impressions
+		a.clicks += v.clicks
+		a.orders += v.orders
+		a.revenue += v.revenue
+	}
+	for _, v := range raw.totals {
+		tot.orders += v.orders
+		tot.revenue += v.revenue
+		tot.impactedOrders += v.impactedOrders
+		tot.impactedRevenue += v.impactedRevenue
+	}
+	rep.Orders, rep.ImpactedOrders = int(tot.orders), int(tot.impactedOrders)
+	rep.Revenue, rep.ImpactedRevenue = tracker.FromMicros(tot.revenue), tracker.FromMicros(tot.impactedRevenue)
+	for l, v := range labels {
+		if *v == (labelVals{}) {
+			continue
+		}
+		rep.Labels = append(rep.Labels, tracker.LabelStats{Label: l, Calls: int(v.calls), Impressions: int(v.impressions),
+			Clicks: int(v.clicks), Orders: int(v.orders), Revenue: tracker.FromMicros(v.revenue)})
+	}
+	slices.SortFunc(rep.Labels, func(a, b tracker.LabelStats) int { return strings.Compare(a.Label, b.Label) })
+	return rep, nil
+}
+
+func reportCounters(ctx context.Context, tx *sql.Tx, store string, first, last int64, labels map[string]*labelVals, tot *totalVals) error {
+	rows, err := tx.QueryContext(ctx, `SELECT label, sum(calls), sum(impressions), sum(clicks), sum(orders), sum(revenue)
+		FROM label_counts WHERE store = ? AND bucket >= ? AND bucket < ? GROUP BY label`, store, first, last)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l string
+		v := new(labelVals)
+		if err := rows.Scan(&l, &v.calls, &v.impressions, &v.clicks, &v.orders, &v.revenue); err != nil {
+			return err
+		}
+		labels[l] = v
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return tx.QueryRowContext(ctx, `SELECT coalesce(sum(orders), 0), coalesce(sum(revenue), 0),
+		coalesce(sum(impacted_orders), 0), coalesce(sum(impacted_revenue), 0)
+		FROM totals WHERE store = ? AND bucket >= ? AND bucket < ?`, store, first, last).
+		Scan(&tot.orders, &tot.revenue, &tot.impactedOrders, &tot.impactedRevenue)
+}
+
+// reportRaw sums the events of store in [from, to) into c.
+func reportRaw(ctx context.Context, q querier, store string, from, to int64, c *counters) error {
+	if to <= from {
+		return nil
+	}
+	rows, err := q.QueryContext(ctx, `SELECT kind, time, labels, products, credit, total FROM events
+		WHERE store = ? AND time >= ? AND time < ? AND kind IN (1, 2, 3)`, store, from, to)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r := contribRow{store: store}
+		if err := rows.Scan(&r.kind, &r.time, &r.labels, &r.products, &r.credit, &r.total); err != nil {
+			return err
+		}
+		c.contrib(r, +1)
+	}
+	return rows.Err()
+}
+
+// History returns the activity of visitor in store, and of every visitor
+// linked to it by email or customer ID, newest first: product views,
+// clicks, category views and searches. limit ≤ 0 means no limit.
+func (s *Store) History(ctx context.Context, store, visitor string, limit int) ([]tracker.Activity, error) {
+	if s.closed() {
+		return nil, ErrClosed
+	}
+	if visitor == "" {
+		return nil, nil
+	}
+	g, err := linked(ctx, s.r, store, []string{visitor}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: history: %w", err)
+	}
+	args := make([]any, 0, len(g.visitors)+2)
+	args = append(args, store)
+	for _, v := range g.visitors {
+		args = append(args, v)
+	}
+	q := `SELECT kind, product, category, query, time FROM events
+		WHERE store = ? AND visitor IN (?` + strings.Repeat(", ?", len(g.visitors)-1) + `)
+		AND kind IN (2, 4, 5, 6) ORDER BY time DESC, id DESC`
+	if limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, limit)
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: history: %w", err)
+	}
+	defer rows.Close()
+	var out []tracker.Activity
+	for rows.Next() {
+		var (
+			a        tracker.Activity
+			p, c, qy sql.NullString
+			us       int64
+		)
+		if err := rows.Scan(&a.Kind, &p, &c, &qy, &us); err != nil {
+			return nil, fmt.Errorf("sqlite: history: %w", err)
+		}
+		a.Product, a.Category, a.Query, a.Time = p.String, c.String, qy.String, time.UnixMicro(us).UTC()
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: history: %w", err)
+	}
+	return out, nil
+}
+
+// Visitors returns the visitors in store linked to email, directly (an
+// email event, a sale with that email) or through a customer ID or another
+// email they share, sorted.
+func (s *Store) Visitors(ctx context.Context, store, email string) ([]string, error) {
+	if s.closed() {
+		return nil, ErrClosed
+	}
+	e := normEmail(email)
+	if e == "" {
+		return nil, nil
+	}
+	g, err := linked(ctx, s.r, store, nil, []string{"e:" + e})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: visitors: %w", err)
+	}
+	return g.visitors, nil
+}

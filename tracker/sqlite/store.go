@@ -1,0 +1,232 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/visitrack/visitrack/tracker"
+)
+
+// DefaultAttributionWindow is how long before a sale a click still earns
+// credit for it, unless WithAttributionWindow says otherwise.
+const DefaultAttributionWindow = 30 * 24 * time.Hour
+
+// Errors returned by the store; test with errors.Is.
+var (
+	// ErrInvalidEvent: Write was given an event it can never store (no ID
+	// or store, an unknown kind, a kind without its required fields).
+	ErrInvalidEvent = errors.New("sqlite: invalid event")
+	// ErrClosed: the store was used after Close.
+	ErrClosed = errors.New("sqlite: store is closed")
+	// ErrCheckpoint: Forget erased the data but could not yet truncate the
+	// write-ahead log, as a reader held it for too long; the bytes leave the
+	// files at the next successful checkpoint.
+	ErrCheckpoint = errors.New("sqlite: write-ahead log checkpoint incomplete")
+)
+
+// Store is the embedded SQLite store. It is a tracker.Sink (events go in
+// with Write, usually through a tracker.Queue) and a tracker.Store. It is
+// safe for concurrent use: writes go through one connection in batched
+// transactions, reads through a small pool of read-only connections, and
+// the database runs in WAL mode so that reads never wait for writes.
+type Store struct {
+	path   string
+	window int64 // attribution window in microseconds
+	log    *slog.Logger
+	now    func() time.Time
+
+	wmu sync.Mutex // serialises write transactions on w
+	w   *sql.DB    // exactly one connection
+	r   *sql.DB    // read-only pool
+
+	isClosed  atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ tracker.Store = (*Store)(nil)
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	window      time.Duration
+	log         *slog.Logger
+	now         func() time.Time
+	busyTimeout time.Duration
+	readers     int
+}
+
+// WithAttributionWindow sets how long before a sale a click still earns
+// credit for it. The default is DefaultAttributionWindow (30 days); d ≤ 0
+// keeps the default. The window is applied when events are written, so
+// reopen a database with the window it was filled with.
+func WithAttributionWindow(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.window = d
+		}
+	}
+}
+
+// WithLogger sets the logger for background work such as PurgeEvery. The
+// default discards. The store never logs emails, customer or visitor IDs.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) {
+		if l != nil {
+			o.log = l
+		}
+	}
+}
+
+// WithNow sets the clock PurgeEvery reads; the default is time.Now.
+func WithNow(now func() time.Time) Option {
+	return func(o *options) {
+		if now != nil {
+			o.now = now
+		}
+	}
+}
+
+// WithBusyTimeout sets how long a statement waits for a lock held by
+// another process before failing; the default is 5 seconds.
+func WithBusyTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.busyTimeout = d
+		}
+	}
+}
+
+// Open opens the SQLite database at path, creating it with mode 0600 (and
+// its -wal and -shm files alike) when it does not exist, and migrates its
+// schema to the current version.
+//
+//	db, err := sqlite.Open(ctx, "visitrack.db")
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	o := options{
+		window:      DefaultAttributionWindow,
+		log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		now:         time.Now,
+		busyTimeout: 5 * time.Second,
+		readers:     max(2, runtime.GOMAXPROCS(0)),
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if path == "" || path == ":memory:" {
+		return nil, fmt.Errorf("sqlite: open: a file path is required")
+	}
+	// Create the file ourselves so that it never exists with the umask's
+	// mode, even for a moment; SQLite gives -wal and -shm the mode of the
+	// database file.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+
+	s := &Store{path: path, window: o.window.Microseconds(), log: o.log, now: o.now}
+	s.w, err = sql.Open("sqlite", dsn(path, o.busyTimeout, false))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	s.w.SetMaxOpenConns(1)
+	s.w.SetMaxIdleConns(1)
+	s.w.SetConnMaxLifetime(0)
+	s.w.SetConnMaxIdleTime(0)
+	if err := s.w.PingContext(ctx); err != nil {
+		s.w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := migrate(ctx, s.w, len(migrations)); err != nil {
+		s.w.Close()
+		return nil, err
+	}
+	s.r, err = sql.Open("sqlite", dsn(path, o.busyTimeout, true))
+	if err != nil {
+		s.w.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	s.r.SetMaxOpenConns(o.readers)
+	s.r.SetMaxIdleConns(o.readers)
+	if err := s.r.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.Close()
+			return nil, fmt.Errorf("sqlite: open: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// dsn builds the connection string. Every connection gets the same pragmas:
+// secure_delete above all, as it is per connection and erasure depends on it.
+func dsn(path string, busy time.Duration, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "secure_delete(ON)")
+	q.Add("_pragma", "foreign_keys(OFF)")
+	q.Add("_pragma", "cache_size(-32000)")
+	if readOnly {
+		q.Add("_pragma", "query_only(ON)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// Close checkpoints the write-ahead log and closes the database. It is
+// safe to call more than once.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.isClosed.Store(true)
+		var errs []error
+		if s.r != nil {
+			errs = append(errs, s.r.Close())
+		}
+		s.wmu.Lock()
+		if _, err := s.w.Exec("PRAGMA optimize"); err != nil {
+			errs = append(errs, err)
+		}
+		errs = append(errs, s.w.Close())
+		s.wmu.Unlock()
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+func (s *Store) closed() bool { return s.isClosed.Load() }
+
+// micros is the unit times are stored in.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+const hour = int64(time.Hour / time.Microsecond)
+
+// bucket is the hour a time in micros falls in; counters are kept per hour.
+func bucket(us int64) int64 {
+	b := us / hour
+	if us%hour < 0 {
+		b--
+	}
+	return b
+}
