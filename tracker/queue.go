@@ -306,6 +306,7 @@ func OpenQueue(ctx context.Context, sink Sink, cfg QueueConfig) (*Queue, error) 
 		q.appenderDone = make(chan struct{})
 		go q.appender()
 	}
+	replay := q.bufN > 0
 	var wg sync.WaitGroup
 	for range cfg.Senders {
 		var seed [32]byte
@@ -314,7 +315,7 @@ func OpenQueue(ctx context.Context, sink Sink, cfg QueueConfig) (*Queue, error) 
 		wg.Go(func() { q.sender(rng) })
 	}
 	go func() { wg.Wait(); close(q.sendersDone) }()
-	if q.bufN > 0 {
+	if replay {
 		q.signal()
 	}
 	return q, nil

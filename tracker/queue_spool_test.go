@@ -1,0 +1,353 @@
+package tracker_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/visitrack/visitrack/tracker"
+)
+
+var errDown = errors.New("sink down")
+
+func downSink() tracker.Sink {
+	return sinkFunc(func(context.Context, []tracker.Event) error { return errDown })
+}
+
+func TestQueueSpoolReplay(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	path := filepath.Join(t.TempDir(), "spool.db")
+	q, err := tracker.OpenQueue(ctx, downSink(), fast(tracker.QueueConfig{Spool: path, MaxElapsed: -1}))
+	require.NoError(t, err)
+	var want []tracker.Event
+	for i := range 50 {
+		e := event(i, []tracker.Kind{tracker.KindClick, tracker.KindSale, tracker.KindEmail}[i%3])
+		e.Labels = []string{"Homepage - Trending"}
+		want = append(want, e)
+		require.NoError(t, q.Record(ctx, e))
+	}
+	assert.Equal(t, tracker.Stats{Enqueued: 50, Pending: 50}, q.Stats())
+
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
+	defer cancel()
+	err = q.Close(cctx)
+	var u *tracker.UndeliveredError
+	require.ErrorAs(t, err, &u)
+	assert.Equal(t, 50, u.Events)
+	assert.Equal(t, 50, u.Spooled)
+	assert.Contains(t, err.Error(), "50 kept in the spool")
+	assert.Equal(t, tracker.Stats{Enqueued: 50, Pending: 50}, q.Stats())
+
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		if fi, err := os.Stat(name); err == nil {
+			assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), name)
+		}
+	}
+
+	// The next start sends what the spool kept.
+	mem := tracker.NewMemory()
+	q, err = tracker.OpenQueue(ctx, mem, fast(tracker.QueueConfig{Spool: path}))
+	require.NoError(t, err)
+	assert.Equal(t, uint64(50), q.Stats().Enqueued)
+	require.NoError(t, q.Close(ctx))
+	got := mem.Events()
+	slices.SortFunc(got, func(a, b tracker.Event) int { return strings.Compare(a.ID, b.ID) })
+	assert.Equal(t, want, got, "events come back from the spool unchanged")
+	assert.Equal(t, tracker.Stats{Enqueued: 50, Delivered: 50}, q.Stats())
+
+	// Delivered events are gone from the spool.
+	q, err = tracker.OpenQueue(ctx, mem, fast(tracker.QueueConfig{Spool: path}))
+	require.NoError(t, err)
+	assert.Equal(t, tracker.Stats{}, q.Stats())
+	require.NoError(t, q.Close(ctx))
+}
+
+func TestQueueSpoolDelivers(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	path := filepath.Join(t.TempDir(), "spool.db")
+	mem := tracker.NewMemory()
+	var fails atomic.Int64
+	sink := sinkFunc(func(ctx context.Context, events []tracker.Event) error {
+		if fails.Add(1) < 4 {
+			return errors.New("flaky")
+		}
+		return mem.Write(ctx, events)
+	})
+	q, err := tracker.OpenQueue(ctx, sink, fast(tracker.QueueConfig{Spool: path, BatchSize: 8, Senders: 3}))
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 50 {
+				assert.NoError(t, q.Record(ctx, event(g*1000+i, tracker.KindView)))
+			}
+		})
+	}
+	wg.Wait()
+	require.NoError(t, q.Flush(ctx))
+	assert.Equal(t, 200, mem.Len())
+	assert.Equal(t, tracker.Stats{Enqueued: 200, Delivered: 200}, q.Stats())
+	require.NoError(t, q.Close(ctx))
+}
+
+func TestQueueSpoolPermanentFailure(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	path := filepath.Join(t.TempDir(), "spool.db")
+	var failed atomic.Int64
+	q, err := tracker.OpenQueue(ctx, sinkFunc(func(context.Context, []tracker.Event) error {
+		return tracker.Permanent(errors.New("rejected"))
+	}), fast(tracker.QueueConfig{Spool: path, OnFailure: func(e []tracker.Event, _ error) { failed.Add(int64(len(e))) }}))
+	require.NoError(t, err)
+	for i := range 10 {
+		require.NoError(t, q.Record(ctx, event(i, tracker.KindSale)))
+	}
+	require.NoError(t, q.Flush(ctx))
+	assert.Equal(t, int64(10), failed.Load())
+	assert.Equal(t, tracker.Stats{Enqueued: 10, Failed: 10}, q.Stats())
+	require.NoError(t, q.Close(ctx))
+
+	// Given up on, so not replayed.
+	q, err = tracker.OpenQueue(ctx, tracker.NewMemory(), fast(tracker.QueueConfig{Spool: path}))
+	require.NoError(t, err)
+	assert.Zero(t, q.Stats().Pending)
+	require.NoError(t, q.Close(ctx))
+}
+
+func TestQueueSpoolCap(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	path := filepath.Join(t.TempDir(), "spool.db")
+	q, err := tracker.OpenQueue(ctx, downSink(), fast(tracker.QueueConfig{Spool: path, SpoolMaxBytes: 1, MaxElapsed: -1}))
+	require.NoError(t, err)
+	require.NoError(t, q.Record(ctx, event(1, tracker.KindClick)), "below the cap")
+	assert.ErrorIs(t, q.Record(ctx, event(2, tracker.KindClick)), tracker.ErrQueueFull)
+	assert.ErrorIs(t, q.Record(ctx, event(3, tracker.KindImpression)), tracker.ErrQueueFull)
+	assert.NoError(t, q.Record(ctx, event(4, tracker.KindSale)), "sales pass the cap")
+	assert.NoError(t, q.Record(ctx, event(5, tracker.KindEmail)), "email links pass the cap")
+	assert.Equal(t, tracker.Stats{Enqueued: 5, Dropped: 2, Pending: 3}, q.Stats())
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+	defer cancel()
+	assert.Error(t, q.Close(cctx))
+}
+
+func TestQueueSpoolOpenError(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	path := filepath.Join(t.TempDir(), "no such dir", "spool.db")
+	_, err := tracker.OpenQueue(ctx, tracker.NewMemory(), fast(tracker.QueueConfig{Spool: path}))
+	require.Error(t, err)
+
+	q := tracker.NewQueue(tracker.NewMemory(), fast(tracker.QueueConfig{Spool: path}))
+	rerr := q.Record(ctx, event(1, tracker.KindSale))
+	assert.Error(t, rerr, "a queue without its spool refuses events, never silently")
+	assert.Equal(t, err.Error(), rerr.Error())
+	assert.Error(t, q.Flush(ctx))
+	assert.Error(t, q.Close(ctx))
+	assert.Equal(t, tracker.Stats{Enqueued: 1, Dropped: 1}, q.Stats())
+}
+
+// fileSink appends the IDs of the events it takes to a file, synced before
+// it acknowledges.
+type fileSink struct {
+	mu sync.Mutex
+	f  *os.File
+}
+
+func (s *fileSink) Write(_ context.Context, events []tracker.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var b strings.Builder
+	for _, e := range events {
+		b.WriteString(e.ID + "\n")
+	}
+	if _, err := s.f.WriteString(b.String()); err != nil {
+		return err
+	}
+	time.Sleep(50 * time.Millisecond) // a slow store, so that the spool fills
+	return s.f.Sync()
+}
+
+const (
+	childSpoolEnv = "VISITRACK_TEST_SPOOL_CHILD"
+	childFsizeEnv = "VISITRACK_TEST_FSIZE_CHILD"
+)
+
+// TestQueueSpoolChild is the process TestQueueSpoolSIGKILL kills: it records
+// events into a spooled queue as fast as it can and prints the ID of each
+// that Record acknowledged.
+func TestQueueSpoolChild(t *testing.T) {
+	path := os.Getenv(childSpoolEnv)
+	if path == "" {
+		t.Skip("run by TestQueueSpoolSIGKILL")
+	}
+	f, err := os.OpenFile(path+".sink", os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	require.NoError(t, err)
+	q, err := tracker.OpenQueue(t.Context(), &fileSink{f: f},
+		fast(tracker.QueueConfig{Spool: path, BatchSize: 64, Senders: 2, MaxElapsed: -1}))
+	require.NoError(t, err)
+	var out sync.Mutex
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				e := event(i, []tracker.Kind{tracker.KindClick, tracker.KindSale, tracker.KindView}[i%3])
+				e.ID = fmt.Sprintf("g%d-%d", g, i)
+				if err := q.Record(context.Background(), e); err == nil {
+					out.Lock()
+					fmt.Fprintf(os.Stdout, "ack %s\n", e.ID) // one write: whole, or not at all
+					out.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestQueueSpoolSIGKILL kills a process in the middle of a load and checks
+// that every event it acknowledged reaches the sink after a restart.
+func TestQueueSpoolSIGKILL(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	ctx := testCtx(t)
+	path := filepath.Join(t.TempDir(), "spool.db")
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestQueueSpoolChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), childSpoolEnv+"="+path)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Start())
+
+	acked := make(map[string]bool)
+	rd := bufio.NewReader(stdout)
+	killed := false
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		line, err := rd.ReadString('\n')
+		if err != nil {
+			// A line cut by the kill (no newline) may hold a cut ID: it
+			// does not count as acknowledged.
+			break
+		}
+		if id, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), "ack "); ok {
+			acked[id] = true
+		}
+		if !killed && (len(acked) >= 3000 || time.Now().After(deadline)) {
+			require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+			killed = true
+		}
+	}
+	err = cmd.Wait()
+	require.True(t, killed, "child ended by itself: %v", err)
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit)
+	require.Equal(t, syscall.SIGKILL, exit.Sys().(syscall.WaitStatus).Signal())
+	require.NotEmpty(t, acked)
+
+	delivered := make(map[string]bool)
+	if b, err := os.ReadFile(path + ".sink"); err == nil {
+		for _, id := range strings.Split(string(b), "\n") {
+			delivered[id] = true
+		}
+	}
+	mem := tracker.NewMemory()
+	q, err := tracker.OpenQueue(ctx, mem, fast(tracker.QueueConfig{Spool: path}))
+	require.NoError(t, err)
+	require.NoError(t, q.Close(ctx))
+	for _, e := range mem.Events() {
+		delivered[e.ID] = true
+	}
+	var lost []string
+	for id := range acked {
+		if !delivered[id] {
+			lost = append(lost, id)
+		}
+	}
+	assert.Empty(t, lost, "acknowledged before the kill, never delivered")
+	t.Logf("acknowledged %d; delivered before the kill %d, after the restart %d", len(acked), len(delivered)-mem.Len(), mem.Len())
+}
+
+// TestQueueSpoolFsizeChild records into a spool that may not grow past
+// 256 KiB, as on a full disk, and prints what Record returned.
+func TestQueueSpoolFsizeChild(t *testing.T) {
+	path := os.Getenv(childFsizeEnv)
+	if path == "" {
+		t.Skip("run by TestQueueSpoolDiskFull")
+	}
+	signal.Ignore(syscall.SIGXFSZ) // a write past the limit fails with EFBIG instead
+	require.NoError(t, syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: 256 << 10, Max: 256 << 10}))
+	q, err := tracker.OpenQueue(t.Context(), downSink(), fast(tracker.QueueConfig{Spool: path, MaxElapsed: -1}))
+	require.NoError(t, err)
+	acked := 0
+	for i := range 10000 {
+		e := event(i, tracker.KindSale)
+		e.Customer = strings.Repeat("x", 1000)
+		if err := q.Record(context.Background(), e); err != nil {
+			fmt.Printf("error %v\n", err)
+			break
+		}
+		acked++
+	}
+	fmt.Printf("acked %d\n", acked)
+	s := q.Stats()
+	fmt.Printf("stats %d %d %d\n", s.Enqueued, s.Dropped, s.Pending)
+}
+
+// TestQueueSpoolDiskFull: a spool write that fails (here past RLIMIT_FSIZE,
+// as on a full disk) is an error from Record, and what was acknowledged
+// before it is kept.
+func TestQueueSpoolDiskFull(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	ctx := testCtx(t)
+	path := filepath.Join(t.TempDir(), "spool.db")
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestQueueSpoolFsizeChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), childFsizeEnv+"="+path)
+	out, err := cmd.Output()
+	require.NoError(t, err, "%s", out)
+	var acked, enq, dropped, pending int
+	var errLine string
+	for _, line := range strings.Split(string(out), "\n") {
+		switch {
+		case strings.HasPrefix(line, "error "):
+			errLine = line
+		case strings.HasPrefix(line, "acked "):
+			fmt.Sscanf(line, "acked %d", &acked)
+		case strings.HasPrefix(line, "stats "):
+			fmt.Sscanf(line, "stats %d %d %d", &enq, &dropped, &pending)
+		}
+	}
+	require.NotEmpty(t, errLine, "Record returned an error once the file could not grow: %s", out)
+	assert.NotContains(t, errLine, tracker.ErrQueueFull.Error())
+	assert.Greater(t, acked, 0)
+	assert.Equal(t, 1, dropped, "the refused sale is counted")
+	assert.Equal(t, acked, pending)
+	assert.Equal(t, acked+1, enq)
+
+	mem := tracker.NewMemory()
+	q, err := tracker.OpenQueue(ctx, mem, fast(tracker.QueueConfig{Spool: path}))
+	require.NoError(t, err)
+	require.NoError(t, q.Close(ctx))
+	assert.Equal(t, acked, mem.Len(), "every acknowledged sale survived")
+}
