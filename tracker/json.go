@@ -67,18 +67,24 @@ func (l *Line) UnmarshalJSON(b []byte) error {
 
 // UnmarshalJSON decodes a sale in Clerk.io's log/sale shape ("sale",
 // "customer", "email", "products"), accepting the sale and customer IDs, and
-// each product's "id", as strings or integers.
+// each product's "id", as strings or integers. A null customer is no
+// customer.
 func (s *Sale) UnmarshalJSON(b []byte) error {
 	var w struct {
-		ID       ProductID `json:"sale"`
-		Customer ProductID `json:"customer"`
-		Email    string    `json:"email"`
-		Products []Line    `json:"products"`
+		ID ProductID `json:"sale"`
+		// A pointer, so that "customer": null (a guest's order) reads as
+		// no customer instead of failing the whole sale.
+		Customer *ProductID `json:"customer"`
+		Email    string     `json:"email"`
+		Products []Line     `json:"products"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*s = Sale{ID: string(w.ID), Customer: string(w.Customer), Email: w.Email, Products: w.Products}
+	*s = Sale{ID: string(w.ID), Email: w.Email, Products: w.Products}
+	if w.Customer != nil {
+		s.Customer = string(*w.Customer)
+	}
 	return nil
 }
 
