@@ -57,10 +57,14 @@ func (rw *responseWriter) FlushError() error {
 }
 
 // Hijack hands the connection over; cookies not yet sent are lost with the
-// HTTP response.
+// HTTP response. When the underlying writer cannot hijack (HTTP/2), the
+// response stays the handler's, cookies included.
 func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	rw.committed = true
-	return http.NewResponseController(rw.w).Hijack()
+	conn, buf, err := http.NewResponseController(rw.w).Hijack()
+	if err == nil {
+		rw.committed = true
+	}
+	return conn, buf, err
 }
 
 // Unwrap returns the wrapped writer, for http.ResponseController.

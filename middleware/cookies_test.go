@@ -1,0 +1,261 @@
+package middleware_test
+
+import (
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/visitrack/visitrack/consent"
+	"github.com/visitrack/visitrack/middleware"
+	"github.com/visitrack/visitrack/session"
+)
+
+// issue returns the visitor ID and the value of the cookie called name that f
+// sets for a new visitor in state s.
+func issue(t *testing.T, f *fixture, s consent.State, name string) (id, value string) {
+	t.Helper()
+	resp := serve(f.m.Handler(consentTo(t, s)), newRequest("http://shop.example/"))
+	v := parseVisit(t, body(t, resp))
+	c := setCookie(resp, name)
+	require.NotNil(t, c, "%s in %v", name, cookieNames(resp))
+	require.True(t, session.ValidID(v.ID))
+	return v.ID, c.Value
+}
+
+// tamper changes one character in the middle of a cookie value.
+func tamper(v string) string {
+	b := []byte(v)
+	i := len(b) / 2
+	if b[i] == 'A' {
+		b[i] = 'B'
+	} else {
+		b[i] = 'A'
+	}
+	return string(b)
+}
+
+func TestBadVisitorCookies(t *testing.T) {
+	t.Parallel()
+	home := newFixture(t)
+	otherStore := newFixture(t, func(c *middleware.Config) { c.Store = "shop-se" })
+	otherKeys := newFixture(t, func(c *middleware.Config) { c.Keys = keysB })
+
+	rng := rand.New(rand.NewPCG(1, 2))
+	random := make([]byte, 96)
+	for i := range random {
+		random[i] = byte(rng.Uint32())
+	}
+	randomB64 := make([]byte, 150)
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_="
+	for i := range randomB64 {
+		randomB64[i] = alphabet[rng.IntN(len(alphabet))]
+	}
+
+	type bad struct {
+		value   string
+		foreign string // the ID the cookie holds, which must not come back
+	}
+	values := func(state consent.State, name string) map[string]bad {
+		genuineID, genuine := issue(t, home, state, name)
+		seID, se := issue(t, otherStore, state, name)
+		bID, b := issue(t, otherKeys, state, name)
+		other := map[string]string{"vt_s": "vt_id", "vt_id": "vt_s"}[name]
+		otherState := map[string]consent.State{"vt_s": consent.Persistent, "vt_id": consent.Cookieless}[name]
+		xID, x := issue(t, home, otherState, other)
+		return map[string]bad{
+			"empty":                    {value: ""},
+			"quotes":                   {value: `""`},
+			"quoted garbage":           {value: `"not-a-cookie-at-all"`},
+			"5 KB of A":                {value: strings.Repeat("A", 5<<10)},
+			"random bytes":             {value: string(random)},
+			"random base64":            {value: string(randomB64)},
+			"tampered":                 {value: tamper(genuine), foreign: genuineID},
+			"truncated":                {value: genuine[:len(genuine)-4], foreign: genuineID},
+			"other store":              {value: se, foreign: seID},
+			"other keys":               {value: b, foreign: bID},
+			"the other cookie's value": {value: x, foreign: xID},
+		}
+	}
+
+	for _, name := range []string{"vt_s", "vt_id"} {
+		state := map[string]consent.State{"vt_s": consent.Cookieless, "vt_id": consent.Persistent}[name]
+		for what, c := range values(state, name) {
+			t.Run(name+"/"+what, func(t *testing.T) {
+				t.Parallel()
+				f := newFixture(t) // same keys and store as home, its own log
+				r := newRequest("http://shop.example/")
+				if state == consent.Persistent {
+					r.AddCookie(&http.Cookie{Name: "vt_consent", Value: "persistent"})
+				}
+				r.Header.Add("Cookie", name+"="+c.value)
+				var resp *http.Response
+				require.NotPanics(t, func() { resp = serve(f.m.Handler(echo), r) })
+				assert.Equal(t, http.StatusOK, resp.StatusCode)
+				v := parseVisit(t, body(t, resp))
+				assert.Equal(t, state, v.State)
+				assert.True(t, session.ValidID(v.ID), "fresh ID %q", v.ID)
+				assert.NotEqual(t, c.foreign, v.ID)
+				fresh := setCookie(resp, name)
+				require.NotNil(t, fresh, "a new %s", name)
+				assert.False(t, deleted(fresh))
+
+				log := f.log.String()
+				assert.Contains(t, log, "level=DEBUG")
+				assert.NotContains(t, log, "level=INFO")
+				assert.NotContains(t, log, "level=WARN")
+				assert.NotContains(t, log, "level=ERROR")
+				if len(c.value) >= 8 {
+					assert.NotContains(t, log, c.value)
+					assert.NotContains(t, log, c.value[len(c.value)/2-4:len(c.value)/2+4])
+				}
+				if c.foreign != "" {
+					assert.NotContains(t, log, c.foreign)
+				}
+			})
+		}
+	}
+
+	for what, value := range map[string]string{
+		"garbage":      "garbage-choice-value",
+		"5 KB of A":    strings.Repeat("A", 5<<10),
+		"random bytes": string(random),
+		"quotes":       `""`,
+		"upper case":   "PERSISTENT",
+	} {
+		t.Run("vt_consent/"+what, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			r := newRequest("http://shop.example/")
+			r.Header.Add("Cookie", "vt_consent="+value)
+			var resp *http.Response
+			require.NotPanics(t, func() { resp = serve(f.m.Handler(echo), r) })
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
+			v := parseVisit(t, body(t, resp))
+			assert.Equal(t, consent.Cookieless, v.State, "the default")
+			assert.True(t, session.ValidID(v.ID))
+			assert.Nil(t, setCookie(resp, "vt_id"))
+			if len(value) >= 8 {
+				assert.NotContains(t, f.log.String(), value)
+			}
+		})
+	}
+}
+
+func TestExpiredCookiesAreLogged(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	sID, s := issue(t, f, consent.Cookieless, "vt_s")
+	pID, p := issue(t, f, consent.Persistent, "vt_id")
+	f.clock.Add(400 * 24 * time.Hour)
+
+	for name, r := range map[string]*http.Request{
+		"vt_s": newRequest("http://shop.example/", &http.Cookie{Name: "vt_s", Value: s}),
+		"vt_id": newRequest("http://shop.example/", &http.Cookie{Name: "vt_consent", Value: "persistent"},
+			&http.Cookie{Name: "vt_id", Value: p}),
+	} {
+		resp := serve(f.m.Handler(echo), r)
+		v := parseVisit(t, body(t, resp))
+		assert.True(t, session.ValidID(v.ID), name)
+		assert.NotEqual(t, sID, v.ID, name)
+		assert.NotEqual(t, pID, v.ID, name)
+		assert.NotNil(t, setCookie(resp, name))
+	}
+	log := f.log.String()
+	assert.Equal(t, 2, strings.Count(log, "level=DEBUG"), "one record per rejected cookie:\n%s", log)
+	assert.NotContains(t, log, s)
+	assert.NotContains(t, log, p)
+}
+
+func TestNoLogForMissingCookies(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for _, r := range []*http.Request{
+		newRequest("http://shop.example/"),
+		newRequest("http://shop.example/", &http.Cookie{Name: "vt_consent", Value: "persistent"}),
+		newRequest("http://shop.example/", &http.Cookie{Name: "vt_consent", Value: "cookieless"}),
+		newRequest("http://shop.example/", &http.Cookie{Name: "vt_consent", Value: "disabled"}),
+		newRequest("http://shop.example/", &http.Cookie{Name: "unrelated", Value: "x"}),
+	} {
+		resp := serve(f.m.Handler(echo), r)
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+	}
+	// Returning visitors log nothing either.
+	b := newBrowser()
+	b.do(t, f.m.Handler(echo), "http://shop.example/")
+	b.do(t, f.m.Handler(echo), "http://shop.example/")
+	assert.Empty(t, f.log.String())
+}
+
+func TestKeyRotation(t *testing.T) {
+	t.Parallel()
+	old := newFixture(t)                                                                                             // Keys {A}
+	rotated := newFixture(t, func(c *middleware.Config) { c.Keys = append(append([][]byte{}, keysB...), keysA...) }) // {B, A}
+	onlyNew := newFixture(t, func(c *middleware.Config) { c.Keys = keysB })                                          // {B}
+
+	for _, tc := range []struct {
+		name  string
+		state consent.State
+	}{{"vt_s", consent.Cookieless}, {"vt_id", consent.Persistent}} {
+		t.Run(tc.name, func(t *testing.T) {
+			id, value := issue(t, old, tc.state, tc.name)
+			req := func() *http.Request {
+				return newRequest("http://shop.example/",
+					&http.Cookie{Name: "vt_consent", Value: tc.state.String()},
+					&http.Cookie{Name: tc.name, Value: value})
+			}
+
+			resp := serve(rotated.m.Handler(echo), req())
+			assert.Equal(t, visit{id, tc.state}, parseVisit(t, body(t, resp)), "an old key still verifies")
+			assert.Nil(t, setCookie(resp, tc.name), "no need to reissue")
+
+			resp = serve(onlyNew.m.Handler(echo), req())
+			v := parseVisit(t, body(t, resp))
+			assert.NotEqual(t, id, v.ID, "a dropped key no longer verifies")
+
+			// New cookies are signed with the newest pair.
+			newID, newValue := issue(t, rotated, tc.state, tc.name)
+			resp = serve(onlyNew.m.Handler(echo), newRequest("http://shop.example/",
+				&http.Cookie{Name: "vt_consent", Value: tc.state.String()},
+				&http.Cookie{Name: tc.name, Value: newValue}))
+			assert.Equal(t, newID, parseVisit(t, body(t, resp)).ID)
+			resp = serve(old.m.Handler(echo), newRequest("http://shop.example/",
+				&http.Cookie{Name: "vt_consent", Value: tc.state.String()},
+				&http.Cookie{Name: tc.name, Value: newValue}))
+			assert.NotEqual(t, newID, parseVisit(t, body(t, resp)).ID)
+		})
+	}
+}
+
+func TestStoreBinding(t *testing.T) {
+	t.Parallel()
+	dk := newFixture(t)
+	se := newFixture(t, func(c *middleware.Config) { c.Store = "shop-se" })
+	for _, tc := range []struct {
+		name  string
+		state consent.State
+	}{{"vt_s", consent.Cookieless}, {"vt_id", consent.Persistent}} {
+		t.Run(tc.name, func(t *testing.T) {
+			id, value := issue(t, dk, tc.state, tc.name)
+			req := func() *http.Request {
+				return newRequest("http://shop.example/",
+					&http.Cookie{Name: "vt_consent", Value: tc.state.String()},
+					&http.Cookie{Name: tc.name, Value: value})
+			}
+			resp := serve(dk.m.Handler(echo), req())
+			require.Equal(t, id, parseVisit(t, body(t, resp)).ID, "valid in its own store")
+
+			resp = serve(se.m.Handler(echo), req())
+			v := parseVisit(t, body(t, resp))
+			assert.True(t, session.ValidID(v.ID))
+			assert.NotEqual(t, id, v.ID, "refused by another store")
+			assert.NotNil(t, setCookie(resp, tc.name))
+		})
+	}
+	assert.Contains(t, se.log.String(), "level=DEBUG")
+	assert.Contains(t, se.log.String(), "shop-se")
+}
