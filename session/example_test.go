@@ -1,0 +1,120 @@
+package session_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	"github.com/visitrack/visitrack/session"
+)
+
+// browser replays the cookies a response set, as a browser would.
+func browser(w *httptest.ResponseRecorder) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	for _, c := range w.Result().Cookies() {
+		r.AddCookie(c)
+	}
+	return r
+}
+
+// A visitor who gave consent keeps the same ID from one visit to the next.
+func ExamplePersistent() {
+	keeper, err := session.NewPersistent(session.PersistentConfig{
+		Keys:  [][]byte{bytes.Repeat([]byte("h"), 32), bytes.Repeat([]byte("b"), 32)},
+		Store: "shop-dk",
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	id := session.NewID()
+	w := httptest.NewRecorder()
+	if err := keeper.Keep(w, httptest.NewRequest(http.MethodGet, "/", nil), id); err != nil {
+		panic(err)
+	}
+	c := w.Result().Cookies()[0]
+	fmt.Println("cookie:", c.Name, "HttpOnly:", c.HttpOnly, "months:", c.MaxAge/(30*24*3600))
+
+	got, err := keeper.Load(browser(w))
+	fmt.Println("same ID on the next visit:", got == id, err)
+	// Output:
+	// cookie: vt_id HttpOnly: true months: 13
+	// same ID on the next visit: true <nil>
+}
+
+// Rotating keys: put the new pair first and keep the old pair after it.
+// Visitors whose cookie was signed with the old pair keep their ID.
+func ExamplePersistent_rotation() {
+	oldPair := [][]byte{bytes.Repeat([]byte("o"), 32), bytes.Repeat([]byte("O"), 16)}
+	newPair := [][]byte{bytes.Repeat([]byte("n"), 32), bytes.Repeat([]byte("N"), 16)}
+
+	before, _ := session.NewPersistent(session.PersistentConfig{Keys: oldPair})
+	id := session.NewID()
+	w := httptest.NewRecorder()
+	_ = before.Keep(w, httptest.NewRequest(http.MethodGet, "/", nil), id)
+
+	after, _ := session.NewPersistent(session.PersistentConfig{Keys: append(newPair, oldPair...)})
+	got, err := after.Load(browser(w))
+	fmt.Println("kept after rotation:", got == id, err)
+
+	retired, _ := session.NewPersistent(session.PersistentConfig{Keys: newPair})
+	_, err = retired.Load(browser(w))
+	fmt.Println("once the old pair is removed:", errors.Is(err, session.ErrInvalid))
+	// Output:
+	// kept after rotation: true <nil>
+	// once the old pair is removed: true
+}
+
+// A cookieless visit ends after 30 idle minutes.
+func ExampleCompactStore() {
+	now := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
+	store, err := session.NewCompactStore(session.CompactConfig{
+		Keys: [][]byte{bytes.Repeat([]byte("h"), 32)},
+		Now:  func() time.Time { return now },
+	})
+	if err != nil {
+		panic(err)
+	}
+	id := session.NewID()
+	w := httptest.NewRecorder()
+	_ = store.Keep(w, httptest.NewRequest(http.MethodGet, "/", nil), session.Visit{ID: id})
+	fmt.Println("Set-Cookie has Max-Age:", bytes.Contains([]byte(w.Header().Get("Set-Cookie")), []byte("Max-Age")))
+
+	now = now.Add(5 * time.Minute)
+	v, err := store.Load(browser(w))
+	fmt.Println("5 minutes later:", v.ID == id, err, "refresh:", v.Refresh)
+
+	now = now.Add(31 * time.Minute)
+	_, err = store.Load(browser(w))
+	fmt.Println("36 minutes later:", errors.Is(err, session.ErrExpired))
+	// Output:
+	// Set-Cookie has Max-Age: false
+	// 5 minutes later: true <nil> refresh: true
+	// 36 minutes later: true
+}
+
+func ExampleValidID() {
+	fmt.Println(session.ValidID(session.NewID()))
+	fmt.Println(session.ValidID("9m4e2mr0ui3e8a215n4g"))
+	fmt.Println(session.ValidID("9M4E2MR0UI3E8A215N4G"))
+	fmt.Println(session.ValidID("../../etc/passwd"))
+	// Output:
+	// true
+	// true
+	// false
+	// false
+}
+
+func ExampleNewPersistent_badKeys() {
+	_, err := session.NewPersistent(session.PersistentConfig{
+		Keys: [][]byte{bytes.Repeat([]byte("h"), 32), []byte("fifteen bytes!!")},
+	})
+	fmt.Println(errors.Is(err, session.ErrKeys))
+	fmt.Println(err)
+	// Output:
+	// true
+	// session: bad keys: Keys[1]: block key is 15 bytes, need 16, 24 or 32 (AES-128, -192 or -256)
+}
