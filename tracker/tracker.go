@@ -206,15 +206,17 @@ func (c *Call) Params() map[string]any {
 }
 
 // Shown records an impression: the call showed these products, in this
-// order. Product IDs must not be empty (ErrNoProduct).
+// order. Product IDs are trimmed and must not be empty (ErrNoProduct).
+// Events of one call share its labels slice: treat Event.Labels as
+// read-only.
 func (c *Call) Shown(products ...string) error {
+	ids := make([]string, len(products))
 	for i, p := range products {
-		if p == "" {
+		if ids[i] = strings.TrimSpace(p); ids[i] == "" {
 			return fmt.Errorf("shown by %q, position %d: %w", c.api, i+1, ErrNoProduct)
 		}
 	}
-	return c.t.record(Event{Kind: KindImpression, API: c.api, Labels: c.labels,
-		Products: append([]string(nil), products...)})
+	return c.t.record(Event{Kind: KindImpression, API: c.api, Labels: c.labels, Products: ids})
 }
 
 // Click is a click on a product shown by a tracked call. API and Labels may
@@ -230,7 +232,7 @@ type Click struct {
 
 // Click records a click. It returns ErrNoProduct without a product.
 func (t *Tracker) Click(c Click) error {
-	if c.Product == "" {
+	if c.Product = strings.TrimSpace(c.Product); c.Product == "" {
 		return fmt.Errorf("click: %w", ErrNoProduct)
 	}
 	if c.Position < 0 {
@@ -267,7 +269,7 @@ func (s Sale) Validate() (email string, err error) {
 	}
 	for i, l := range s.Products {
 		switch {
-		case l.ID == "":
+		case strings.TrimSpace(l.ID) == "":
 			return "", fmt.Errorf("sale %q, line %d: %w", s.ID, i+1, ErrNoProduct)
 		case l.Quantity < 1:
 			return "", fmt.Errorf("sale %q, line %d: %w (got %d)", s.ID, i+1, ErrBadQuantity, l.Quantity)
@@ -291,13 +293,18 @@ func (t *Tracker) Sale(s Sale) error {
 	if err != nil {
 		return err
 	}
+	lines := make([]Line, len(s.Products))
+	for i, l := range s.Products {
+		l.ID = strings.TrimSpace(l.ID)
+		lines[i] = l
+	}
 	return t.record(Event{Kind: KindSale, Sale: strings.TrimSpace(s.ID), Customer: strings.TrimSpace(s.Customer),
-		Email: email, Lines: append([]Line(nil), s.Products...)})
+		Email: email, Lines: lines})
 }
 
 // View records that the visitor viewed a product's page.
 func (t *Tracker) View(product string) error {
-	if product == "" {
+	if product = strings.TrimSpace(product); product == "" {
 		return fmt.Errorf("view: %w", ErrNoProduct)
 	}
 	return t.record(Event{Kind: KindView, Product: product})

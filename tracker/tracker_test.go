@@ -573,3 +573,30 @@ func TestRecorderErrorIsReturned(t *testing.T) {
 	assert.ErrorIs(t, tr.View("1"), boom)
 	assert.ErrorIs(t, tr.Sale(trkSale()), boom)
 }
+
+func TestProductIDsAreTrimmed(t *testing.T) {
+	t.Parallel()
+	tr, mem := trkNew(t)
+	assert.ErrorIs(t, tr.View("  "), tracker.ErrNoProduct)
+	assert.ErrorIs(t, tr.Click(tracker.Click{Product: "\t"}), tracker.ErrNoProduct)
+	call, err := tr.Call("search/search", "Search")
+	require.NoError(t, err)
+	assert.ErrorIs(t, call.Shown("1", " "), tracker.ErrNoProduct)
+	s := trkSale()
+	s.Products[0].ID = " "
+	assert.ErrorIs(t, tr.Sale(s), tracker.ErrNoProduct)
+	require.Equal(t, 0, mem.Len(), "rejected input records nothing")
+
+	require.NoError(t, tr.View(" 12793 "))
+	require.NoError(t, tr.Click(tracker.Click{Product: "12793\n"}))
+	require.NoError(t, call.Shown(" 12793"))
+	s = trkSale()
+	s.Products[0].ID = "12793 "
+	require.NoError(t, tr.Sale(s))
+	ev := mem.Events()
+	require.Len(t, ev, 4)
+	assert.Equal(t, "12793", ev[0].Product)
+	assert.Equal(t, "12793", ev[1].Product)
+	assert.Equal(t, []string{"12793"}, ev[2].Products)
+	assert.Equal(t, "12793", ev[3].Lines[0].ID)
+}
