@@ -63,7 +63,6 @@ func ChoiceCookieFor(name string, s State, secure bool) *http.Cookie {
 		Value:    s.String(),
 		Path:     "/",
 		MaxAge:   int(ChoiceMaxAge / time.Second),
-		Expires:  time.Now().Add(ChoiceMaxAge).UTC(),
 		Secure:   secure,
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
