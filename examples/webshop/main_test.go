@@ -1,0 +1,591 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/visitrack/visitrack/examples/internal/keys"
+	"github.com/visitrack/visitrack/session"
+	"github.com/visitrack/visitrack/tracker"
+)
+
+const browserUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
+
+var (
+	trendingLabels = []string{"Homepage - Trending"}
+	visitorIDRe    = regexp.MustCompile(`id="visitor-id">([0-9a-v]{20})<`)
+	orderIDRe      = regexp.MustCompile(`id="order-id">([0-9a-v]{20})<`)
+)
+
+func testCatalog(t testing.TB) *catalog {
+	t.Helper()
+	c, err := loadCatalog("testdata/catalog.json")
+	require.NoError(t, err)
+	return c
+}
+
+// newTestShop serves a shop recording into a Memory on an httptest.Server.
+func newTestShop(t testing.TB, an analytics) (*shop, *tracker.Memory, *httptest.Server) {
+	t.Helper()
+	rec := tracker.NewMemory()
+	sh, err := newShop(shopConfig{Catalog: testCatalog(t), Keys: keys.Generate(), Recorder: rec, Analytics: an,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	srv := httptest.NewServer(sh.routes())
+	t.Cleanup(srv.Close)
+	return sh, rec, srv
+}
+
+// browser is an HTTP client with a cookie jar that does not follow
+// redirects, so that tests see every response's cookies.
+type browser struct {
+	t   *testing.T
+	srv *httptest.Server
+	c   *http.Client
+	ua  string
+}
+
+func newBrowser(t *testing.T, srv *httptest.Server, ua string) *browser {
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	return &browser{t: t, srv: srv, ua: ua, c: &http.Client{Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (b *browser) do(method, path string, form url.Values) (*http.Response, string) {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(b.t.Context(), method, b.srv.URL+path, body)
+	require.NoError(b.t, err)
+	req.Header.Set("User-Agent", b.ua)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := b.c.Do(req)
+	require.NoError(b.t, err)
+	defer resp.Body.Close()
+	page, err := io.ReadAll(resp.Body)
+	require.NoError(b.t, err)
+	return resp, string(page)
+}
+
+func (b *browser) get(path string) (*http.Response, string) { return b.do(http.MethodGet, path, nil) }
+
+func (b *browser) post(path string, form url.Values) (*http.Response, string) {
+	return b.do(http.MethodPost, path, form)
+}
+
+// cookies returns the names and values the jar would send.
+func (b *browser) cookies() map[string]string {
+	u, err := url.Parse(b.srv.URL)
+	require.NoError(b.t, err)
+	out := map[string]string{}
+	for _, c := range b.c.Jar.Cookies(u) {
+		out[c.Name] = c.Value
+	}
+	return out
+}
+
+// visitor reads the visitor ID shown on /me, or "" when it shows none.
+func (b *browser) visitor() string {
+	b.t.Helper()
+	resp, page := b.get("/me")
+	require.Equal(b.t, http.StatusOK, resp.StatusCode)
+	if m := visitorIDRe.FindStringSubmatch(page); m != nil {
+		return m[1]
+	}
+	require.Contains(b.t, page, `id="no-visitor"`)
+	return ""
+}
+
+func setCookies(resp *http.Response) map[string]*http.Cookie {
+	out := map[string]*http.Cookie{}
+	for _, c := range resp.Cookies() {
+		out[c.Name] = c
+	}
+	return out
+}
+
+func ofKind(events []tracker.Event, k tracker.Kind) []tracker.Event {
+	var out []tracker.Event
+	for _, e := range events {
+		if e.Kind == k {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func ids(ps []product) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.ID
+	}
+	return out
+}
+
+func TestHomeRecordsLabelledTrendingImpression(t *testing.T) {
+	t.Parallel()
+	sh, rec, srv := newTestShop(t, nil)
+	b := newBrowser(t, srv, browserUA)
+
+	resp, page := b.get("/")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, page, `id="consent-banner"`, "the banner shows until the visitor chooses")
+	assert.Contains(t, page, `/products/12793?from=recommendations%2Ftrending&amp;label=Homepage&#43;-&#43;Trending&amp;pos=1`,
+		"trending links carry their list and position")
+	assert.NotContains(t, page, "You previously visited", "no history without analytics")
+	cookies := setCookies(resp)
+	require.Contains(t, cookies, "vt_s")
+	assert.NotContains(t, cookies, "vt_id", "no long-term cookie before consent")
+
+	events := rec.Events()
+	require.Len(t, events, 1)
+	e := events[0]
+	assert.Equal(t, tracker.KindImpression, e.Kind)
+	assert.Equal(t, "webshop", e.Store)
+	assert.Equal(t, "recommendations/trending", e.API)
+	assert.Equal(t, trendingLabels, e.Labels)
+	assert.Equal(t, ids(sh.catalog.products[:trendingSize]), e.Products, "catalogue order while nothing is popular")
+	assert.True(t, session.ValidID(e.Visitor))
+	assert.Equal(t, e.Visitor, b.visitor(), "/me shows the ID the events carry")
+}
+
+func TestProductPageLogsClickFromTrackedListAndView(t *testing.T) {
+	t.Parallel()
+	_, rec, srv := newTestShop(t, nil)
+	b := newBrowser(t, srv, browserUA)
+	b.get("/")
+
+	resp, _ := b.get("/products/12794?from=recommendations%2Ftrending&label=Homepage+-+Trending&pos=2")
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	assert.Equal(t, "/products/12794", resp.Header.Get("Location"), "the click is logged once, then the plain page loads")
+	resp, page := b.get("/products/12794")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, page, "City Sneaker")
+
+	events := rec.Events()
+	require.Len(t, events, 4, "impression, click, view, similar-products impression")
+	click, view := events[1], events[2]
+	assert.Equal(t, tracker.KindClick, click.Kind)
+	assert.Equal(t, "12794", click.Product)
+	assert.Equal(t, "recommendations/trending", click.API)
+	assert.Equal(t, trendingLabels, click.Labels)
+	assert.Equal(t, 2, click.Position)
+	assert.Equal(t, tracker.KindView, view.Kind)
+	assert.Equal(t, "12794", view.Product)
+	assert.Equal(t, events[0].Visitor, click.Visitor)
+	assert.Equal(t, events[0].Visitor, view.Visitor)
+	similar := events[3]
+	assert.Equal(t, tracker.KindImpression, similar.Kind)
+	assert.Equal(t, []string{"Product page - Similar products"}, similar.Labels)
+	assert.NotContains(t, similar.Products, "12794", "a product is not similar to itself")
+
+	// A category page is not a tracked call: its links are plain and the
+	// product page logs only a view.
+	rec.Reset()
+	resp, page = b.get("/categories/bags")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, page, `href="/products/14020"`)
+	resp, _ = b.get("/products/14020")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	// A link naming a list the shop does not have logs no click either.
+	resp, _ = b.get("/products/14021?from=evil&label=Made+up&pos=1")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	events = rec.Events()
+	require.NotEmpty(t, events)
+	assert.Equal(t, tracker.KindCategory, events[0].Kind)
+	assert.Equal(t, "bags", events[0].Category)
+	assert.Empty(t, ofKind(events, tracker.KindClick))
+	views := ofKind(events, tracker.KindView)
+	require.Len(t, views, 2)
+	assert.Equal(t, "14020", views[0].Product)
+	assert.Equal(t, "14021", views[1].Product)
+
+	resp, _ = b.get("/products/99999")
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+}
+
+func TestSearchIsALabelledCall(t *testing.T) {
+	t.Parallel()
+	_, rec, srv := newTestShop(t, nil)
+	b := newBrowser(t, srv, browserUA)
+
+	resp, page := b.get("/search?q=Wool")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, page, "Merino Beanie")
+	assert.Contains(t, page, "/products/15100?from=search%2Fsearch")
+	events := rec.Events()
+	require.Len(t, events, 2)
+	assert.Equal(t, tracker.KindSearch, events[0].Kind)
+	assert.Equal(t, "Wool", events[0].Query)
+	assert.Equal(t, tracker.KindImpression, events[1].Kind)
+	assert.Equal(t, "search/search", events[1].API)
+	assert.Equal(t, []string{"Search - Results"}, events[1].Labels)
+	assert.Equal(t, []string{"12811", "15100"}, events[1].Products)
+
+	resp, _ = b.get("/search?q=")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, _ = b.get("/search?q=zebra")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	events = rec.Events()[2:]
+	require.Len(t, events, 1, "an empty query records nothing, a query without results only the search")
+	assert.Equal(t, tracker.KindSearch, events[0].Kind)
+}
+
+func TestConsentAcceptKeepsTheIDInTheLongTermCookie(t *testing.T) {
+	t.Parallel()
+	_, rec, srv := newTestShop(t, nil)
+	b := newBrowser(t, srv, browserUA)
+	before := b.visitor()
+	require.NotEmpty(t, before)
+
+	resp, _ := b.post("/consent", url.Values{"choice": {"persistent"}, "return": {"/products/12793"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	assert.Equal(t, "/products/12793", resp.Header.Get("Location"))
+	set := setCookies(resp)
+	require.Contains(t, set, "vt_id")
+	assert.Positive(t, set["vt_id"].MaxAge, "a long-term cookie")
+	assert.True(t, set["vt_id"].HttpOnly)
+	require.Contains(t, set, "vt_consent")
+	assert.Equal(t, "persistent", set["vt_consent"].Value)
+	require.Contains(t, set, "vt_s")
+	assert.Negative(t, set["vt_s"].MaxAge, "the session cookie is no longer needed")
+
+	assert.Equal(t, before, b.visitor(), "consenting keeps the same visitor ID")
+	resp, page := b.get("/")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.NotContains(t, page, `id="consent-banner"`)
+	assert.Contains(t, page, "Consent state: <strong>persistent</strong>")
+	assert.NotContains(t, b.cookies(), "vt_s")
+	events := rec.Events()
+	assert.Equal(t, before, events[len(events)-1].Visitor)
+}
+
+func TestConsentCookielessOnly(t *testing.T) {
+	t.Parallel()
+	_, _, srv := newTestShop(t, nil)
+	b := newBrowser(t, srv, browserUA)
+	before := b.visitor()
+
+	resp, _ := b.post("/consent", url.Values{"choice": {"cookieless"}, "return": {"/"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	assert.Equal(t, "cookieless", setCookies(resp)["vt_consent"].Value)
+	assert.NotContains(t, b.cookies(), "vt_id")
+	assert.Equal(t, before, b.visitor())
+	_, page := b.get("/")
+	assert.NotContains(t, page, `id="consent-banner"`)
+}
+
+func TestConsentRefuseDeletesCookiesAndStopsEvents(t *testing.T) {
+	t.Parallel()
+	_, rec, srv := newTestShop(t, nil)
+	b := newBrowser(t, srv, browserUA)
+	b.get("/")
+	resp, _ := b.post("/consent", url.Values{"choice": {"persistent"}, "return": {"/"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Contains(t, b.cookies(), "vt_id")
+	resp, _ = b.post("/basket/add", url.Values{"id": {"13001"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+
+	resp, _ = b.post("/consent", url.Values{"choice": {"disabled"}, "return": {"/basket"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	set := setCookies(resp)
+	require.Contains(t, set, "vt_id")
+	assert.Negative(t, set["vt_id"].MaxAge, "the long-term cookie is deleted")
+	assert.Equal(t, "disabled", set["vt_consent"].Value)
+	assert.NotContains(t, b.cookies(), "vt_id")
+	assert.NotContains(t, b.cookies(), "vt_s")
+	assert.Equal(t, "13001:1", b.cookies()[basketCookie], "the basket moves to the shop's own cookie")
+
+	n := rec.Len()
+	assert.Empty(t, b.visitor(), "/me shows no ID")
+	_, page := b.get("/")
+	assert.NotContains(t, page, `id="consent-banner"`)
+	b.get("/products/12793?from=recommendations%2Ftrending&label=Homepage+-+Trending&pos=1")
+	b.get("/products/12793")
+	b.get("/categories/shoes")
+	b.get("/search?q=shoe")
+	resp, page = b.get("/basket")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, page, "Rain Shell", "the basket still works without tracking")
+	resp, page = b.post("/checkout", url.Values{"email": {"ada@example.com"}})
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Regexp(t, orderIDRe, page)
+	assert.Equal(t, n, rec.Len(), "nothing is recorded after a refusal")
+	for _, c := range b.cookies() {
+		assert.NotContains(t, c, "ada", "no personal data in cookies")
+	}
+	assert.NotContains(t, b.cookies(), basketCookie, "checkout empties the basket cookie")
+}
+
+func TestConsentFormIsChecked(t *testing.T) {
+	t.Parallel()
+	_, _, srv := newTestShop(t, nil)
+	b := newBrowser(t, srv, browserUA)
+
+	resp, _ := b.post("/consent", url.Values{"choice": {"everything"}})
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.NotContains(t, setCookies(resp), "vt_consent")
+	for _, ret := range []string{"//evil.example/", "https://evil.example/", `/\evil.example`, ""} {
+		resp, _ = b.post("/consent", url.Values{"choice": {"cookieless"}, "return": {ret}})
+		assert.Equal(t, "/", resp.Header.Get("Location"), "return %q", ret)
+	}
+
+	// A form on another site cannot record a choice for the visitor.
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/consent",
+		strings.NewReader("choice=persistent"))
+	require.NoError(t, err)
+	req.Header.Set("User-Agent", browserUA)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err = srv.Client().Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+	assert.Empty(t, resp.Cookies())
+}
+
+func TestBasketAndCheckoutLogSaleAndEmail(t *testing.T) {
+	t.Parallel()
+	_, rec, srv := newTestShop(t, nil)
+	b := newBrowser(t, srv, browserUA)
+	visitor := b.visitor()
+
+	resp, _ := b.post("/checkout", url.Values{})
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode, "an empty basket cannot be checked out")
+	resp, _ = b.post("/basket/add", url.Values{"id": {"12793"}, "quantity": {"2"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	assert.Equal(t, "/basket", resp.Header.Get("Location"))
+	b.post("/basket/add", url.Values{"id": {"15100"}})
+	b.post("/basket/add", url.Values{"id": {"13002"}, "quantity": {"-4"}})
+	b.post("/basket/remove", url.Values{"id": {"13002"}})
+	resp, _ = b.post("/basket/add", url.Values{"id": {"nope"}})
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.NotContains(t, b.cookies(), basketCookie, "a tracked visitor's basket stays on the server")
+
+	resp, page := b.get("/basket")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, page, `id="basket-total">€221.90<`, "2 × 99.95 + 22.00")
+	assert.Contains(t, page, "Basket (3)")
+
+	resp, page = b.post("/checkout", url.Values{"email": {"not an address"}})
+	assert.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+	assert.Contains(t, page, "does not look right")
+	assert.Empty(t, ofKind(rec.Events(), tracker.KindSale))
+
+	resp, page = b.post("/checkout", url.Values{"email": {"Ada@Example.com"}})
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	m := orderIDRe.FindStringSubmatch(page)
+	require.NotNil(t, m, "the confirmation shows the order ID")
+	assert.Contains(t, page, "€221.90 in all")
+
+	sales := ofKind(rec.Events(), tracker.KindSale)
+	require.Len(t, sales, 1)
+	sale := sales[0]
+	assert.Equal(t, m[1], sale.Sale)
+	assert.Equal(t, visitor, sale.Visitor)
+	assert.Equal(t, "ada@example.com", sale.Email)
+	assert.Equal(t, []tracker.Line{{ID: "12793", Price: 99.95, Quantity: 2}, {ID: "15100", Price: 22, Quantity: 1}}, sale.Lines)
+	emails := ofKind(rec.Events(), tracker.KindEmail)
+	require.Len(t, emails, 1)
+	assert.Equal(t, "ada@example.com", emails[0].Email)
+	assert.Equal(t, visitor, emails[0].Visitor)
+
+	_, page = b.get("/basket")
+	assert.Contains(t, page, "Your basket is empty")
+
+	// What sold is trending now.
+	rec.Reset()
+	b.get("/")
+	imps := ofKind(rec.Events(), tracker.KindImpression)
+	require.Len(t, imps, 1)
+	assert.Equal(t, []string{"12793", "15100"}, imps[0].Products[:2])
+}
+
+func TestMeShowsVisitorAndConsent(t *testing.T) {
+	t.Parallel()
+	_, _, srv := newTestShop(t, nil)
+	b := newBrowser(t, srv, browserUA)
+	resp, page := b.get("/me")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	m := visitorIDRe.FindStringSubmatch(page)
+	require.NotNil(t, m)
+	assert.True(t, session.ValidID(m[1]))
+	assert.Contains(t, page, `id="consent-state">cookieless<`)
+	assert.Contains(t, page, "you have not chosen yet")
+	assert.Equal(t, m[1], b.visitor(), "the ID is kept between requests")
+}
+
+func TestBotsGetNoCookieAndNoEvents(t *testing.T) {
+	t.Parallel()
+	_, rec, srv := newTestShop(t, nil)
+	b := newBrowser(t, srv, "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")
+	for _, path := range []string{"/", "/products/12793?from=recommendations%2Ftrending&label=Homepage+-+Trending&pos=1",
+		"/products/12793", "/categories/shoes", "/search?q=shoe", "/me"} {
+		resp, _ := b.get(path)
+		assert.Less(t, resp.StatusCode, 400, path)
+		assert.Empty(t, resp.Cookies(), path)
+	}
+	assert.Empty(t, b.visitor())
+	assert.Zero(t, rec.Len())
+}
+
+// fakeAnalytics answers with fixed figures.
+type fakeAnalytics struct {
+	report  tracker.Report
+	history []tracker.Activity
+	visitor string
+}
+
+func (f *fakeAnalytics) Report(_ context.Context, store string, from, to time.Time) (tracker.Report, error) {
+	if store != "webshop" || !from.Before(to) {
+		return tracker.Report{}, errors.New("bad report arguments")
+	}
+	return f.report, nil
+}
+
+func (f *fakeAnalytics) History(_ context.Context, store, visitor string, limit int) ([]tracker.Activity, error) {
+	if store != "webshop" || limit < 1 {
+		return nil, errors.New("bad history arguments")
+	}
+	f.visitor = visitor
+	return f.history, nil
+}
+
+func TestDashboardAndHistoryWithAnalytics(t *testing.T) {
+	t.Parallel()
+	an := &fakeAnalytics{
+		report: tracker.Report{Orders: 4, ImpactedOrders: 1, Revenue: 400, ImpactedRevenue: 100,
+			Labels: []tracker.LabelStats{{Label: "Homepage - Trending", Calls: 10, Impressions: 80, Clicks: 20, Orders: 1, Revenue: 100}}},
+		history: []tracker.Activity{
+			{Kind: tracker.KindView, Product: "13001"},
+			{Kind: tracker.KindSearch, Query: "wool"},
+			{Kind: tracker.KindView, Product: "12793"},
+			{Kind: tracker.KindView, Product: "13001"},
+			{Kind: tracker.KindView, Product: "gone"},
+		},
+	}
+	_, _, srv := newTestShop(t, an)
+	b := newBrowser(t, srv, browserUA)
+
+	resp, page := b.get("/dashboard")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, page, "<td>Homepage - Trending</td>")
+	assert.Contains(t, page, "25.0 %", "CTR: 20 clicks / 80 impressions")
+	assert.Contains(t, page, `id="impacted-share">25.0 %<`)
+	assert.Contains(t, page, "€400.00")
+
+	_, page = b.get("/")
+	require.Contains(t, page, "You previously visited")
+	hist := page[strings.Index(page, "You previously visited"):]
+	assert.Less(t, strings.Index(hist, "Rain Shell"), strings.Index(hist, "Trail Runner 2"), "newest first")
+	assert.Equal(t, 1, strings.Count(hist, "Rain Shell"), "each product once")
+	assert.Equal(t, b.visitor(), an.visitor)
+
+	_, _, plain := newTestShop(t, nil)
+	resp, _ = newBrowser(t, plain, browserUA).get("/dashboard")
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "no dashboard without analytics")
+}
+
+func TestRunServesUntilCancelled(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	addrs := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	cfg := config{Addr: "127.0.0.1:0", Catalog: "testdata/catalog.json", Store: "webshop",
+		onListen: func(a net.Addr) { addrs <- a }}
+	go func() { done <- run(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	var addr net.Addr
+	select {
+	case addr = <-addrs:
+	case err := <-done:
+		t.Fatalf("run returned before listening: %v", err)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+addr.String()+"/", nil)
+	require.NoError(t, err)
+	req.Header.Set("User-Agent", browserUA)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	cancel()
+	assert.NoError(t, <-done, "a cancelled context shuts the server down cleanly")
+}
+
+func TestParseConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want config
+	}{
+		{"defaults", nil, nil, config{Addr: "localhost:8080", Catalog: "testdata/catalog.json", Store: "webshop"}},
+		{"PORT", nil, map[string]string{"PORT": "9000"}, config{Addr: "localhost:9000", Catalog: "testdata/catalog.json", Store: "webshop"}},
+		{"ADDR wins over PORT", nil, map[string]string{"PORT": "9000", "ADDR": "127.0.0.1:7000"},
+			config{Addr: "127.0.0.1:7000", Catalog: "testdata/catalog.json", Store: "webshop"}},
+		{"flags win", []string{"-addr", ":1", "-catalog", "c.json", "-store", "dk"},
+			map[string]string{"ADDR": "x:2", "VISITRACK_CATALOG": "e.json", "VISITRACK_STORE": "se"},
+			config{Addr: ":1", Catalog: "c.json", Store: "dk"}},
+		{"env", nil, map[string]string{"VISITRACK_CATALOG": "e.json", "VISITRACK_STORE": "se"},
+			config{Addr: "localhost:8080", Catalog: "e.json", Store: "se"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := parseConfig(tt.args, func(k string) string { return tt.env[k] }, io.Discard)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+	_, err := parseConfig([]string{"extra"}, func(string) string { return "" }, io.Discard)
+	assert.Error(t, err)
+}
+
+func TestCatalog(t *testing.T) {
+	t.Parallel()
+	c := testCatalog(t)
+	assert.Len(t, c.products, 24)
+	assert.Equal(t, []category{{"Shoes", "shoes"}, {"Jackets", "jackets"}, {"Bags", "bags"}, {"Accessories", "accessories"}}, c.categories)
+
+	numeric, err := parseCatalog(strings.NewReader(`[{"id":12793,"name":"A","category":"Running Shoes","price":1}]`))
+	require.NoError(t, err)
+	p, ok := numeric.product("12793")
+	require.True(t, ok, "a numeric id is the same product as its digits")
+	assert.Equal(t, "running-shoes", p.Slug())
+
+	for _, bad := range []string{`[]`, `{}`, `[{"id":"1","name":"A","category":"C","price":-1}]`,
+		`[{"id":"1","name":"A","category":"C"},{"id":1,"name":"B","category":"C"}]`,
+		`[{"id":"","name":"A","category":"C"}]`, `[{"id":"1","name":"","category":"C"}]`} {
+		_, err := parseCatalog(strings.NewReader(bad))
+		assert.ErrorIs(t, err, errBadCatalog, bad)
+	}
+	_, err = loadCatalog("testdata/missing.json")
+	assert.Error(t, err)
+}
+
+func TestBasketCookieIgnoresGarbage(t *testing.T) {
+	t.Parallel()
+	c := testCatalog(t)
+	b := decodeBasket("x|12793:abc|12793:2|99999:1|15100:0|15100:500|:|", c)
+	assert.Equal(t, basket{{ID: "12793", Quantity: 2}, {ID: "15100", Quantity: maxQuantity}}, b)
+	assert.Equal(t, "12793:2|15100:99", b.encode())
+}

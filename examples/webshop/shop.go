@@ -1,0 +1,525 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/xid"
+
+	"github.com/visitrack/visitrack/consent"
+	"github.com/visitrack/visitrack/middleware"
+	"github.com/visitrack/visitrack/tracker"
+)
+
+// analytics answers questions about what visitors did. A tracker store
+// (tracker/sqlite) satisfies it; without one the shop hides "You previously
+// visited" and the dashboard.
+type analytics interface {
+	Report(ctx context.Context, store string, from, to time.Time) (tracker.Report, error)
+	History(ctx context.Context, store, visitor string, limit int) ([]tracker.Activity, error)
+}
+
+// list is a labelled, tracked list of products: the API that returned it
+// and the label that names where it is shown. Product links from a list
+// carry both, so the product page can log the click.
+type list struct {
+	API, Label string
+}
+
+// The shop's tracked lists. Clicks are logged only for these, so that a
+// crafted link cannot invent labels in the analytics.
+var (
+	trendingList = list{API: "recommendations/trending", Label: "Homepage - Trending"}
+	similarList  = list{API: "recommendations/substituting", Label: "Product page - Similar products"}
+	searchList   = list{API: "search/search", Label: "Search - Results"}
+	knownLists   = []list{trendingList, similarList, searchList}
+)
+
+const (
+	trendingSize = 8
+	similarSize  = 4
+	searchLimit  = 12
+	historySize  = 6
+)
+
+// shopConfig configures newShop.
+type shopConfig struct {
+	Catalog  *catalog
+	Keys     [][]byte
+	Store    string           // default "webshop"
+	Recorder tracker.Recorder // where events go
+	// Analytics answers the dashboard and "You previously visited"; nil
+	// hides both.
+	Analytics analytics
+	Logger    *slog.Logger     // nil: slog.Default()
+	Now       func() time.Time // nil: time.Now
+}
+
+// shop is the demo web shop: its catalogue, baskets, popularity counter and
+// pages, behind visitrack's middleware.
+type shop struct {
+	catalog   *catalog
+	store     string
+	mw        *middleware.Middleware
+	analytics analytics
+	popular   *popularity
+	baskets   *baskets
+	pages     map[string]*template.Template
+	log       *slog.Logger
+	now       func() time.Time
+}
+
+func newShop(cfg shopConfig) (*shop, error) {
+	if cfg.Catalog == nil {
+		return nil, errors.New("webshop: a catalogue is required")
+	}
+	s := &shop{catalog: cfg.Catalog, store: cfg.Store, analytics: cfg.Analytics,
+		popular: newPopularity(), baskets: newBaskets(), log: cfg.Logger, now: cfg.Now}
+	if s.store == "" {
+		s.store = "webshop"
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	var err error
+	s.mw, err = middleware.New(middleware.Config{Keys: cfg.Keys, Store: s.store, Recorder: cfg.Recorder,
+		Logger: s.log, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	if s.pages, err = parsePages(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// routes returns the shop's handler: cross-origin protection for the forms,
+// then visitrack's middleware, then the pages.
+func (s *shop) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.home)
+	mux.HandleFunc("GET /products/{id}", s.productPage)
+	mux.HandleFunc("GET /categories/{slug}", s.categoryPage)
+	mux.HandleFunc("GET /search", s.searchPage)
+	mux.HandleFunc("POST /consent", s.setConsent)
+	mux.HandleFunc("GET /basket", s.basketPage)
+	mux.HandleFunc("POST /basket/add", s.addToBasket)
+	mux.HandleFunc("POST /basket/remove", s.removeFromBasket)
+	mux.HandleFunc("POST /checkout", s.checkout)
+	mux.HandleFunc("GET /me", s.mePage)
+	mux.HandleFunc("GET /dashboard", s.dashboard)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.render(w, r, http.StatusNotFound, "notfound", "Not found", nil)
+	})
+	// Every form posts to this shop. Refusing cross-origin posts keeps
+	// another site from recording a consent choice the visitor never made.
+	return http.NewCrossOriginProtection().Handler(s.mw.Handler(mux))
+}
+
+// item is a product in a rendered list, with the link to its page.
+type item struct {
+	product
+	URL      string
+	Position int
+}
+
+// plainItems links products to their pages without tracking parameters.
+func plainItems(ps []product) []item {
+	out := make([]item, len(ps))
+	for i, p := range ps {
+		out[i] = item{product: p, URL: "/products/" + url.PathEscape(p.ID), Position: i + 1}
+	}
+	return out
+}
+
+// trackedItems links products to their pages with the list they were shown
+// in and their position, so that the product page can log the click.
+func trackedItems(l list, ps []product) []item {
+	out := plainItems(ps)
+	for i := range out {
+		out[i].URL += "?" + url.Values{"from": {l.API}, "label": {l.Label},
+			"pos": {strconv.Itoa(i + 1)}}.Encode()
+	}
+	return out
+}
+
+// show labels a call for l and records that it showed ps. Tracking errors
+// never break the page.
+func (s *shop) show(r *http.Request, l list, ps []product) {
+	if len(ps) == 0 {
+		return
+	}
+	call, err := tracker.From(r.Context()).Call(l.API, l.Label)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "webshop: labelling a call", "api", l.API, "err", err)
+		return
+	}
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	s.check(r, "impression", call.Shown(ids...))
+}
+
+// check logs a tracking error; the visitor's page goes on regardless.
+func (s *shop) check(r *http.Request, what string, err error) {
+	if err != nil {
+		s.log.WarnContext(r.Context(), "webshop: tracking failed", "event", what, "err", err)
+	}
+}
+
+// history returns the products the visitor viewed lately, newest first,
+// when the shop has analytics.
+func (s *shop) history(r *http.Request) []item {
+	v := tracker.From(r.Context()).Visitor()
+	if s.analytics == nil || v == "" {
+		return nil
+	}
+	acts, err := s.analytics.History(r.Context(), s.store, v, 50)
+	if err != nil {
+		s.log.WarnContext(r.Context(), "webshop: reading history", "err", err)
+		return nil
+	}
+	var ps []product
+	seen := map[string]bool{}
+	for _, a := range acts {
+		if a.Kind != tracker.KindView || seen[a.Product] {
+			continue
+		}
+		if p, ok := s.catalog.product(a.Product); ok {
+			seen[a.Product] = true
+			ps = append(ps, p)
+			if len(ps) == historySize {
+				break
+			}
+		}
+	}
+	return plainItems(ps)
+}
+
+func (s *shop) home(w http.ResponseWriter, r *http.Request) {
+	trending := s.popular.top(s.catalog, trendingSize)
+	s.show(r, trendingList, trending)
+	s.render(w, r, http.StatusOK, "home", "Home", map[string]any{
+		"Trending": trackedItems(trendingList, trending),
+		"History":  s.history(r),
+	})
+}
+
+// clickFrom returns the tracked list and position a product link came from,
+// if its query names one of the shop's lists.
+func clickFrom(q url.Values) (list, int, bool) {
+	l := list{API: q.Get("from"), Label: q.Get("label")}
+	pos, err := strconv.Atoi(q.Get("pos"))
+	if err != nil || pos < 1 || pos > 1000 {
+		pos = 0
+	}
+	for _, k := range knownLists {
+		if k == l {
+			return l, pos, true
+		}
+	}
+	return list{}, 0, false
+}
+
+func (s *shop) productPage(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.catalog.product(r.PathValue("id"))
+	if !ok {
+		s.render(w, r, http.StatusNotFound, "notfound", "Not found", nil)
+		return
+	}
+	t := tracker.From(r.Context())
+	if l, pos, ok := clickFrom(r.URL.Query()); ok {
+		// Log the click, then send the browser to the product's plain
+		// address, so that reloading the page or sharing its link does
+		// not count the click again.
+		s.check(r, "click", t.Click(tracker.Click{Product: p.ID, API: l.API, Labels: []string{l.Label}, Position: pos}))
+		if t.Enabled() {
+			s.popular.add(p.ID, 1)
+		}
+		http.Redirect(w, r, "/products/"+url.PathEscape(p.ID), http.StatusSeeOther)
+		return
+	}
+	s.check(r, "view", t.View(p.ID))
+	similar := s.catalog.similar(p, similarSize)
+	s.show(r, similarList, similar)
+	s.render(w, r, http.StatusOK, "product", p.Name, map[string]any{
+		"Product": p,
+		"Similar": trackedItems(similarList, similar),
+	})
+}
+
+func (s *shop) categoryPage(w http.ResponseWriter, r *http.Request) {
+	cat, ps, ok := s.catalog.category(r.PathValue("slug"))
+	if !ok {
+		s.render(w, r, http.StatusNotFound, "notfound", "Not found", nil)
+		return
+	}
+	s.check(r, "category", tracker.From(r.Context()).Category(cat.Slug))
+	// Category listings are not a tracked call: their links are plain, and
+	// the product page logs only a view.
+	s.render(w, r, http.StatusOK, "category", cat.Name, map[string]any{
+		"Category": cat,
+		"Products": plainItems(ps),
+	})
+}
+
+func (s *shop) searchPage(w http.ResponseWriter, r *http.Request) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if len(q) > 100 {
+		q = q[:100]
+	}
+	var results []product
+	if q != "" {
+		s.check(r, "search", tracker.From(r.Context()).Search(q))
+		results = s.catalog.search(q, searchLimit)
+		s.show(r, searchList, results)
+	}
+	s.render(w, r, http.StatusOK, "search", "Search", map[string]any{
+		"Query":   q,
+		"Results": trackedItems(searchList, results),
+	})
+}
+
+// setConsent records the visitor's choice from the banner's form and sends
+// the browser back where it was.
+func (s *shop) setConsent(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	var state consent.State
+	switch r.PostFormValue("choice") {
+	case "persistent":
+		state = consent.Persistent
+	case "cookieless":
+		state = consent.Cookieless
+	case "disabled":
+		state = consent.Disabled
+	default:
+		s.render(w, r, http.StatusBadRequest, "notfound", "Unknown choice", nil)
+		return
+	}
+	t := tracker.From(r.Context())
+	before, b := t.Visitor(), s.loadBasket(r)
+	if err := middleware.SetConsent(w, r, state); err != nil {
+		s.log.ErrorContext(r.Context(), "webshop: recording consent", "err", err)
+		http.Error(w, "could not record your choice", http.StatusInternalServerError)
+		return
+	}
+	// The basket follows the visitor: to the server under a new ID, or
+	// into the basket cookie when tracking is now disabled.
+	if before != "" && before != t.Visitor() {
+		s.baskets.put(before, nil)
+	}
+	s.saveBasket(w, r, b)
+	http.Redirect(w, r, localPath(r.PostFormValue("return")), http.StatusSeeOther)
+}
+
+// localPath returns p if it is a path on this site, and "/" otherwise, so
+// that the consent form cannot redirect elsewhere.
+func localPath(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+		return "/"
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Host != "" || u.Scheme != "" {
+		return "/"
+	}
+	return p
+}
+
+// basketLineView is a basket line as the basket page shows it.
+type basketLineView struct {
+	item
+	Quantity int
+	Total    float64
+}
+
+// basketView prices b from the catalogue, summing in micro-units so that
+// totals are exact.
+func (s *shop) basketView(b basket) ([]basketLineView, float64) {
+	var lines []basketLineView
+	var total int64
+	for _, l := range b {
+		p, ok := s.catalog.product(l.ID)
+		if !ok {
+			continue
+		}
+		sum := tracker.Micros(p.Price) * int64(l.Quantity)
+		total += sum
+		lines = append(lines, basketLineView{item: plainItems([]product{p})[0], Quantity: l.Quantity,
+			Total: tracker.FromMicros(sum)})
+	}
+	return lines, tracker.FromMicros(total)
+}
+
+func (s *shop) basketPage(w http.ResponseWriter, r *http.Request) {
+	s.renderBasket(w, r, http.StatusOK, "", "")
+}
+
+func (s *shop) renderBasket(w http.ResponseWriter, r *http.Request, status int, email, problem string) {
+	lines, total := s.basketView(s.loadBasket(r))
+	s.render(w, r, status, "basket", "Basket", map[string]any{
+		"Lines": lines, "Total": total, "Email": email, "Problem": problem,
+	})
+}
+
+func (s *shop) addToBasket(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	p, ok := s.catalog.product(r.PostFormValue("id"))
+	if !ok {
+		s.render(w, r, http.StatusNotFound, "notfound", "Not found", nil)
+		return
+	}
+	qty, err := strconv.Atoi(r.PostFormValue("quantity"))
+	if err != nil || qty < 1 {
+		qty = 1
+	}
+	s.saveBasket(w, r, s.loadBasket(r).add(p.ID, min(qty, maxQuantity)))
+	http.Redirect(w, r, "/basket", http.StatusSeeOther)
+}
+
+func (s *shop) removeFromBasket(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	s.saveBasket(w, r, s.loadBasket(r).remove(r.PostFormValue("id")))
+	http.Redirect(w, r, "/basket", http.StatusSeeOther)
+}
+
+// checkout places the order in the basket: it logs the sale, links the
+// visitor to the email address when one is given, counts the products as
+// popular and empties the basket.
+func (s *shop) checkout(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	b := s.loadBasket(r)
+	if len(b) == 0 {
+		http.Redirect(w, r, "/basket", http.StatusSeeOther)
+		return
+	}
+	email := strings.TrimSpace(r.PostFormValue("email"))
+	if email != "" {
+		e, err := tracker.NormalizeEmail(email)
+		if err != nil {
+			s.renderBasket(w, r, http.StatusUnprocessableEntity, email, "That email address does not look right.")
+			return
+		}
+		email = e
+	}
+	lines, total := s.basketView(b)
+	sale := tracker.Sale{ID: xid.New().String(), Email: email}
+	for _, l := range lines {
+		sale.Products = append(sale.Products, tracker.Line{ID: l.ID, Price: l.Price, Quantity: l.Quantity})
+	}
+	t := tracker.From(r.Context())
+	s.check(r, "sale", t.Sale(sale))
+	if email != "" {
+		s.check(r, "email", t.Email(email))
+	}
+	if t.Enabled() {
+		for _, l := range sale.Products {
+			s.popular.add(l.ID, l.Quantity)
+		}
+	}
+	s.saveBasket(w, r, nil)
+	s.render(w, r, http.StatusOK, "confirmation", "Thank you", map[string]any{
+		"Order": sale.ID, "Lines": lines, "Total": total, "Email": email != "",
+	})
+}
+
+func (s *shop) mePage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "me", "Your visitor ID", map[string]any{
+		"Chosen":  s.chosen(r),
+		"History": s.history(r),
+	})
+}
+
+// labelRow is one row of the dashboard's table.
+type labelRow struct {
+	tracker.LabelStats
+	CTR float64
+}
+
+func (s *shop) dashboard(w http.ResponseWriter, r *http.Request) {
+	if s.analytics == nil {
+		s.render(w, r, http.StatusNotFound, "notfound", "No dashboard without a store", nil)
+		return
+	}
+	to := s.now()
+	from := to.AddDate(0, 0, -30)
+	rep, err := s.analytics.Report(r.Context(), s.store, from, to)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "webshop: report", "err", err)
+		http.Error(w, "the report is not available right now", http.StatusServiceUnavailable)
+		return
+	}
+	rows := make([]labelRow, len(rep.Labels))
+	var totals tracker.LabelStats
+	for i, l := range rep.Labels {
+		rows[i] = labelRow{LabelStats: l, CTR: l.CTR()}
+		totals.Calls += l.Calls
+		totals.Impressions += l.Impressions
+		totals.Clicks += l.Clicks
+	}
+	s.render(w, r, http.StatusOK, "dashboard", "Dashboard", map[string]any{
+		"Report": rep, "Rows": rows, "Totals": labelRow{LabelStats: totals, CTR: totals.CTR()},
+		"Share": rep.ImpactedShare(),
+	})
+}
+
+// chosen reports whether the visitor has recorded a consent choice.
+func (s *shop) chosen(r *http.Request) bool {
+	return consent.FromCookie(consent.ChoiceCookie)(r) != consent.Unknown
+}
+
+// pageData is what every page's layout gets; Content is the page's own.
+type pageData struct {
+	Title       string
+	Path        string // where the consent form returns to
+	Visitor     string
+	Consent     string
+	Banner      bool
+	BasketCount int
+	Categories  []category
+	Dashboard   bool
+	Content     any
+}
+
+// render executes the page into a buffer first, so that a template error
+// becomes a clean 500 rather than half a page.
+func (s *shop) render(w http.ResponseWriter, r *http.Request, status int, page, title string, content any) {
+	t := tracker.From(r.Context())
+	data := pageData{
+		Title:       title,
+		Path:        r.URL.RequestURI(),
+		Visitor:     t.Visitor(),
+		Consent:     t.Consent().String(),
+		Banner:      !s.chosen(r),
+		BasketCount: s.loadBasket(r).count(),
+		Categories:  s.catalog.categories,
+		Dashboard:   s.analytics != nil,
+		Content:     content,
+	}
+	var buf bytes.Buffer
+	if err := s.pages[page].ExecuteTemplate(&buf, "layout", data); err != nil {
+		s.log.ErrorContext(r.Context(), "webshop: rendering", "page", page, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	// Pages show the visitor's own ID and basket: no cache may keep them.
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}

@@ -1,0 +1,31 @@
+package main
+
+import (
+	"embed"
+	"fmt"
+	"html/template"
+	"strconv"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// pageNames lists the pages; each is templates/<name>.html with the layout.
+var pageNames = []string{"home", "product", "category", "search", "basket", "confirmation", "me", "dashboard", "notfound"}
+
+var funcs = template.FuncMap{
+	"money": func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) },
+	"pct":   func(v float64) string { return strconv.FormatFloat(100*v, 'f', 1, 64) + " %" },
+}
+
+func parsePages() (map[string]*template.Template, error) {
+	pages := make(map[string]*template.Template, len(pageNames))
+	for _, name := range pageNames {
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("webshop: page %s: %w", name, err)
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
