@@ -245,7 +245,7 @@ func (s *shop) productPage(w http.ResponseWriter, r *http.Request) {
 		// address, so that reloading the page or sharing its link does
 		// not count the click again.
 		s.check(r, "click", t.Click(tracker.Click{Product: p.ID, API: l.API, Labels: []string{l.Label}, Position: pos}))
-		if t.Enabled() {
+		if t.Enabled() { // a visitor who refused tracking is not counted either
 			s.popular.add(p.ID, 1)
 		}
 		http.Redirect(w, r, "/products/"+url.PathEscape(p.ID), http.StatusSeeOther)
