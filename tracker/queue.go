@@ -208,6 +208,7 @@ type Queue struct {
 	lastSeq   uint64 // sequence number of the newest event held
 	flushTo   uint64 // events up to this sequence number are sent without waiting
 	firstAt   time.Time
+	watching  bool // a sender waits for FlushInterval to pass
 	inflight  []*batch
 	lastErr   error
 	room      chan struct{} // closed when room frees, while sales wait
@@ -321,6 +322,11 @@ func OpenQueue(ctx context.Context, sink Sink, cfg QueueConfig) (*Queue, error) 
 	return q, nil
 }
 
+// batchCap is the capacity of a batch's buffer in memory.
+func (q *Queue) batchCap() int {
+	return min(q.cfg.BatchSize, q.cfg.BatchBytes/eventOverhead+1)
+}
+
 // mustKeep reports whether events of kind k wait for room rather than being
 // dropped when the queue is full.
 func mustKeep(k Kind) bool { return k == KindSale || k == KindEmail }
@@ -395,6 +401,10 @@ func (q *Queue) Record(ctx context.Context, e Event) error {
 		q.cur = &batch{first: q.lastSeq + 1}
 		if n := len(q.free); n > 0 {
 			q.cur.events, q.free = q.free[n-1], q.free[:n-1]
+		} else {
+			// Full size at once rather than growing: batches in memory
+			// are full but for the few being sent.
+			q.cur.events = make([]Event, 0, q.batchCap())
 		}
 	}
 	b := q.cur
@@ -406,7 +416,7 @@ func (q *Queue) Record(ctx context.Context, e Event) error {
 	q.bytes += size
 	q.bufN++
 	q.bufBytes += size
-	wake := q.bufN == 1
+	wake := q.bufN == 1 && !q.watching
 	if len(b.events) >= q.cfg.BatchSize || b.bytes >= q.cfg.BatchBytes {
 		q.ready = append(q.ready, b)
 		q.cur = nil
@@ -575,6 +585,7 @@ func (q *Queue) next(timer *time.Timer) *batch {
 			q.readMu.Lock()
 		}
 		q.mu.Lock()
+		q.watching = false
 		if q.readyLocked() {
 			var b *batch
 			var err error
@@ -631,6 +642,7 @@ func (q *Queue) next(timer *time.Timer) *batch {
 			}
 			timer.Reset(wait)
 			armed = true
+			q.watching = true
 		}
 		q.mu.Unlock()
 		if q.spool != nil {
@@ -780,7 +792,7 @@ func (q *Queue) succeed(b *batch) {
 	q.delivered += uint64(n)
 	q.failed += uint64(b.bad)
 	q.endLocked(b, n+b.bad, b.bytes)
-	if q.spool == nil && len(q.free) < q.cfg.Senders+1 && cap(b.events) <= 2*q.cfg.BatchSize {
+	if q.spool == nil && len(q.free) < q.cfg.Senders+6 && cap(b.events) == q.batchCap() {
 		clear(b.events)
 		q.free = append(q.free, b.events[:0])
 	}
