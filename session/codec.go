@@ -14,6 +14,11 @@ import (
 	"time"
 )
 
+// strictURL decodes only canonical base64: securecookie writes canonical
+// base64, so a value that decodes only leniently (non-zero padding bits) is
+// not one it wrote. It is never modified.
+var strictURL = base64.URLEncoding.Strict()
+
 // maxCookieLen bounds the encoded cookies the codec reads. Visitrack's own
 // cookies are about 120 bytes; anything near this bound is garbage.
 const maxCookieLen = 1024
@@ -121,7 +126,7 @@ func (c *codec) decode(name, value string, now time.Time, maxAge time.Duration, 
 	}
 	s := c.scratch.Get().(*scratch)
 	defer c.scratch.Put(s)
-	enc := base64.URLEncoding
+	enc := strictURL
 	raw := s.raw[:copy(s.raw[:], value)]
 	dn, err := enc.Decode(s.dec[:], raw)
 	if err != nil {

@@ -28,11 +28,13 @@ type DerivedConfig struct {
 	// default none: the client is RemoteAddr, because anyone can send the
 	// header.
 	TrustedProxies []netip.Prefix
-	// IdleTimeout is how long a visit that spans midnight (UTC) keeps the
-	// previous day's ID after its last request; default DefaultIdleTimeout.
+	// IdleTimeout is the longest pause a visit that spans midnight (UTC)
+	// may take and still keep the previous day's ID; default
+	// DefaultIdleTimeout.
 	IdleTimeout time.Duration
-	// MaxTracked bounds the visits remembered around midnight; default
-	// 100,000. Past it a visit spanning midnight gets a new ID.
+	// MaxTracked bounds the visits remembered around midnight, and those
+	// carrying an ID over it; default 100,000. Past it a visit spanning
+	// midnight gets a new ID.
 	MaxTracked int
 	// Now returns the current time; default time.Now.
 	Now func() time.Time
@@ -42,10 +44,12 @@ type DerivedConfig struct {
 // of the store, the client's IP address and its User-Agent, under a salt that
 // changes every day (UTC). The previous day's salt is honoured for a visit
 // that was active in the last IdleTimeout before midnight, so a visit
-// spanning midnight keeps its ID.
+// spanning midnight keeps its ID for as long as it never pauses longer than
+// IdleTimeout.
 //
 // Privacy trade-off: nothing is stored on the visitor's device, and an ID
-// lasts a day at most, so visits cannot be linked across days. But the ID is
+// lasts a day (a visit under way at midnight keeps it until the visit ends),
+// so visits cannot be linked across days. But the ID is
 // computed from data the browser sends anyway, which is a form of
 // fingerprinting some regulators treat like a cookie; visitors behind one
 // address with the same browser (an office, a mobile carrier's NAT) share an
@@ -62,17 +66,27 @@ type Derived struct {
 	max     int
 	now     func() time.Time
 
-	mu       sync.Mutex
-	saltDay  int64     // day number of salts[0]
-	salts    [2][]byte // today's and yesterday's
-	midnight map[string]time.Time
+	mu      sync.Mutex
+	saltDay int64     // day number of salts[0]
+	salts   [2][]byte // today's and yesterday's
+	// late holds the IDs in use in the last IdleTimeout of today (UTC),
+	// prevLate those of yesterday: a visit among them may carry its ID
+	// over midnight.
+	late, prevLate map[string]time.Time
+	// carried maps today's derived ID of a visit that crossed midnight to
+	// the ID it carries, for as long as the visit never idles.
+	carried map[string]*carriedID
+}
+
+type carriedID struct {
+	id   string
+	last time.Time
 }
 
 // NewDerived returns a Derived keeper.
 func NewDerived(cfg DerivedConfig) *Derived {
 	d := &Derived{store: cfg.Store, secret: cfg.Secret, trusted: cfg.TrustedProxies,
-		idle: cfg.IdleTimeout, max: cfg.MaxTracked, now: cfg.Now, saltDay: -1,
-		midnight: make(map[string]time.Time)}
+		idle: cfg.IdleTimeout, max: cfg.MaxTracked, now: cfg.Now, saltDay: -1}
 	if len(d.secret) == 0 {
 		d.secret = make([]byte, 32)
 		rand.Read(d.secret) // never fails on supported platforms
@@ -95,39 +109,51 @@ const day = 24 * time.Hour
 func (d *Derived) Load(r *http.Request) (Visit, error) {
 	now := d.now().UTC()
 	dayNum := now.Unix() / int64(day/time.Second)
+	dayStart := time.Unix(dayNum*int64(day/time.Second), 0)
 	ip := ClientIP(r, d.trusted)
 	ua := r.UserAgent()
 
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.rotate(dayNum)
-	id := d.derive(d.salts[0], dayNum, ip, ua)
-	sinceMidnight := now.Sub(time.Unix(dayNum*int64(day/time.Second), 0))
-	if sinceMidnight < d.idle {
+	today := d.derive(d.salts[0], dayNum, ip, ua)
+	id, created := today, dayStart
+	if c, ok := d.carried[today]; ok {
+		if now.Sub(c.last) <= d.idle {
+			id, created, c.last = c.id, dayStart.Add(-day), now
+		} else {
+			delete(d.carried, today)
+		}
+	} else if now.Sub(dayStart) < d.idle {
 		prev := d.derive(d.salts[1], dayNum-1, ip, ua)
-		if last, ok := d.midnight[prev]; ok && now.Sub(last) <= d.idle {
-			id = prev
+		if last, ok := d.prevLate[prev]; ok && now.Sub(last) <= d.idle && len(d.carried) < d.max {
+			id, created = prev, dayStart.Add(-day)
+			d.carried[today] = &carriedID{id: prev, last: now}
 		}
 	}
-	if sinceMidnight < d.idle || day-sinceMidnight <= d.idle {
-		d.remember(id, now)
+	if dayStart.Add(day).Sub(now) <= d.idle {
+		if _, ok := d.late[id]; ok || len(d.late) < d.max {
+			d.late[id] = now
+		}
 	}
-	return Visit{ID: id, Created: time.Unix(dayNum*int64(day/time.Second), 0)}, nil
+	return Visit{ID: id, Created: created}, nil
 }
 
 // rotate makes salts hold the salts of dayNum and the day before, and
-// forgets visits that can no longer span a midnight.
+// forgets the visits that can no longer carry an ID into dayNum.
 func (d *Derived) rotate(dayNum int64) {
 	if d.saltDay == dayNum {
 		return
 	}
 	if d.saltDay == dayNum-1 {
-		d.salts[1] = d.salts[0]
+		d.salts[1], d.prevLate = d.salts[0], d.late
 	} else {
-		d.salts[1] = d.salt(dayNum - 1)
+		d.salts[1], d.prevLate = d.salt(dayNum-1), nil
 	}
 	d.salts[0] = d.salt(dayNum)
 	d.saltDay = dayNum
+	d.late = make(map[string]time.Time)
+	d.carried = make(map[string]*carriedID)
 }
 
 func (d *Derived) salt(dayNum int64) []byte {
@@ -154,20 +180,6 @@ func (d *Derived) derive(salt []byte, dayNum int64, ip netip.Addr, ua string) st
 	binary.BigEndian.PutUint32(x[:4], uint32(dayNum*int64(day/time.Second)))
 	copy(x[4:], sum[:8])
 	return x.String()
-}
-
-func (d *Derived) remember(id string, now time.Time) {
-	if _, ok := d.midnight[id]; !ok && len(d.midnight) >= d.max {
-		for k, t := range d.midnight {
-			if now.Sub(t) > d.idle {
-				delete(d.midnight, k)
-			}
-		}
-		if len(d.midnight) >= d.max {
-			return
-		}
-	}
-	d.midnight[id] = now
 }
 
 // Keep does nothing: a derived ID needs no cookie.

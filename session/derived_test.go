@@ -221,3 +221,24 @@ func TestDerivedGarbageRemoteAddr(t *testing.T) {
 		assert.True(t, session.ValidID(v.ID), remote)
 	}
 }
+
+func TestDerivedCarriesIDWhileVisitLasts(t *testing.T) {
+	t.Parallel()
+	at := func(day, h, m int) time.Time { return time.Date(2026, 3, day, h, m, 0, 0, time.UTC) }
+	clk := newClock(at(14, 23, 50))
+	d := session.NewDerived(session.DerivedConfig{Secret: secret, Now: clk.Now})
+	r := from("192.0.2.1:1", firefox)
+	before := derive(t, d, r)
+	// A request every 20 minutes keeps the visit, and its ID, alive well
+	// past the first IdleTimeout after midnight.
+	for _, m := range []int{5, 25, 45, 65, 85, 105} {
+		clk.Set(at(15, m/60, m%60))
+		assert.Equal(t, before, derive(t, d, r), "at 00:%02d + %dh", m%60, m/60)
+	}
+	// An idle pause ends the visit; the next one has today's ID, and keeps it.
+	clk.Set(at(15, 3, 0))
+	today := derive(t, d, r)
+	assert.NotEqual(t, before, today)
+	clk.Set(at(15, 3, 10))
+	assert.Equal(t, today, derive(t, d, r))
+}

@@ -88,9 +88,13 @@ func (p *Persistent) Load(r *http.Request) (string, error) {
 		return "", ErrNoCookie
 	}
 	var buf [16]byte
-	n, _, err := p.codec.decode(p.signed, v, p.now(), p.maxAge, buf[:])
+	now := p.now()
+	n, issued, err := p.codec.decode(p.signed, v, now, p.maxAge, buf[:])
 	if err != nil {
 		return "", err
+	}
+	if issued > now.Unix()+60 {
+		return "", ErrInvalid // issued in the future: a wrong clock, or not ours
 	}
 	if n != len(xid.ID{}) {
 		return "", ErrInvalid
