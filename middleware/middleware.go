@@ -81,10 +81,9 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		rw := &responseWriter{w: w, r: r, m: m, secure: m.secure.For(r)}
 		m.restore(rw)
 		rw.ctx = requestContext{Context: r.Context(), rw: rw}
-		var ctx context.Context
-		ctx, rw.t = tracker.Attach(&rw.ctx, tracker.Options{Store: m.store, Visitor: rw.id,
+		rw.t = rw.tctx.Init(&rw.ctx, tracker.Options{Store: m.store, Visitor: rw.id,
 			Consent: rw.state, Recorder: m.recorder, Now: m.now, Context: r.Context()})
-		next.ServeHTTP(rw, r.WithContext(ctx))
+		next.ServeHTTP(rw, r.WithContext(&rw.tctx))
 		rw.commit()
 	})
 }

@@ -19,7 +19,8 @@ type responseWriter struct {
 	r      *http.Request // as the middleware received it
 	m      *Middleware
 	t      *tracker.Tracker
-	ctx    requestContext
+	ctx    requestContext  // carries rw, for SetConsent
+	tctx   tracker.Context // carries t; its parent is ctx
 	secure bool
 
 	state consent.State

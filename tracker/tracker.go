@@ -90,23 +90,35 @@ func NewContext(ctx context.Context, t *Tracker) context.Context {
 
 // Attach returns a copy of ctx carrying a new tracker made from o, and the
 // tracker; o.Context defaults to ctx. It is New and NewContext in one
-// allocation, for middleware that runs on every request.
+// allocation.
 func Attach(ctx context.Context, o Options) (context.Context, *Tracker) {
-	if o.Context == nil {
-		o.Context = ctx
-	}
-	c := &trackerContext{Context: ctx}
-	c.t.init(o)
-	return c, &c.t
+	c := new(Context)
+	return c, c.Init(ctx, o)
 }
 
-// trackerContext is a context carrying a tracker, allocated with it.
-type trackerContext struct {
+// Context is a context.Context that carries a Tracker. Middleware that
+// allocates a struct per request can embed one there, and save the
+// allocations of New and NewContext; other code uses Attach. The zero value
+// is not usable; call Init, and do not copy a Context after.
+type Context struct {
 	context.Context
 	t Tracker
 }
 
-func (c *trackerContext) Value(key any) any {
+// Init makes c a child of parent carrying a tracker made from o, and returns
+// the tracker. o.Context defaults to parent.
+func (c *Context) Init(parent context.Context, o Options) *Tracker {
+	if o.Context == nil {
+		o.Context = parent
+	}
+	c.Context = parent
+	c.t.init(o)
+	return &c.t
+}
+
+// Value returns the tracker for the tracker's key, and asks the parent for
+// any other.
+func (c *Context) Value(key any) any {
 	if key == trackerKey {
 		return &c.t
 	}
