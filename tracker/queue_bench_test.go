@@ -2,6 +2,7 @@ package tracker_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -44,7 +45,9 @@ func BenchmarkClickIntoQueue(b *testing.B) {
 			t := benchTracker(q)
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := t.Click(bc.click); err != nil {
+				// On one core the senders may fall behind: a full queue
+				// drops clicks by design, counted in "dropped" below.
+				if err := t.Click(bc.click); err != nil && !errors.Is(err, tracker.ErrQueueFull) {
 					b.Fatal(err)
 				}
 			}

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"math"
 	"net/mail"
+	"slices"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/xid"
@@ -22,13 +23,22 @@ import (
 // and records nothing; its methods still validate their input, so a mistake
 // shows in development whatever the consent state.
 type Tracker struct {
-	mu      sync.Mutex
-	store   string
-	visitor string
+	// id is who the tracker records for. It starts out pointing at first
+	// and Switch replaces it, so that the hot path reads it with one
+	// atomic load and no lock, and New allocates nothing more.
+	id    atomic.Pointer[identity]
+	first identity
+	store string
+	rec   Recorder
+	now   func() time.Time
+	ctx   context.Context
+}
+
+// identity is a tracker's consent state and visitor ID; it never changes
+// once published.
+type identity struct {
 	state   consent.State
-	rec     Recorder
-	now     func() time.Time
-	ctx     context.Context
+	visitor string
 }
 
 // Options configures a Tracker made with New.
@@ -60,23 +70,31 @@ func New(o Options) *Tracker {
 
 func (t *Tracker) init(o Options) {
 	t.store, t.rec, t.now, t.ctx = o.Store, o.Recorder, o.Now, o.Context
-	t.set(o.Consent, o.Visitor)
+	t.first = t.identityFor(o.Consent, o.Visitor)
+	t.id.Store(&t.first)
 }
 
 // Switch changes the consent state and visitor ID of t for the rest of the
 // request. The middleware calls it when a handler records a new choice with
 // SetConsent; handlers need not.
 func (t *Tracker) Switch(state consent.State, visitor string) {
-	t.mu.Lock()
-	t.set(state, visitor)
-	t.mu.Unlock()
+	id := t.identityFor(state, visitor)
+	t.id.Store(&id)
 }
 
-func (t *Tracker) set(state consent.State, visitor string) {
-	if state == consent.Disabled || state == consent.Unknown || visitor == "" || t.rec == nil {
-		state, visitor = consent.Disabled, ""
+func (t *Tracker) identityFor(state consent.State, visitor string) identity {
+	if state == consent.Disabled || state == consent.Unknown || !state.Valid() || visitor == "" || t.rec == nil {
+		return identity{state: consent.Disabled}
 	}
-	t.state, t.visitor = state, visitor
+	return identity{state: state, visitor: visitor}
+}
+
+// ident returns the tracker's identity; a zero Tracker is disabled.
+func (t *Tracker) ident() identity {
+	if id := t.id.Load(); id != nil {
+		return *id
+	}
+	return identity{state: consent.Disabled}
 }
 
 type contextKey struct{ name string }
@@ -131,23 +149,15 @@ func From(ctx context.Context) *Tracker {
 	if t, ok := ctx.Value(trackerKey).(*Tracker); ok && t != nil {
 		return t
 	}
-	return &Tracker{state: consent.Disabled}
+	return &Tracker{}
 }
 
 // Visitor returns the visitor ID, or "" when the tracker is disabled.
-func (t *Tracker) Visitor() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.visitor
-}
+func (t *Tracker) Visitor() string { return t.ident().visitor }
 
 // Consent returns the request's consent state: Disabled, Cookieless or
 // Persistent.
-func (t *Tracker) Consent() consent.State {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.state
-}
+func (t *Tracker) Consent() consent.State { return t.ident().state }
 
 // Enabled reports whether t records events.
 func (t *Tracker) Enabled() bool { return t.Visitor() != "" }
@@ -174,14 +184,23 @@ func (t *Tracker) Call(api string, labels ...string) (*Call, error) {
 // cleanLabels trims labels and drops empty ones; it copies so that the
 // caller may reuse its slice.
 func cleanLabels(labels []string) ([]string, error) {
-	n := 0
+	n, clean := 0, true
 	for _, l := range labels {
-		if strings.TrimSpace(l) != "" {
+		switch t := strings.TrimSpace(l); {
+		case t == "":
+			clean = false
+		case len(t) != len(l):
+			clean = false
+			n++
+		default:
 			n++
 		}
 	}
 	if n == 0 {
 		return nil, ErrNoLabels
+	}
+	if clean {
+		return slices.Clone(labels), nil
 	}
 	out := make([]string, 0, n)
 	for _, l := range labels {
@@ -365,9 +384,7 @@ func NormalizeEmail(address string) (string, error) {
 }
 
 func (t *Tracker) record(e Event) error {
-	t.mu.Lock()
-	visitor, rec := t.visitor, t.rec
-	t.mu.Unlock()
+	visitor, rec := t.ident().visitor, t.rec
 	if visitor == "" {
 		return nil
 	}
