@@ -22,13 +22,14 @@ const ChoiceMaxAge = 183 * 24 * time.Hour
 func FromCookie(name string) Hook {
 	host := hostPrefix + name
 	return func(r *http.Request) State {
-		v, ok := CookieValue(r, host)
-		if !ok {
-			if v, ok = CookieValue(r, name); !ok {
-				return Unknown
-			}
+		var found [2]string
+		switch n := scanCookies(r, &[2]string{host, name}, &found); {
+		case n&1 != 0:
+			return parseChoice(found[0])
+		case n&2 != 0:
+			return parseChoice(found[1])
 		}
-		return parseChoice(v)
+		return Unknown
 	}
 }
 
@@ -79,6 +80,22 @@ func ChoiceCookieFor(name string, s State, secure bool) *http.Cookie {
 // Cookie headers without allocating, unlike r.Cookie, which parses every
 // cookie. Surrounding double quotes are removed.
 func CookieValue(r *http.Request, name string) (string, bool) {
+	var found [2]string
+	n := scanCookies(r, &[2]string{name, name}, &found)
+	return found[0], n&1 != 0
+}
+
+// HasCookie reports whether r carries a cookie called a or b, in one pass
+// over its Cookie headers.
+func HasCookie(r *http.Request, a, b string) bool {
+	var found [2]string
+	return scanCookies(r, &[2]string{a, b}, &found) != 0
+}
+
+// scanCookies looks for the two names in one pass over r's Cookie headers.
+// It stores the value of the first cookie of each name in found and returns
+// a bit set of the names found: 1 for names[0], 2 for names[1].
+func scanCookies(r *http.Request, names, found *[2]string) (seen int) {
 	for _, line := range r.Header["Cookie"] {
 		for len(line) > 0 {
 			var part string
@@ -90,15 +107,26 @@ func CookieValue(r *http.Request, name string) (string, bool) {
 			for len(part) > 0 && (part[0] == ' ' || part[0] == '\t') {
 				part = part[1:]
 			}
-			if len(part) <= len(name) || part[len(name)] != '=' || part[:len(name)] != name {
+			eq := strings.IndexByte(part, '=')
+			if eq <= 0 {
 				continue
 			}
-			v := trimSpace(part[len(name)+1:])
-			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
-				v = v[1 : len(v)-1]
+			name := part[:eq]
+			for k := range names {
+				if seen&(1<<k) != 0 || name != names[k] {
+					continue
+				}
+				v := trimSpace(part[eq+1:])
+				if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+					v = v[1 : len(v)-1]
+				}
+				found[k] = v
+				seen |= 1 << k
 			}
-			return v, true
+			if seen == 3 {
+				return seen
+			}
 		}
 	}
-	return "", false
+	return seen
 }

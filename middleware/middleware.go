@@ -21,6 +21,7 @@ type Middleware struct {
 	recorder   tracker.Recorder
 	persistent *session.Persistent
 	cookieless session.Cookieless
+	compact    *session.CompactStore // cookieless, when it is the built-in store
 	secure     session.SecurePolicy
 	choiceName string
 	isBot      func(*http.Request) bool
@@ -67,6 +68,7 @@ func New(cfg Config) (*Middleware, error) {
 			return nil, fmt.Errorf("middleware: %w", err)
 		}
 	}
+	m.compact, _ = m.cookieless.(*session.CompactStore)
 	return m, nil
 }
 
@@ -119,8 +121,12 @@ func (m *Middleware) restore(rw *responseWriter) {
 	rw.state = state
 	switch state {
 	case consent.Disabled:
-		rw.dropPersistent = m.persistent.Present(r)
-		rw.dropSession = m.cookieless.Present(r)
+		// Most disabled requests carry no visitor cookie: with the built-in
+		// keepers one pass over the Cookie header tells.
+		if m.compact == nil || consent.HasCookie(r, m.persistent.Name(r), m.compact.Name(r)) {
+			rw.dropPersistent = m.persistent.Present(r)
+			rw.dropSession = m.cookieless.Present(r)
+		}
 	case consent.Cookieless:
 		v, err := m.cookieless.Load(r)
 		if err != nil {
