@@ -149,3 +149,24 @@ func TestCookieValueDoesNotAllocate(t *testing.T) {
 	})
 	assert.Zero(t, allocs)
 }
+
+func TestHasCookie(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		header string
+		want   bool
+	}{
+		{"", false},
+		{"vt_consent=disabled", false},
+		{"vt_consent=disabled; vt_id=x", true},
+		{"vt_s=y", true},
+		{"vt_idx=1; xvt_s=2", false},
+		{"a=1;vt_s=", true},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		if tc.header != "" {
+			r.Header.Set("Cookie", tc.header)
+		}
+		assert.Equal(t, tc.want, consent.HasCookie(r, "vt_id", "vt_s"), "Cookie: %q", tc.header)
+	}
+}
