@@ -48,12 +48,19 @@ func (s *Store) Forget(ctx context.Context, store, email string) error {
 }
 
 func forget(ctx context.Context, tx *sql.Tx, store, email string) error {
-	g, err := linked(ctx, tx, store, nil, []string{"e:" + email})
+	visitors, err := keyMembers(ctx, tx, store, "e:"+email)
 	if err != nil {
 		return err
 	}
+	keys := []string{"e:" + email}
+	for _, v := range visitors {
+		if err := each(ctx, tx, func(k string) { keys = append(keys, k) },
+			`SELECT key FROM links WHERE store = ? AND visitor = ?`, store, v); err != nil {
+			return err
+		}
+	}
 	c := newCounters()
-	for _, v := range g.visitors {
+	for _, v := range visitors {
 		rows, err := tx.QueryContext(ctx, `SELECT kind, time, labels, products, credit, total FROM events
 			WHERE store = ? AND visitor = ? AND kind IN (1, 2)`, store, v)
 		if err != nil {
@@ -83,11 +90,15 @@ func forget(ctx context.Context, tx *sql.Tx, store, email string) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE store = ? AND visitor = ?`, store, v); err != nil {
 			return err
 		}
+		// The visitors are a whole group: no other group changes.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM identities WHERE store = ? AND visitor = ?`, store, v); err != nil {
+			return err
+		}
 	}
 	// A sale carries its email and customer ID too; its visitor is linked
 	// to them, so the loop above has found it, unless its link was purged.
 	var emails, customers []any
-	for _, k := range g.keys {
+	for _, k := range keys {
 		if after, ok := strings.CutPrefix(k, "e:"); ok {
 			emails = append(emails, after)
 		} else if after, ok := strings.CutPrefix(k, "c:"); ok {
@@ -204,8 +215,16 @@ func purge(ctx context.Context, tx *sql.Tx, b int64) (int64, error) {
 			return 0, err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE time < ?`, b); err != nil {
+	res, err := tx.ExecContext(ctx, `DELETE FROM links WHERE time < ?`, b)
+	if err != nil {
 		return 0, err
+	}
+	if d, err := res.RowsAffected(); err != nil {
+		return 0, err
+	} else if d > 0 {
+		if err := rebuildIdentities(ctx, tx); err != nil {
+			return 0, err
+		}
 	}
 	return n, c.flush(ctx, tx)
 }

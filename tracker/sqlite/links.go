@@ -4,78 +4,93 @@ import (
 	"context"
 	"database/sql"
 	"slices"
+	"strings"
 )
-
-// maxGroup bounds how many visitors one identity may link, so that a shared
-// key (a customer ID like "guest") cannot make every lookup walk the whole
-// store.
-const maxGroup = 1000
 
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// identity is a set of linked visitors and the keys (emails, customer IDs)
-// that link them.
-type identity struct {
-	visitors []string // sorted
-	keys     []string // sorted
+// members returns visitor and every visitor linked to it, sorted.
+func members(ctx context.Context, q querier, store, visitor string) ([]string, error) {
+	out := []string{visitor}
+	err := each(ctx, q, func(v string) {
+		if v != visitor {
+			out = append(out, v)
+		}
+	}, `SELECT g2.visitor FROM identities g1 JOIN identities g2 ON g2.grp = g1.grp
+		WHERE g1.store = ? AND g1.visitor = ?`, store, visitor)
+	slices.Sort(out)
+	return out, err
 }
 
-// linked walks the identity graph from the given visitors and keys: every
-// visitor reachable through shared emails or customer IDs belongs to it.
-func linked(ctx context.Context, q querier, store string, visitors, keys []string) (identity, error) {
-	seenV := make(map[string]bool)
-	seenK := make(map[string]bool)
-	var fv, fk []string
-	for _, v := range visitors {
-		if !seenV[v] {
-			seenV[v] = true
-			fv = append(fv, v)
+// keyMembers returns the visitors linked to key ("e:" email or "c:"
+// customer ID): those holding it and every visitor linked to them.
+func keyMembers(ctx context.Context, q querier, store, key string) ([]string, error) {
+	var out []string
+	err := each(ctx, q, func(v string) { out = append(out, v) },
+		`SELECT DISTINCT g2.visitor FROM links l
+		JOIN identities g1 ON g1.store = l.store AND g1.visitor = l.visitor
+		JOIN identities g2 ON g2.grp = g1.grp
+		WHERE l.store = ? AND l.key = ? ORDER BY 1`, store, key)
+	return out, err
+}
+
+// rebuildIdentities recomputes the groups of linked visitors from the
+// links, after links were deleted and groups may have split.
+func rebuildIdentities(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM identities`); err != nil {
+		return err
+	}
+	parent := make(map[string]string)
+	var find func(string) string
+	find = func(x string) string {
+		p, ok := parent[x]
+		if !ok || p == x {
+			parent[x] = x
+			return x
+		}
+		r := find(p)
+		parent[x] = r
+		return r
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT store, visitor, key FROM links`)
+	if err != nil {
+		return err
+	}
+	var visitors []string
+	for rows.Next() {
+		var store, v, k string
+		if err := rows.Scan(&store, &v, &k); err != nil {
+			rows.Close()
+			return err
+		}
+		vn, kn := "v"+store+"\x00"+v, "k"+store+"\x00"+k
+		if _, ok := parent[vn]; !ok {
+			visitors = append(visitors, vn)
+		}
+		a, b := find(vn), find(kn)
+		if a != b {
+			parent[a] = b
 		}
 	}
-	for _, k := range keys {
-		if !seenK[k] {
-			seenK[k] = true
-			fk = append(fk, k)
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	grp := make(map[string]int64)
+	for _, vn := range visitors {
+		r := find(vn)
+		g, ok := grp[r]
+		if !ok {
+			g = int64(len(grp) + 1)
+			grp[r] = g
+		}
+		store, v, _ := strings.Cut(vn[1:], "\x00")
+		if _, err := tx.ExecContext(ctx, `INSERT INTO identities (store, visitor, grp) VALUES (?, ?, ?)`, store, v, g); err != nil {
+			return err
 		}
 	}
-	for (len(fv) > 0 || len(fk) > 0) && len(seenV) < maxGroup {
-		var nk []string
-		for _, v := range fv {
-			if err := each(ctx, q, func(k string) {
-				if !seenK[k] {
-					seenK[k] = true
-					nk = append(nk, k)
-				}
-			}, `SELECT key FROM links WHERE store = ? AND visitor = ?`, store, v); err != nil {
-				return identity{}, err
-			}
-		}
-		fk = append(fk, nk...)
-		fv = fv[:0]
-		for _, k := range fk {
-			if err := each(ctx, q, func(v string) {
-				if !seenV[v] {
-					seenV[v] = true
-					fv = append(fv, v)
-				}
-			}, `SELECT visitor FROM links WHERE store = ? AND key = ?`, store, k); err != nil {
-				return identity{}, err
-			}
-		}
-		fk = fk[:0]
-	}
-	id := identity{}
-	for v := range seenV {
-		id.visitors = append(id.visitors, v)
-	}
-	for k := range seenK {
-		id.keys = append(id.keys, k)
-	}
-	slices.Sort(id.visitors)
-	slices.Sort(id.keys)
-	return id, nil
+	return nil
 }
 
 func each(ctx context.Context, q querier, f func(string), query string, args ...any) error {

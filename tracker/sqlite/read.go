@@ -138,23 +138,15 @@ func (s *Store) History(ctx context.Context, store, visitor string, limit int) (
 	if visitor == "" {
 		return nil, nil
 	}
-	g, err := linked(ctx, s.r, store, []string{visitor}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: history: %w", err)
+	if limit <= 0 {
+		limit = -1 // no limit
 	}
-	args := make([]any, 0, len(g.visitors)+2)
-	args = append(args, store)
-	for _, v := range g.visitors {
-		args = append(args, v)
-	}
-	q := `SELECT kind, product, category, query, time FROM events
-		WHERE store = ? AND visitor IN (?` + strings.Repeat(", ?", len(g.visitors)-1) + `)
-		AND kind IN (2, 4, 5, 6) ORDER BY time DESC, id DESC`
-	if limit > 0 {
-		q += " LIMIT ?"
-		args = append(args, limit)
-	}
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	rows, err := s.r.QueryContext(ctx, `WITH m(v) AS (
+			SELECT ?2 UNION SELECT g2.visitor FROM identities g1 JOIN identities g2 ON g2.grp = g1.grp
+			WHERE g1.store = ?1 AND g1.visitor = ?2)
+		SELECT e.kind, e.product, e.category, e.query, e.time FROM m JOIN events e
+		ON e.store = ?1 AND e.visitor = m.v
+		WHERE e.kind IN (2, 4, 5, 6) ORDER BY e.time DESC, e.id DESC LIMIT ?3`, store, visitor, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: history: %w", err)
 	}
@@ -189,9 +181,9 @@ func (s *Store) Visitors(ctx context.Context, store, email string) ([]string, er
 	if e == "" {
 		return nil, nil
 	}
-	g, err := linked(ctx, s.r, store, nil, []string{"e:" + e})
+	ids, err := keyMembers(ctx, s.r, store, "e:"+e)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: visitors: %w", err)
 	}
-	return g.visitors, nil
+	return ids, nil
 }

@@ -26,7 +26,8 @@ import (
 //
 // links holds the identity graph: a visitor and a key ("e:" email, "c:"
 // customer ID). Visitors reachable from one another through keys are
-// linked.
+// linked; identities keeps those connected components (every visitor with a
+// link has a row, with the group's number), merged as links arrive.
 //
 // label_counts and totals (version 2) keep per-hour counters that Write
 // maintains as it resolves credit, so that a Report reads thousands of
@@ -55,7 +56,7 @@ var migrations = []string{
 		credit   TEXT
 	) WITHOUT ROWID;
 	CREATE INDEX events_visitor ON events (store, visitor, time);
-	CREATE INDEX events_time ON events (store, time);
+	CREATE INDEX events_time ON events (store, time) WHERE kind IN (1, 2, 3);
 	CREATE UNIQUE INDEX events_sale ON events (store, sale) WHERE kind = 3;
 	CREATE TABLE links (
 		store   TEXT NOT NULL,
@@ -64,7 +65,14 @@ var migrations = []string{
 		time    INTEGER NOT NULL,
 		PRIMARY KEY (store, visitor, key)
 	) WITHOUT ROWID;
-	CREATE INDEX links_key ON links (store, key, visitor);`,
+	CREATE INDEX links_key ON links (store, key, visitor);
+	CREATE TABLE identities (
+		store   TEXT NOT NULL,
+		visitor TEXT NOT NULL,
+		grp     INTEGER NOT NULL,
+		PRIMARY KEY (store, visitor)
+	) WITHOUT ROWID;
+	CREATE INDEX identities_grp ON identities (grp, visitor);`,
 
 	// 2: per-hour counters, filled from the events already stored.
 	`CREATE TABLE label_counts (

@@ -51,6 +51,8 @@ type Store struct {
 	w   *sql.DB    // exactly one connection
 	r   *sql.DB    // read-only pool
 
+	inserts map[int]*sql.Stmt // multi-row inserts by row count, on w; guarded by wmu
+
 	isClosed  atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -140,7 +142,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 
-	s := &Store{path: path, window: o.window.Microseconds(), log: o.log, now: o.now}
+	s := &Store{path: path, window: o.window.Microseconds(), log: o.log, now: o.now, inserts: make(map[int]*sql.Stmt)}
 	s.w, err = sql.Open("sqlite", dsn(path, o.busyTimeout, false))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
@@ -154,6 +156,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	if err := migrate(ctx, s.w, len(migrations)); err != nil {
+		s.w.Close()
+		return nil, err
+	}
+	if err := s.prepareInserts(ctx); err != nil {
 		s.w.Close()
 		return nil, err
 	}
@@ -191,6 +197,10 @@ func dsn(path string, busy time.Duration, readOnly bool) string {
 		q.Add("_pragma", "query_only(ON)")
 	} else {
 		q.Set("_txlock", "immediate")
+		// Checkpoint less often than every 1000 pages: a batch dirties
+		// pages all over the visitor index, and a page written by several
+		// batches is then copied into the database once.
+		q.Add("_pragma", "wal_autocheckpoint(8000)")
 	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
@@ -205,6 +215,9 @@ func (s *Store) Close() error {
 			errs = append(errs, s.r.Close())
 		}
 		s.wmu.Lock()
+		for _, st := range s.inserts {
+			errs = append(errs, st.Close())
+		}
 		if _, err := s.w.Exec("PRAGMA optimize"); err != nil {
 			errs = append(errs, err)
 		}

@@ -47,7 +47,7 @@ func (s *Store) Write(ctx context.Context, events []tracker.Event) error {
 	rows := make([]eventRow, len(events))
 	for i := range events {
 		if err := rows[i].from(&events[i]); err != nil {
-			return permanent(fmt.Errorf("%w: event %d (id %q): %v", ErrInvalidEvent, i, events[i].ID, err))
+			return permanent(fmt.Errorf("%w: event %d (id %q): %w", ErrInvalidEvent, i, events[i].ID, err))
 		}
 	}
 	s.wmu.Lock()
@@ -59,8 +59,8 @@ func (s *Store) Write(ctx context.Context, events []tracker.Event) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: write: %w", err)
 	}
-	w := &writeTx{ctx: ctx, tx: tx, window: s.window, c: newCounters(), groups: make(map[string][]string)}
-	if err := w.run(rows); err != nil {
+	w := &writeTx{ctx: ctx, s: s, tx: tx, window: s.window, c: newCounters()}
+	if err := w.runAll(rows); err != nil {
 		tx.Rollback()
 		return fmt.Errorf("sqlite: write: %w", err)
 	}
@@ -234,367 +234,521 @@ func normEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
 // writeTx is one Write's transaction and what it has found to resolve.
 type writeTx struct {
 	ctx    context.Context
+	s      *Store
 	tx     *sql.Tx
 	window int64
 	c      *counters
-	groups map[string][]string // store\x00visitor → linked visitors
-
-	insert, linkNew, linkSeen *sql.Stmt
 }
 
 type clickRow struct {
-	id, store, visitor, product string
-	time                        int64
-	credit                      sql.NullString
+	id, visitor, product string
+	time                 int64
+	credit               sql.NullString
 }
 
-type linkRow struct {
-	store, visitor, key string
-	time                int64
+// jsonArg encodes v as the JSON text that json_each reads; the queries
+// below take a whole batch's worth of lookups as one argument.
+func jsonArg(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
 }
 
-func (w *writeTx) prepare() error {
-	var err error
-	w.insert, err = w.tx.PrepareContext(w.ctx, `INSERT OR IGNORE INTO events
-		(id, store, kind, visitor, time, api, labels, products, product, position, external,
-		 sale, lines, total, customer, email, category, query, credit)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	w.linkNew, err = w.tx.PrepareContext(w.ctx, `INSERT OR IGNORE INTO links (store, visitor, key, time) VALUES (?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	w.linkSeen, err = w.tx.PrepareContext(w.ctx, `UPDATE links SET time = ? WHERE store = ? AND visitor = ? AND key = ? AND time < ?`)
-	return err
-}
-
-func (w *writeTx) run(rows []eventRow) error {
-	if err := w.prepare(); err != nil {
-		return err
-	}
-	var (
-		imps    []*eventRow
-		resolve = make(map[string]clickRow) // unlabelled clicks to backtrack
-		changed []clickRow                  // clicks whose credit is new or changed
-		dirty   = make(map[string]bool)     // sale event IDs to re-attribute
-		links   []linkRow
-	)
+// runAll stores a batch, store by store, and updates the counters.
+func (w *writeTx) runAll(rows []eventRow) error {
+	byStore := make(map[string][]*eventRow)
+	var stores []string
 	for i := range rows {
 		r := &rows[i]
-		res, err := w.insert.ExecContext(w.ctx, r.id, r.store, r.kind, r.visitor, r.time, r.api, r.labels, r.products,
-			r.product, r.position, r.external, r.sale, r.lines, r.total, r.customer, r.email, r.category, r.query, r.credit)
-		if err != nil {
-			return err
+		if _, ok := byStore[r.store]; !ok {
+			stores = append(stores, r.store)
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			continue // a duplicate event, or a sale ID already stored
-		}
-		switch r.kind {
-		case kindImpression:
-			w.c.contrib(contribRow{store: r.store, kind: r.kind, time: r.time, labels: r.labels, products: r.products}, +1)
-			imps = append(imps, r)
-		case kindClick:
-			c := clickRow{id: r.id, store: r.store, visitor: r.visitor, product: r.product.String, time: r.time, credit: r.credit}
-			if r.credit.Valid {
-				w.c.clickCredit(r.store, r.time, r.credit, +1)
-				changed = append(changed, c)
-			} else {
-				resolve[r.id] = c
-			}
-		case kindSale:
-			w.c.contrib(contribRow{store: r.store, kind: r.kind, time: r.time, total: r.total}, +1)
-			dirty[r.id] = true
-			if r.email.Valid {
-				links = append(links, linkRow{r.store, r.visitor, "e:" + r.email.String, r.time})
-			}
-			if r.customer.Valid {
-				links = append(links, linkRow{r.store, r.visitor, "c:" + r.customer.String, r.time})
-			}
-		case kindEmail:
-			links = append(links, linkRow{r.store, r.visitor, "e:" + r.email.String, r.time})
-		}
+		byStore[r.store] = append(byStore[r.store], r)
 	}
-	if err := w.findLateClicks(imps, resolve); err != nil {
-		return err
-	}
-	for _, c := range resolve {
-		ok, err := w.backtrack(&c)
-		if err != nil {
-			return err
-		}
-		if ok {
-			changed = append(changed, c)
-		}
-	}
-	// Links go in after the clicks are resolved and before any group is
-	// looked up, so that every lookup sees the whole batch.
-	var relinked []linkRow
-	for _, l := range links {
-		res, err := w.linkNew.ExecContext(w.ctx, l.store, l.visitor, l.key, l.time)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n > 0 {
-			relinked = append(relinked, l)
-			continue
-		}
-		// Known already: keep the latest time it was seen, which is what
-		// Purge compares with.
-		if _, err := w.linkSeen.ExecContext(w.ctx, l.time, l.store, l.visitor, l.key, l.time); err != nil {
-			return err
-		}
-	}
-	if err := w.salesAfterClicks(changed, dirty); err != nil {
-		return err
-	}
-	if err := w.salesOfGroups(relinked, dirty); err != nil {
-		return err
-	}
-	ids := make([]string, 0, len(dirty))
-	for id := range dirty {
-		ids = append(ids, id)
-	}
-	sortStrings(ids)
-	for _, id := range ids {
-		if err := w.attribute(id); err != nil {
+	for _, st := range stores {
+		if err := w.run(st, byStore[st]); err != nil {
 			return err
 		}
 	}
 	return w.c.flush(w.ctx, w.tx)
 }
 
-// findLateClicks adds to resolve the stored unlabelled clicks that a new
-// impression may explain: same store, visitor and product, at or after it.
-func (w *writeTx) findLateClicks(imps []*eventRow, resolve map[string]clickRow) error {
-	if len(imps) == 0 {
-		return nil
+// run stores one store's events of a batch and resolves what they change.
+func (w *writeTx) run(store string, rows []*eventRow) error {
+	var clicks, others []*eventRow
+	for _, r := range rows {
+		if r.kind == kindClick {
+			clicks = append(clicks, r)
+		} else {
+			others = append(others, r)
+		}
 	}
-	st, err := w.tx.PrepareContext(w.ctx, `SELECT id, product, time, credit FROM events
-		WHERE store = ? AND visitor = ? AND time >= ? AND kind = 2 AND labels IS NULL`)
+	fresh, err := w.insert(others)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	for _, imp := range imps {
-		rows, err := st.QueryContext(w.ctx, imp.store, imp.visitor, imp.time)
-		if err != nil {
+	var (
+		imps  []*eventRow
+		sales []string
+		links []*eventRow
+	)
+	for _, r := range others {
+		if !fresh[r.id] {
+			continue // a duplicate event, or a sale ID already stored
+		}
+		w.c.contrib(contribRow{store: store, kind: r.kind, time: r.time, labels: r.labels, products: r.products, total: r.total}, +1)
+		switch r.kind {
+		case kindImpression:
+			imps = append(imps, r)
+		case kindSale:
+			sales = append(sales, r.id)
+			links = append(links, r)
+		case kindEmail:
+			links = append(links, r)
+		}
+	}
+
+	// Clicks: stored ones that a new impression may explain better, and
+	// new ones without labels, are backtracked in one query, before the
+	// new clicks are stored with their credit.
+	late, err := w.lateClicks(store, imps)
+	if err != nil {
+		return err
+	}
+	var todo []clickRow
+	for _, c := range late {
+		todo = append(todo, c)
+	}
+	for _, r := range clicks {
+		if !r.labels.Valid {
+			todo = append(todo, clickRow{id: r.id, visitor: r.visitor, product: r.product.String, time: r.time})
+		}
+	}
+	resolved, err := w.backtrack(store, todo)
+	if err != nil {
+		return err
+	}
+	for _, r := range clicks {
+		if !r.labels.Valid {
+			r.credit = resolved[r.id]
+		}
+	}
+	fresh, err = w.insert(clicks)
+	if err != nil {
+		return err
+	}
+	var changed []clickRow
+	for _, r := range clicks {
+		if fresh[r.id] && r.credit.Valid {
+			w.c.clickCredit(store, r.time, r.credit, +1)
+			changed = append(changed, clickRow{id: r.id, visitor: r.visitor, product: r.product.String, time: r.time, credit: r.credit})
+		}
+	}
+	for _, c := range late {
+		now := resolved[c.id]
+		if now == c.credit {
+			continue
+		}
+		if _, err := w.tx.ExecContext(w.ctx, `UPDATE events SET credit = ? WHERE id = ?`, now, c.id); err != nil {
 			return err
 		}
-		for rows.Next() {
-			c := clickRow{store: imp.store, visitor: imp.visitor}
-			if err := rows.Scan(&c.id, &c.product, &c.time, &c.credit); err != nil {
-				rows.Close()
+		w.c.clickCredit(store, c.time, c.credit, -1)
+		w.c.clickCredit(store, c.time, now, +1)
+		if now.Valid {
+			c.credit = now
+			changed = append(changed, c)
+		}
+	}
+
+	// Links, then every sale whose credit may have changed.
+	dirty := make(map[string]bool)
+	for _, id := range sales {
+		dirty[id] = true
+	}
+	var joined []string // visitors whose group grew
+	for _, r := range links {
+		for _, key := range linkKeys(r) {
+			grew, err := w.link(store, r.visitor, key, r.time)
+			if err != nil {
 				return err
 			}
-			if slices.Contains(imp.productList, c.product) {
-				if _, ok := resolve[c.id]; !ok {
-					resolve[c.id] = c
-				}
+			if grew {
+				joined = append(joined, r.visitor)
 			}
 		}
-		if err := rows.Close(); err != nil {
-			return err
+	}
+	if err := w.salesAfterClicks(store, changed, dirty); err != nil {
+		return err
+	}
+	if err := w.salesOfGroups(store, joined, dirty); err != nil {
+		return err
+	}
+	return w.attribute(store, dirty)
+}
+
+func linkKeys(r *eventRow) []string {
+	var keys []string
+	if r.email.Valid {
+		keys = append(keys, "e:"+r.email.String)
+	}
+	if r.customer.Valid {
+		keys = append(keys, "c:"+r.customer.String)
+	}
+	return keys
+}
+
+const insertChunk = 64
+
+const insertCols = `INSERT OR IGNORE INTO events
+	(id, store, kind, visitor, time, api, labels, products, product, position, external,
+	 sale, lines, total, customer, email, category, query, credit) VALUES `
+
+// prepareInserts prepares, on the writer connection, the statements that
+// insert insertChunk rows and one row.
+func (s *Store) prepareInserts(ctx context.Context) error {
+	for _, n := range []int{insertChunk, 1} {
+		var b strings.Builder
+		b.WriteString(insertCols)
+		for i := range n {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 		}
+		b.WriteString(" RETURNING id")
+		st, err := s.w.PrepareContext(ctx, b.String())
+		if err != nil {
+			return fmt.Errorf("sqlite: prepare: %w", err)
+		}
+		s.inserts[n] = st
 	}
 	return nil
 }
 
-// backtrack credits an unlabelled click to the labels of the latest
-// impression of its product for its visitor at or before it, and reports
-// whether that changed its credit.
-func (w *writeTx) backtrack(c *clickRow) (bool, error) {
-	var labels sql.NullString
-	err := w.tx.QueryRowContext(w.ctx, `SELECT labels FROM events
-		WHERE store = ? AND visitor = ? AND time <= ? AND kind = 1 AND instr(products, ?) > 0
-		ORDER BY time DESC, id DESC LIMIT 1`,
-		c.store, c.visitor, c.time, sep+c.product+sep).Scan(&labels)
-	if err != nil && err != sql.ErrNoRows {
-		return false, err
+// insert stores rows, many per statement, and returns the IDs it stored:
+// not those of duplicates, nor of sales whose ID the store already has.
+func (w *writeTx) insert(rows []*eventRow) (map[string]bool, error) {
+	fresh := make(map[string]bool, len(rows))
+	args := make([]any, 0, 19*insertChunk)
+	for len(rows) > 0 {
+		n := 1
+		if len(rows) >= insertChunk {
+			n = insertChunk
+		}
+		st := w.s.inserts[n]
+		args = args[:0]
+		for _, r := range rows[:n] {
+			args = append(args, r.id, r.store, r.kind, r.visitor, r.time, r.api, r.labels, r.products,
+				r.product, r.position, r.external, r.sale, r.lines, r.total, r.customer, r.email, r.category, r.query, r.credit)
+		}
+		res, err := w.tx.StmtContext(w.ctx, st).QueryContext(w.ctx, args...)
+		if err != nil {
+			return nil, err
+		}
+		for res.Next() {
+			var id string
+			if err := res.Scan(&id); err != nil {
+				res.Close()
+				return nil, err
+			}
+			fresh[id] = true
+		}
+		if err := res.Close(); err != nil {
+			return nil, err
+		}
+		rows = rows[n:]
 	}
-	if labels == c.credit {
-		return false, nil
-	}
-	if _, err := w.tx.ExecContext(w.ctx, `UPDATE events SET credit = ? WHERE id = ?`, labels, c.id); err != nil {
-		return false, err
-	}
-	w.c.clickCredit(c.store, c.time, c.credit, -1)
-	w.c.clickCredit(c.store, c.time, labels, +1)
-	c.credit = labels
-	return true, nil
+	return fresh, nil
 }
 
-// group returns the visitors linked to visitor (itself included).
-func (w *writeTx) group(store, visitor string) ([]string, error) {
-	k := store + "\x00" + visitor
-	if g, ok := w.groups[k]; ok {
-		return g, nil
+// lateClicks returns the stored unlabelled clicks that a new impression
+// may explain: same visitor and product, at or after the impression.
+func (w *writeTx) lateClicks(store string, imps []*eventRow) (map[string]clickRow, error) {
+	out := make(map[string]clickRow)
+	if len(imps) == 0 {
+		return out, nil
 	}
-	g, err := linked(w.ctx, w.tx, store, []string{visitor}, nil)
+	arg := make([][]any, len(imps))
+	for i, r := range imps {
+		arg[i] = []any{r.visitor, r.time, r.products.String}
+	}
+	j, err := jsonArg(arg)
 	if err != nil {
 		return nil, err
 	}
-	for _, v := range g.visitors {
-		w.groups[store+"\x00"+v] = g.visitors
+	rows, err := w.tx.QueryContext(w.ctx, `SELECT e.id, e.visitor, e.product, e.time, e.credit
+		FROM json_each(?2) j CROSS JOIN events e
+		ON e.store = ?1 AND e.visitor = j.value ->> 0 AND e.time >= j.value ->> 1
+		WHERE e.kind = 2 AND e.labels IS NULL AND instr(j.value ->> 2, char(31) || e.product || char(31)) > 0`, store, j)
+	if err != nil {
+		return nil, err
 	}
-	return g.visitors, nil
+	defer rows.Close()
+	for rows.Next() {
+		var c clickRow
+		if err := rows.Scan(&c.id, &c.visitor, &c.product, &c.time, &c.credit); err != nil {
+			return nil, err
+		}
+		out[c.id] = c
+	}
+	return out, rows.Err()
 }
 
-// salesAfterClicks marks the sales that a click with new credit may earn
-// credit from: sales by the click's linked visitors of a product the click
-// was on, within the window after it.
-func (w *writeTx) salesAfterClicks(clicks []clickRow, dirty map[string]bool) error {
+// backtrack finds, for each click, the labels of the latest impression of
+// its product for its visitor at or before it; a click without one gets
+// no entry (NULL: under no label).
+func (w *writeTx) backtrack(store string, clicks []clickRow) (map[string]sql.NullString, error) {
+	out := make(map[string]sql.NullString, len(clicks))
 	if len(clicks) == 0 {
-		return nil
+		return out, nil
 	}
-	st, err := w.tx.PrepareContext(w.ctx, `SELECT id FROM events
-		WHERE store = ? AND visitor = ? AND time >= ? AND time <= ? AND kind = 3 AND instr(products, ?) > 0`)
+	arg := make([][]any, len(clicks))
+	for i, c := range clicks {
+		arg[i] = []any{c.id, c.visitor, c.time, sep + c.product + sep}
+	}
+	j, err := jsonArg(arg)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer st.Close()
-	for _, c := range clicks {
-		g, err := w.group(c.store, c.visitor)
-		if err != nil {
-			return err
-		}
-		for _, v := range g {
-			if err := collect(w.ctx, st, dirty, c.store, v, c.time, c.time+w.window, sep+c.product+sep); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// salesOfGroups marks every sale of the visitors a new link joined.
-func (w *writeTx) salesOfGroups(links []linkRow, dirty map[string]bool) error {
-	if len(links) == 0 {
-		return nil
-	}
-	st, err := w.tx.PrepareContext(w.ctx, `SELECT id FROM events WHERE store = ? AND visitor = ? AND kind = 3`)
+	rows, err := w.tx.QueryContext(w.ctx, `SELECT j.value ->> 0, (
+			SELECT i.labels FROM events i
+			WHERE i.store = ?1 AND i.visitor = j.value ->> 1 AND i.time <= j.value ->> 2
+				AND i.kind = 1 AND instr(i.products, j.value ->> 3) > 0
+			ORDER BY i.time DESC, i.id DESC LIMIT 1)
+		FROM json_each(?2) j`, store, j)
 	if err != nil {
-		return err
-	}
-	defer st.Close()
-	done := make(map[string]bool)
-	for _, l := range links {
-		g, err := w.group(l.store, l.visitor)
-		if err != nil {
-			return err
-		}
-		for _, v := range g {
-			if done[l.store+"\x00"+v] {
-				continue
-			}
-			done[l.store+"\x00"+v] = true
-			if err := collect(w.ctx, st, dirty, l.store, v); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func collect(ctx context.Context, st *sql.Stmt, into map[string]bool, args ...any) error {
-	rows, err := st.QueryContext(ctx, args...)
-	if err != nil {
-		return err
+		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id string
-		if err := rows.Scan(&id); err != nil {
-			return err
+		var labels sql.NullString
+		if err := rows.Scan(&id, &labels); err != nil {
+			return nil, err
 		}
-		into[id] = true
+		if labels.Valid {
+			out[id] = labels
+		}
 	}
-	return rows.Err()
+	return out, rows.Err()
 }
 
-// attribute recomputes the credit of the sale with event ID id: each line
-// goes to the labels of the latest credited click on its product by one of
-// the sale's linked visitors within the window before the sale.
-func (w *writeTx) attribute(id string) error {
-	var (
-		store   string
-		visitor sql.NullString
-		t       int64
-		lines   string
-		total   int64
-		old     sql.NullString
-	)
-	err := w.tx.QueryRowContext(w.ctx, `SELECT store, visitor, time, lines, total, credit FROM events WHERE id = ? AND kind = 3`, id).
-		Scan(&store, &visitor, &t, &lines, &total, &old)
-	if err == sql.ErrNoRows || (err == nil && !visitor.Valid) {
-		return nil // gone, or anonymous since Forget: its credit stays as it was
-	}
+// link stores the link between visitor and key and merges the groups it
+// joins. It reports whether the link is new: then the visitor's group may
+// have grown, and its sales need attributing again.
+func (w *writeTx) link(store, visitor, key string, t int64) (bool, error) {
+	res, err := w.tx.ExecContext(w.ctx, `INSERT OR IGNORE INTO links (store, visitor, key, time) VALUES (?, ?, ?, ?)`,
+		store, visitor, key, t)
 	if err != nil {
-		return err
+		return false, err
 	}
-	var ls []storedLine
-	if err := json.Unmarshal([]byte(lines), &ls); err != nil {
-		return fmt.Errorf("sale %s: lines: %w", id, err)
+	if n, err := res.RowsAffected(); err != nil {
+		return false, err
+	} else if n == 0 {
+		// Known already: keep the latest time it was seen, which is what
+		// Purge compares with.
+		_, err := w.tx.ExecContext(w.ctx, `UPDATE links SET time = ? WHERE store = ? AND visitor = ? AND key = ? AND time < ?`,
+			t, store, visitor, key, t)
+		return false, err
 	}
-	g, err := w.group(store, visitor.String)
+	var grps []int64
+	rows, err := w.tx.QueryContext(w.ctx, `SELECT grp FROM identities WHERE store = ?1 AND visitor = ?2
+		UNION SELECT g.grp FROM links l JOIN identities g ON g.store = l.store AND g.visitor = l.visitor
+		WHERE l.store = ?1 AND l.key = ?3 AND l.visitor <> ?2`, store, visitor, key)
 	if err != nil {
-		return err
+		return false, err
 	}
-	type best struct {
-		time   int64
-		id     string
-		labels string
-	}
-	latest := make(map[string]best, len(ls))
-	for _, l := range ls {
-		latest[l.Product] = best{time: math.MinInt64}
-	}
-	for _, v := range g {
-		rows, err := w.tx.QueryContext(w.ctx, `SELECT product, time, id, credit FROM events
-			WHERE store = ? AND visitor = ? AND time >= ? AND time <= ? AND kind = 2 AND credit IS NOT NULL`,
-			store, v, t-w.window, t)
-		if err != nil {
-			return err
+	for rows.Next() {
+		var g int64
+		if err := rows.Scan(&g); err != nil {
+			rows.Close()
+			return false, err
 		}
-		for rows.Next() {
-			var b best
-			var p string
-			if err := rows.Scan(&p, &b.time, &b.id, &b.labels); err != nil {
-				rows.Close()
-				return err
-			}
-			cur, want := latest[p]
-			if want && (b.time > cur.time || (b.time == cur.time && b.id > cur.id)) {
-				latest[p] = b
+		grps = append(grps, g)
+	}
+	if err := rows.Close(); err != nil {
+		return false, err
+	}
+	var target int64
+	if len(grps) == 0 {
+		if err := w.tx.QueryRowContext(w.ctx, `SELECT coalesce(max(grp), 0) + 1 FROM identities`).Scan(&target); err != nil {
+			return false, err
+		}
+	} else {
+		target = slices.Min(grps)
+	}
+	if _, err := w.tx.ExecContext(w.ctx, `INSERT OR IGNORE INTO identities (store, visitor, grp) VALUES (?, ?, ?)`,
+		store, visitor, target); err != nil {
+		return false, err
+	}
+	for _, g := range grps {
+		if g != target {
+			if _, err := w.tx.ExecContext(w.ctx, `UPDATE identities SET grp = ? WHERE grp = ?`, target, g); err != nil {
+				return false, err
 			}
 		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
 	}
-	cr := make(credit)
-	for _, l := range ls {
-		b := latest[l.Product]
-		if b.id == "" {
-			continue
-		}
-		for _, label := range decodeList(b.labels) {
-			cr[label] += l.Price * l.Quantity
-		}
-	}
-	now := cr.encode()
-	if now == old {
+	return true, nil
+}
+
+// membersCTE defines m(k, v, t, p): for each lookup k of the JSON array
+// ?2 ([key, visitor, time, product]), its visitor and every visitor
+// linked to it.
+const membersCTE = `WITH c(k, v, t, p) AS (
+		SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?2)),
+	m(k, v, t, p) AS (
+		SELECT k, v, t, p FROM c
+		UNION SELECT c.k, g2.visitor, c.t, c.p FROM c
+		CROSS JOIN identities g1 ON g1.store = ?1 AND g1.visitor = c.v
+		CROSS JOIN identities g2 ON g2.grp = g1.grp)`
+
+// salesAfterClicks marks the sales that a click with new credit may earn
+// credit from: sales by the click's linked visitors of the product it was
+// on, within the window after it.
+func (w *writeTx) salesAfterClicks(store string, clicks []clickRow, dirty map[string]bool) error {
+	if len(clicks) == 0 {
 		return nil
 	}
-	if _, err := w.tx.ExecContext(w.ctx, `UPDATE events SET credit = ? WHERE id = ?`, now, id); err != nil {
+	arg := make([][]any, len(clicks))
+	for i, c := range clicks {
+		arg[i] = []any{c.id, c.visitor, c.time, sep + c.product + sep}
+	}
+	j, err := jsonArg(arg)
+	if err != nil {
 		return err
 	}
-	w.c.saleCredit(store, t, total, decodeCredit(old), -1)
-	w.c.saleCredit(store, t, total, cr, +1)
+	return collect(w.ctx, w.tx, dirty, membersCTE+`
+		SELECT DISTINCT e.id FROM m CROSS JOIN events e
+		ON e.store = ?1 AND e.visitor = m.v AND e.time >= m.t AND e.time <= m.t + ?3
+		WHERE e.kind = 3 AND instr(e.products, m.p) > 0`, store, j, w.window)
+}
+
+// salesOfGroups marks every sale of the groups that grew.
+func (w *writeTx) salesOfGroups(store string, visitors []string, dirty map[string]bool) error {
+	if len(visitors) == 0 {
+		return nil
+	}
+	arg := make([][]any, len(visitors))
+	for i, v := range visitors {
+		arg[i] = []any{i, v, 0, ""}
+	}
+	j, err := jsonArg(arg)
+	if err != nil {
+		return err
+	}
+	return collect(w.ctx, w.tx, dirty, membersCTE+`
+		SELECT DISTINCT e.id FROM (SELECT DISTINCT v FROM m) m CROSS JOIN events e
+		ON e.store = ?1 AND e.visitor = m.v WHERE e.kind = 3`, store, j)
+}
+
+func collect(ctx context.Context, q querier, into map[string]bool, query string, args ...any) error {
+	return each(ctx, q, func(id string) { into[id] = true }, query, args...)
+}
+
+// attribute recomputes the credit of the given sales: each line goes to
+// the labels of the latest credited click on its product by one of the
+// sale's linked visitors within the window before the sale.
+func (w *writeTx) attribute(store string, dirty map[string]bool) error {
+	if len(dirty) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(dirty))
+	for id := range dirty {
+		ids = append(ids, id)
+	}
+	sortStrings(ids)
+	j, err := jsonArg(ids)
+	if err != nil {
+		return err
+	}
+	type sale struct {
+		visitor string
+		time    int64
+		lines   []storedLine
+		total   int64
+		old     sql.NullString
+		latest  map[string]clickRow // by product
+	}
+	sales := make(map[string]*sale, len(ids))
+	var lookups [][]any
+	rows, err := w.tx.QueryContext(w.ctx, `SELECT e.id, e.visitor, e.time, e.lines, e.total, e.credit
+		FROM json_each(?) j CROSS JOIN events e ON e.id = j.value
+		WHERE e.kind = 3 AND e.visitor IS NOT NULL`, j) // anonymous since Forget: credit stays as it was
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id, lines string
+		s := &sale{latest: make(map[string]clickRow)}
+		if err := rows.Scan(&id, &s.visitor, &s.time, &lines, &s.total, &s.old); err != nil {
+			rows.Close()
+			return err
+		}
+		if err := json.Unmarshal([]byte(lines), &s.lines); err != nil {
+			rows.Close()
+			return fmt.Errorf("sale %s: lines: %w", id, err)
+		}
+		for _, l := range s.lines {
+			s.latest[l.Product] = clickRow{time: math.MinInt64}
+		}
+		sales[id] = s
+		lookups = append(lookups, []any{id, s.visitor, s.time, ""})
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	if len(lookups) == 0 {
+		return nil
+	}
+	if j, err = jsonArg(lookups); err != nil {
+		return err
+	}
+	rows, err = w.tx.QueryContext(w.ctx, membersCTE+`
+		SELECT m.k, e.product, e.time, e.id, e.credit FROM m CROSS JOIN events e
+		ON e.store = ?1 AND e.visitor = m.v AND e.time >= m.t - ?3 AND e.time <= m.t
+		WHERE e.kind = 2 AND e.credit IS NOT NULL`, store, j, w.window)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var k string
+		var c clickRow
+		if err := rows.Scan(&k, &c.product, &c.time, &c.id, &c.credit); err != nil {
+			rows.Close()
+			return err
+		}
+		s := sales[k]
+		cur, want := s.latest[c.product]
+		if want && (c.time > cur.time || (c.time == cur.time && c.id > cur.id)) {
+			s.latest[c.product] = c
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		s := sales[id]
+		if s == nil {
+			continue
+		}
+		cr := make(credit)
+		for _, l := range s.lines {
+			c := s.latest[l.Product]
+			if c.id == "" {
+				continue
+			}
+			for _, label := range decodeList(c.credit.String) {
+				cr[label] += l.Price * l.Quantity
+			}
+		}
+		now := cr.encode()
+		if now == s.old {
+			continue
+		}
+		if _, err := w.tx.ExecContext(w.ctx, `UPDATE events SET credit = ? WHERE id = ?`, now, id); err != nil {
+			return err
+		}
+		w.c.saleCredit(store, s.time, s.total, decodeCredit(s.old), -1)
+		w.c.saleCredit(store, s.time, s.total, cr, +1)
+	}
 	return nil
 }

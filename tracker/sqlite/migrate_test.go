@@ -1,0 +1,60 @@
+package sqlite
+
+import (
+	"database/sql"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/visitrack/visitrack/tracker"
+)
+
+// TestMigrateFromVersion1 fills a database at schema version 1 (no
+// counters), then opens it: the counters are built from its events.
+func TestMigrateFromVersion1(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "v1.db")
+	t0 := time.Date(2026, 3, 2, 10, 30, 0, 0, time.UTC)
+	evs := []tracker.Event{
+		{ID: "1", Store: "shop", Visitor: "v", Time: t0, Kind: tracker.KindImpression, Labels: []string{"Home"}, Products: []string{"p1", "p2"}},
+		{ID: "2", Store: "shop", Visitor: "v", Time: t0.Add(time.Minute), Kind: tracker.KindClick, Product: "p1"},
+		{ID: "3", Store: "shop", Visitor: "v", Time: t0.Add(2 * time.Hour), Kind: tracker.KindSale, Sale: "o1",
+			Lines: []tracker.Line{{ID: "p1", Price: 9.95, Quantity: 2}}},
+	}
+	// Version 2 as Write leaves it, reported over whole hours (counters).
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "ref.db"))
+	require.NoError(t, err)
+	require.NoError(t, s.Write(ctx, evs))
+	from, to := t0.Truncate(time.Hour), t0.Truncate(time.Hour).Add(24*time.Hour)
+	want, err := s.Report(ctx, "shop", from, to)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	require.Equal(t, 1, want.ImpactedOrders)
+
+	// The same rows, in a database that stopped at version 1.
+	db, err := sql.Open("sqlite", dsn(path, time.Second, false))
+	require.NoError(t, err)
+	require.NoError(t, migrate(ctx, db, 1))
+	var v int
+	require.NoError(t, db.QueryRow("PRAGMA user_version").Scan(&v))
+	require.Equal(t, 1, v)
+	_, err = db.Exec(`ATTACH DATABASE ? AS ref`, filepath.Join(filepath.Dir(s.path), "ref.db"))
+	require.NoError(t, err)
+	_, err = db.Exec(`INSERT INTO events SELECT * FROM ref.events; INSERT INTO links SELECT * FROM ref.links`)
+	require.NoError(t, err)
+	_, err = db.Exec(`DETACH DATABASE ref`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	s, err = Open(ctx, path)
+	require.NoError(t, err)
+	defer s.Close()
+	got, err := s.Report(ctx, "shop", from, to)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	assert.Equal(t, tracker.LabelStats{Label: "Home", Calls: 1, Impressions: 2, Clicks: 1, Orders: 1, Revenue: 19.9}, got.Labels[0])
+}
