@@ -143,6 +143,15 @@ var fixture struct {
 
 const fixtureEvents = 1_000_000
 
+// TestMain removes the benchmark fixture, if one was built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if fixture.dir != "" {
+		os.RemoveAll(fixture.dir)
+	}
+	os.Exit(code)
+}
+
 // fixturePath builds, once per process, a database of 1M events over 30
 // days from 10k visitors and 100 labels.
 func fixturePath(b *testing.B) string {

@@ -3,25 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"slices"
 	"strings"
 )
 
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-// members returns visitor and every visitor linked to it, sorted.
-func members(ctx context.Context, q querier, store, visitor string) ([]string, error) {
-	out := []string{visitor}
-	err := each(ctx, q, func(v string) {
-		if v != visitor {
-			out = append(out, v)
-		}
-	}, `SELECT g2.visitor FROM identities g1 JOIN identities g2 ON g2.grp = g1.grp
-		WHERE g1.store = ? AND g1.visitor = ?`, store, visitor)
-	slices.Sort(out)
-	return out, err
 }
 
 // keyMembers returns the visitors linked to key ("e:" email or "c:"

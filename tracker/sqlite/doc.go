@@ -1,0 +1,43 @@
+// Package sqlite is visitrack's embedded store: a tracker.Store on SQLite
+// (modernc.org/sqlite, pure Go, no cgo), the default sink of a
+// tracker.Queue.
+//
+//	db, err := sqlite.Open(ctx, "visitrack.db")
+//	if err != nil { ... }
+//	defer db.Close()
+//	q := tracker.NewQueue(db, tracker.QueueConfig{})
+//	defer q.Close(ctx)
+//	...
+//	rep, err := db.Report(ctx, "shop-dk", from, to) // [from, to)
+//
+// # Storage
+//
+// The database runs in WAL mode with one writer connection and a pool of
+// read-only ones, so that reports never wait for writes. Its files are
+// created with mode 0600. The schema is versioned (PRAGMA user_version) and
+// migrated by Open.
+//
+// Every event is one row, keyed by its ID, so Write is idempotent, and a
+// sale ID is unique per store. Write resolves credit as events arrive: a
+// click without labels is backtracked to the latest impression of its
+// product for its visitor; a sale's lines are credited to the labels of the
+// latest credited click on the product by any of the sale's linked visitors
+// within the attribution window. A late event re-resolves what it affects
+// (a late impression the clicks after it, a late click the sales after it,
+// a new email or customer link every sale of the visitors it joins), so
+// results do not depend on the order events arrive in. Write keeps per-hour
+// counters as it goes, and Report sums those for whole hours and the events
+// themselves only for the ragged ends of the range.
+//
+// Visitors are linked when they share an email address or a customer ID,
+// directly or through other linked visitors.
+//
+// # Erasure and retention
+//
+// Forget erases an email, its customer IDs and every visitor linked to
+// them; every connection runs with secure_delete and Forget truncates the
+// write-ahead log, so the erased bytes leave the files. Purge deletes old
+// events; PurgeEvery runs it on a schedule:
+//
+//	go db.PurgeEvery(ctx, time.Hour, 395*24*time.Hour) // keep 13 months
+package sqlite
