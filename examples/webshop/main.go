@@ -14,11 +14,19 @@
 //	-catalog  product catalogue (VISITRACK_CATALOG; default testdata/catalog.json,
 //	          looked up in the working directory and its parents)
 //	-store    store name stamped on events (VISITRACK_STORE; default webshop)
+//	-data     SQLite file the events go to (VISITRACK_DATA; default
+//	          webshop.db in the user's cache directory, under visitrack/)
+//
+// Events go through a tracker.Queue into the embedded SQLite store
+// (tracker/sqlite), which the shop also asks for "Trending" (what visitors
+// clicked and bought in the last 30 days), "You previously visited" and the
+// /dashboard report. On SIGINT or SIGTERM the shop stops taking requests,
+// drains the queue into the store and closes it. Events older than 13
+// months are purged once a day.
 //
 // Cookie keys come from VISITRACK_KEYS (hex, comma-separated pairs of a hash
 // and a block key, newest first); without it the shop generates keys at
-// start, so visitor cookies do not survive a restart. For now events are kept
-// in memory.
+// start, so visitor cookies do not survive a restart.
 //
 // Cookies: visitrack's vt_s (cookieless session), vt_id (after Accept) and
 // vt_consent (the choice), and the shop's own "basket", set only when
@@ -38,11 +46,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/visitrack/visitrack/examples/internal/keys"
 	"github.com/visitrack/visitrack/tracker"
+	"github.com/visitrack/visitrack/tracker/sqlite"
 )
 
 func main() {
@@ -66,6 +76,7 @@ type config struct {
 	Addr    string
 	Catalog string
 	Store   string
+	Data    string // SQLite file; "" means defaultDataPath()
 
 	// onListen, if set, is called with the listener's address once the
 	// shop accepts connections; tests use it with Addr "127.0.0.1:0".
@@ -95,6 +106,8 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&cfg.Catalog, "catalog", or(getenv("VISITRACK_CATALOG"), "testdata/catalog.json"),
 		"product catalogue, looked up in the working directory and its parents (env VISITRACK_CATALOG)")
 	fs.StringVar(&cfg.Store, "store", or(getenv("VISITRACK_STORE"), "webshop"), "store name (env VISITRACK_STORE)")
+	fs.StringVar(&cfg.Data, "data", getenv("VISITRACK_DATA"),
+		"SQLite file for events (env VISITRACK_DATA; default webshop.db in the user cache directory)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -105,9 +118,26 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	return cfg, nil
 }
 
+// Retention and popularity windows.
+const (
+	retention     = 395 * 24 * time.Hour // 13 months
+	trendingSince = 30 * 24 * time.Hour
+)
+
+// defaultDataPath is webshop.db in the user's cache directory, or in the
+// temporary directory where there is none.
+func defaultDataPath() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "visitrack", "webshop.db")
+}
+
 // run serves the shop until ctx ends, then shuts down gracefully: it stops
-// accepting connections and waits up to 10 seconds for requests in flight.
-func run(ctx context.Context, cfg config, log *slog.Logger) error {
+// accepting connections, waits up to 10 seconds for requests in flight, and
+// gives the queue up to 10 seconds more to deliver what it holds.
+func run(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	cat, err := loadCatalog(cfg.Catalog)
 	if err != nil {
 		return err
@@ -116,10 +146,59 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	sh, err := newShop(shopConfig{Catalog: cat, Keys: ks, Store: cfg.Store, Recorder: tracker.NewMemory(), Logger: log})
+	store := cfg.Store
+	if store == "" {
+		store = "webshop"
+	}
+	path := cfg.Data
+	if path == "" {
+		path = defaultDataPath()
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("webshop: data directory: %w", err)
+	}
+	db, err := sqlite.Open(ctx, path, sqlite.WithLogger(log))
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if cerr := db.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	q, err := tracker.OpenQueue(ctx, db, tracker.QueueConfig{Logger: log})
+	if err != nil {
+		return err
+	}
+	// The queue is closed after the server, on every path out of run.
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if cerr := q.Close(closeCtx); cerr != nil {
+			log.Error("webshop: events not delivered", "err", cerr)
+			if err == nil {
+				err = cerr
+			}
+		}
+		st := q.Stats()
+		log.Info("webshop: queue closed", "delivered", st.Delivered, "dropped", st.Dropped, "failed", st.Failed)
+	}()
+
+	sh, err := newShop(shopConfig{Catalog: cat, Keys: ks, Store: store, Recorder: q, Analytics: db, Logger: log})
+	if err != nil {
+		return err
+	}
+	popular, err := db.Popular(ctx, sh.store, time.Now().Add(-trendingSince), 0)
+	if err != nil {
+		return err
+	}
+	for _, p := range popular {
+		sh.popular.add(p.Product, p.Clicks+p.Units)
+	}
+	purgeCtx, stopPurge := context.WithCancel(ctx)
+	defer stopPurge()
+	go db.PurgeEvery(purgeCtx, 24*time.Hour, retention)
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -132,7 +211,8 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("webshop: serving", "url", "http://"+displayAddr(cfg.Addr, ln.Addr()), "products", len(cat.products), "store", sh.store)
+	log.Info("webshop: serving", "url", "http://"+displayAddr(cfg.Addr, ln.Addr()), "products", len(cat.products),
+		"store", sh.store, "data", path)
 	if cfg.onListen != nil {
 		cfg.onListen(ln.Addr())
 	}
@@ -146,6 +226,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	log.Info("webshop: shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	stopPurge()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("webshop: shutdown: %w", err)
 	}

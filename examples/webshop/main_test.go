@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"github.com/visitrack/visitrack/examples/internal/keys"
 	"github.com/visitrack/visitrack/session"
 	"github.com/visitrack/visitrack/tracker"
+	"github.com/visitrack/visitrack/tracker/sqlite"
 )
 
 const browserUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
@@ -510,7 +512,8 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	addrs := make(chan net.Addr, 1)
 	done := make(chan error, 1)
-	cfg := config{Addr: "127.0.0.1:0", Catalog: "testdata/catalog.json", Store: "webshop",
+	data := filepath.Join(t.TempDir(), "shop.db")
+	cfg := config{Addr: "127.0.0.1:0", Catalog: "testdata/catalog.json", Store: "webshop", Data: data,
 		onListen: func(a net.Addr) { addrs <- a }}
 	go func() { done <- run(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
 	var addr net.Addr
@@ -528,6 +531,17 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	cancel()
 	assert.NoError(t, <-done, "a cancelled context shuts the server down cleanly")
+
+	// The home page's impression was drained into the SQLite file on the
+	// way out: the report over today counts the Trending call.
+	db, err := sqlite.Open(context.Background(), data)
+	require.NoError(t, err)
+	defer db.Close()
+	rep, err := db.Report(context.Background(), "webshop", time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	require.NotEmpty(t, rep.Labels)
+	assert.Equal(t, "Homepage - Trending", rep.Labels[0].Label)
+	assert.Equal(t, 1, rep.Labels[0].Calls)
 }
 
 func TestParseConfig(t *testing.T) {
