@@ -72,7 +72,7 @@ func decodeCredit(s sql.NullString) credit {
 }
 
 type labelKey struct {
-	store  string
+	sid    int64
 	bucket int64
 	label  string
 }
@@ -80,7 +80,7 @@ type labelKey struct {
 type labelVals struct{ calls, impressions, clicks, orders, revenue int64 }
 
 type totalKey struct {
-	store  string
+	sid    int64
 	bucket int64
 }
 
@@ -98,8 +98,8 @@ func newCounters() *counters {
 	return &counters{labels: make(map[labelKey]*labelVals), totals: make(map[totalKey]*totalVals)}
 }
 
-func (c *counters) label(store string, us int64, label string) *labelVals {
-	k := labelKey{store, bucket(us), label}
+func (c *counters) label(sid int64, us int64, label string) *labelVals {
+	k := labelKey{sid, bucket(us), label}
 	v := c.labels[k]
 	if v == nil {
 		v = new(labelVals)
@@ -108,8 +108,8 @@ func (c *counters) label(store string, us int64, label string) *labelVals {
 	return v
 }
 
-func (c *counters) total(store string, us int64) *totalVals {
-	k := totalKey{store, bucket(us)}
+func (c *counters) total(sid int64, us int64) *totalVals {
+	k := totalKey{sid, bucket(us)}
 	v := c.totals[k]
 	if v == nil {
 		v = new(totalVals)
@@ -120,7 +120,7 @@ func (c *counters) total(store string, us int64) *totalVals {
 
 // contribRow is what an event row adds to the counters.
 type contribRow struct {
-	store    string
+	sid      int64
 	kind     int
 	time     int64
 	labels   sql.NullString
@@ -135,21 +135,21 @@ func (c *counters) contrib(r contribRow, sign int64) {
 	case kindImpression:
 		n := int64(len(decodeList(r.products.String)))
 		for _, l := range decodeList(r.labels.String) {
-			v := c.label(r.store, r.time, l)
+			v := c.label(r.sid, r.time, l)
 			v.calls += sign
 			v.impressions += sign * n
 		}
 	case kindClick:
-		c.clickCredit(r.store, r.time, r.credit, sign)
+		c.clickCredit(r.sid, r.time, r.credit, sign)
 	case kindSale:
-		t := c.total(r.store, r.time)
+		t := c.total(r.sid, r.time)
 		t.orders += sign
 		t.revenue += sign * r.total.Int64
-		c.saleCredit(r.store, r.time, r.total.Int64, decodeCredit(r.credit), sign)
+		c.saleCredit(r.sid, r.time, r.total.Int64, decodeCredit(r.credit), sign)
 	}
 }
 
-func (c *counters) clickCredit(store string, us int64, labels sql.NullString, sign int64) {
+func (c *counters) clickCredit(store int64, us int64, labels sql.NullString, sign int64) {
 	if !labels.Valid {
 		return
 	}
@@ -158,7 +158,7 @@ func (c *counters) clickCredit(store string, us int64, labels sql.NullString, si
 	}
 }
 
-func (c *counters) saleCredit(store string, us, total int64, cr credit, sign int64) {
+func (c *counters) saleCredit(store int64, us, total int64, cr credit, sign int64) {
 	if len(cr) == 0 {
 		return
 	}
@@ -172,44 +172,61 @@ func (c *counters) saleCredit(store string, us, total int64, cr credit, sign int
 	}
 }
 
-// flush adds the accumulated changes to the stored counters.
-func (c *counters) flush(ctx context.Context, tx *sql.Tx) error {
+const (
+	upsertLabel = `INSERT INTO label_counts (sid, bucket, label, calls, impressions, clicks, orders, revenue)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (sid, bucket, label) DO UPDATE SET
+			calls = calls + excluded.calls, impressions = impressions + excluded.impressions,
+			clicks = clicks + excluded.clicks, orders = orders + excluded.orders,
+			revenue = revenue + excluded.revenue`
+	upsertTotal = `INSERT INTO totals (sid, bucket, orders, revenue, impacted_orders, impacted_revenue)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (sid, bucket) DO UPDATE SET
+			orders = orders + excluded.orders, revenue = revenue + excluded.revenue,
+			impacted_orders = impacted_orders + excluded.impacted_orders,
+			impacted_revenue = impacted_revenue + excluded.impacted_revenue`
+)
+
+// flush adds the accumulated changes to the stored counters. st, when not
+// nil, gives the statements prepared on the store's writer.
+func (c *counters) flush(ctx context.Context, tx *sql.Tx, st *stmts) error {
+	stmt := func(q string) (*sql.Stmt, func(), error) {
+		if st != nil {
+			s, err := st.in(ctx, tx, q)
+			return s, func() {}, err
+		}
+		s, err := tx.PrepareContext(ctx, q)
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, func() { s.Close() }, nil
+	}
 	if len(c.labels) > 0 {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO label_counts (store, bucket, label, calls, impressions, clicks, orders, revenue)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (store, bucket, label) DO UPDATE SET
-				calls = calls + excluded.calls, impressions = impressions + excluded.impressions,
-				clicks = clicks + excluded.clicks, orders = orders + excluded.orders,
-				revenue = revenue + excluded.revenue`)
+		s, done, err := stmt(upsertLabel)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
+		defer done()
 		for k, v := range c.labels {
 			if *v == (labelVals{}) {
 				continue
 			}
-			if _, err := st.ExecContext(ctx, k.store, k.bucket, k.label, v.calls, v.impressions, v.clicks, v.orders, v.revenue); err != nil {
+			if _, err := s.ExecContext(ctx, k.sid, k.bucket, k.label, v.calls, v.impressions, v.clicks, v.orders, v.revenue); err != nil {
 				return err
 			}
 		}
 	}
 	if len(c.totals) > 0 {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO totals (store, bucket, orders, revenue, impacted_orders, impacted_revenue)
-			VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (store, bucket) DO UPDATE SET
-				orders = orders + excluded.orders, revenue = revenue + excluded.revenue,
-				impacted_orders = impacted_orders + excluded.impacted_orders,
-				impacted_revenue = impacted_revenue + excluded.impacted_revenue`)
+		s, done, err := stmt(upsertTotal)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
+		defer done()
 		for k, v := range c.totals {
 			if *v == (totalVals{}) {
 				continue
 			}
-			if _, err := st.ExecContext(ctx, k.store, k.bucket, v.orders, v.revenue, v.impactedOrders, v.impactedRevenue); err != nil {
+			if _, err := s.ExecContext(ctx, k.sid, k.bucket, v.orders, v.revenue, v.impactedOrders, v.impactedRevenue); err != nil {
 				return err
 			}
 		}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -48,51 +49,53 @@ func (s *Store) Forget(ctx context.Context, store, email string) error {
 }
 
 func forget(ctx context.Context, tx *sql.Tx, store, email string) error {
-	visitors, err := keyMembers(ctx, tx, store, "e:"+email)
+	var sid int64
+	switch err := tx.QueryRowContext(ctx, `SELECT sid FROM stores WHERE name = ?`, store).Scan(&sid); {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return err
+	}
+	vids, err := keyVids(ctx, tx, sid, "e:"+email)
 	if err != nil {
 		return err
 	}
 	keys := []string{"e:" + email}
-	for _, v := range visitors {
+	for _, v := range vids {
 		if err := each(ctx, tx, func(k string) { keys = append(keys, k) },
-			`SELECT key FROM links WHERE store = ? AND visitor = ?`, store, v); err != nil {
+			`SELECT key FROM links WHERE vid = ?`, v); err != nil {
 			return err
 		}
 	}
 	c := newCounters()
-	for _, v := range visitors {
-		rows, err := tx.QueryContext(ctx, `SELECT kind, time, labels, products, credit, total FROM events
-			WHERE store = ? AND visitor = ? AND kind IN (1, 2)`, store, v)
+	for _, v := range vids {
+		rows, err := tx.QueryContext(ctx, `SELECT sid, 1, time, labels, products, NULL, NULL FROM imps WHERE vid = ?1
+			UNION ALL SELECT sid, 2, time, NULL, NULL, credit, NULL FROM clicks WHERE vid = ?1`, v)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			r := contribRow{store: store}
-			if err := rows.Scan(&r.kind, &r.time, &r.labels, &r.products, &r.credit, &r.total); err != nil {
-				rows.Close()
+		err = scanContrib(rows, c, -1)
+		rows.Close()
+		if err != nil {
+			return err
+		}
+		// The events' IDs stay, so that a late redelivery is still
+		// ignored; nothing else of them does. Sales stay as anonymous
+		// totals.
+		for _, q := range []string{
+			`UPDATE sales SET vid = NULL, customer = NULL, email = NULL WHERE vid = ?`,
+			`UPDATE imps SET vid = NULL, api = NULL, labels = NULL, products = NULL WHERE vid = ?`,
+			`UPDATE clicks SET vid = NULL, product = NULL, api = NULL, labels = NULL, position = NULL,
+				external = NULL, credit = NULL WHERE vid = ?`,
+			`UPDATE acts SET vid = NULL, value = NULL WHERE vid = ?`,
+			`DELETE FROM links WHERE vid = ?`,
+			// The visitors are a whole group: no other group changes.
+			`DELETE FROM identities WHERE vid = ?`,
+			`DELETE FROM visitors WHERE vid = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, v); err != nil {
 				return err
 			}
-			c.contrib(r, -1)
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE events SET visitor = NULL, customer = NULL, email = NULL
-			WHERE store = ? AND visitor = ? AND kind = 3`, store, v); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE events SET kind = 0, visitor = NULL, api = NULL, labels = NULL,
-			products = NULL, product = NULL, position = NULL, external = NULL, sale = NULL, lines = NULL,
-			total = NULL, customer = NULL, email = NULL, category = NULL, query = NULL, credit = NULL
-			WHERE store = ? AND visitor = ?`, store, v); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE store = ? AND visitor = ?`, store, v); err != nil {
-			return err
-		}
-		// The visitors are a whole group: no other group changes.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM identities WHERE store = ? AND visitor = ?`, store, v); err != nil {
-			return err
 		}
 	}
 	// A sale carries its email and customer ID too; its visitor is linked
@@ -104,7 +107,7 @@ func forget(ctx context.Context, tx *sql.Tx, store, email string) error {
 		} else if after, ok := strings.CutPrefix(k, "c:"); ok {
 			customers = append(customers, after)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE store = ? AND key = ?`, store, k); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM links WHERE sid = ? AND key = ?`, sid, k); err != nil {
 			return err
 		}
 	}
@@ -115,13 +118,13 @@ func forget(ctx context.Context, tx *sql.Tx, store, email string) error {
 		if len(set.vals) == 0 {
 			continue
 		}
-		args := append([]any{store}, set.vals...)
-		if _, err := tx.ExecContext(ctx, `UPDATE events SET visitor = NULL, customer = NULL, email = NULL
-			WHERE store = ? AND kind = 3 AND `+set.col+` IN (?`+strings.Repeat(", ?", len(set.vals)-1)+`)`, args...); err != nil {
+		args := append([]any{sid}, set.vals...)
+		if _, err := tx.ExecContext(ctx, `UPDATE sales SET vid = NULL, customer = NULL, email = NULL
+			WHERE sid = ? AND `+set.col+` IN (?`+strings.Repeat(", ?", len(set.vals)-1)+`)`, args...); err != nil {
 			return err
 		}
 	}
-	return c.flush(ctx, tx)
+	return c.flush(ctx, tx, nil)
 }
 
 // checkpoint copies the write-ahead log into the database and truncates it,
@@ -177,28 +180,37 @@ func purge(ctx context.Context, tx *sql.Tx, b int64) (int64, error) {
 	fb := bucket(b) // counters of hours before fb go whole; hour fb is cut at b
 	c := newCounters()
 	var n int64
-	store := ""
-	for {
-		var next sql.NullString
-		if err := tx.QueryRowContext(ctx, `SELECT min(store) FROM events WHERE store > ?`, store).Scan(&next); err != nil {
+	var sids []int64
+	rows, err := tx.QueryContext(ctx, `SELECT sid FROM stores`)
+	if err != nil {
+		return 0, err
+	}
+	for rows.Next() {
+		var sid int64
+		if err := rows.Scan(&sid); err != nil {
+			rows.Close()
 			return 0, err
 		}
-		if !next.Valid {
-			break
-		}
-		store = next.String
-		if err := reportRaw(ctx, tx, store, fb*hour, b, c); err != nil {
+		sids = append(sids, sid)
+	}
+	if err := rows.Close(); err != nil {
+		return 0, err
+	}
+	for _, sid := range sids {
+		if err := reportRaw(ctx, tx, sid, fb*hour, b, c); err != nil {
 			return 0, err
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE store = ? AND time < ?`, store, b)
-		if err != nil {
-			return 0, err
+		for _, t := range tableNames {
+			res, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE sid = ? AND time < ?`, sid, b)
+			if err != nil {
+				return 0, err
+			}
+			d, err := res.RowsAffected()
+			if err != nil {
+				return 0, err
+			}
+			n += d
 		}
-		d, err := res.RowsAffected()
-		if err != nil {
-			return 0, err
-		}
-		n += d
 	}
 	// c holds what the events of the cut hour added; take it away.
 	for _, v := range c.labels {
@@ -226,7 +238,7 @@ func purge(ctx context.Context, tx *sql.Tx, b int64) (int64, error) {
 			return 0, err
 		}
 	}
-	return n, c.flush(ctx, tx)
+	return n, c.flush(ctx, tx, nil)
 }
 
 // PurgeEvery runs Purge at once and then every interval, deleting what is

@@ -59,18 +59,18 @@ func Example() {
 // ExampleStore_PurgeEvery keeps 13 months of events, purging every hour
 // until the context ends.
 func ExampleStore_PurgeEvery() {
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
 	dir, err := os.MkdirTemp("", "visitrack-example-")
 	if err != nil {
 		panic(err)
 	}
 	defer os.RemoveAll(dir)
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "visitrack.db"))
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "visitrack.db"))
 	if err != nil {
 		panic(err)
 	}
 	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
 	db.PurgeEvery(ctx, time.Hour, 395*24*time.Hour) // usually: go db.PurgeEvery(...)
 	fmt.Println("stopped:", ctx.Err())
 	// Output: stopped: context deadline exceeded

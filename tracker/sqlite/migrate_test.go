@@ -44,8 +44,10 @@ func TestMigrateFromVersion1(t *testing.T) {
 	require.Equal(t, 1, v)
 	_, err = db.Exec(`ATTACH DATABASE ? AS ref`, filepath.Join(filepath.Dir(s.path), "ref.db"))
 	require.NoError(t, err)
-	_, err = db.Exec(`INSERT INTO events SELECT * FROM ref.events; INSERT INTO links SELECT * FROM ref.links`)
-	require.NoError(t, err)
+	for _, table := range []string{"stores", "visitors", "imps", "clicks", "sales", "acts", "links", "identities"} {
+		_, err = db.Exec(`INSERT INTO ` + table + ` SELECT * FROM ref.` + table)
+		require.NoError(t, err, table)
+	}
 	_, err = db.Exec(`DETACH DATABASE ref`)
 	require.NoError(t, err)
 	require.NoError(t, db.Close())

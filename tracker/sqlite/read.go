@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -34,22 +35,29 @@ func (s *Store) Report(ctx context.Context, store string, from, to time.Time) (t
 		return rep, fmt.Errorf("sqlite: report: %w", err)
 	}
 	defer tx.Rollback()
+	var sid int64
+	switch err := tx.QueryRowContext(ctx, `SELECT sid FROM stores WHERE name = ?`, store).Scan(&sid); {
+	case errors.Is(err, sql.ErrNoRows):
+		return rep, nil
+	case err != nil:
+		return rep, fmt.Errorf("sqlite: report: %w", err)
+	}
 
 	labels := make(map[string]*labelVals)
 	var tot totalVals
 	raw := newCounters()
 	first, last := bucket(f+hour-1), bucket(t) // whole hours: [first, last)
 	if first < last {
-		if err := reportCounters(ctx, tx, store, first, last, labels, &tot); err != nil {
+		if err := reportCounters(ctx, tx, sid, first, last, labels, &tot); err != nil {
 			return rep, fmt.Errorf("sqlite: report: %w", err)
 		}
-		if err := reportRaw(ctx, tx, store, f, first*hour, raw); err != nil {
+		if err := reportRaw(ctx, tx, sid, f, first*hour, raw); err != nil {
 			return rep, fmt.Errorf("sqlite: report: %w", err)
 		}
-		if err := reportRaw(ctx, tx, store, last*hour, t, raw); err != nil {
+		if err := reportRaw(ctx, tx, sid, last*hour, t, raw); err != nil {
 			return rep, fmt.Errorf("sqlite: report: %w", err)
 		}
-	} else if err := reportRaw(ctx, tx, store, f, t, raw); err != nil {
+	} else if err := reportRaw(ctx, tx, sid, f, t, raw); err != nil {
 		return rep, fmt.Errorf("sqlite: report: %w", err)
 	}
 	for k, v := range raw.labels {
@@ -83,9 +91,9 @@ func (s *Store) Report(ctx context.Context, store string, from, to time.Time) (t
 	return rep, nil
 }
 
-func reportCounters(ctx context.Context, tx *sql.Tx, store string, first, last int64, labels map[string]*labelVals, tot *totalVals) error {
+func reportCounters(ctx context.Context, tx *sql.Tx, sid int64, first, last int64, labels map[string]*labelVals, tot *totalVals) error {
 	rows, err := tx.QueryContext(ctx, `SELECT label, sum(calls), sum(impressions), sum(clicks), sum(orders), sum(revenue)
-		FROM label_counts WHERE store = ? AND bucket >= ? AND bucket < ? GROUP BY label`, store, first, last)
+		FROM label_counts WHERE sid = ? AND bucket >= ? AND bucket < ? GROUP BY label`, sid, first, last)
 	if err != nil {
 		return err
 	}
@@ -103,29 +111,21 @@ func reportCounters(ctx context.Context, tx *sql.Tx, store string, first, last i
 	}
 	return tx.QueryRowContext(ctx, `SELECT coalesce(sum(orders), 0), coalesce(sum(revenue), 0),
 		coalesce(sum(impacted_orders), 0), coalesce(sum(impacted_revenue), 0)
-		FROM totals WHERE store = ? AND bucket >= ? AND bucket < ?`, store, first, last).
+		FROM totals WHERE sid = ? AND bucket >= ? AND bucket < ?`, sid, first, last).
 		Scan(&tot.orders, &tot.revenue, &tot.impactedOrders, &tot.impactedRevenue)
 }
 
-// reportRaw sums the events of store in [from, to) into c.
-func reportRaw(ctx context.Context, q querier, store string, from, to int64, c *counters) error {
+// reportRaw sums the events of store sid in [from, to) into c.
+func reportRaw(ctx context.Context, q querier, sid, from, to int64, c *counters) error {
 	if to <= from {
 		return nil
 	}
-	rows, err := q.QueryContext(ctx, `SELECT kind, time, labels, products, credit, total FROM events
-		WHERE store = ? AND time >= ? AND time < ? AND kind IN (1, 2, 3)`, store, from, to)
+	rows, err := q.QueryContext(ctx, fmt.Sprintf(rawCounted, "sid = ?1 AND time >= ?2 AND time < ?3"), sid, from, to)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		r := contribRow{store: store}
-		if err := rows.Scan(&r.kind, &r.time, &r.labels, &r.products, &r.credit, &r.total); err != nil {
-			return err
-		}
-		c.contrib(r, +1)
-	}
-	return rows.Err()
+	return scanContrib(rows, c, +1)
 }
 
 // History returns the activity of visitor in store, and of every visitor
@@ -141,12 +141,15 @@ func (s *Store) History(ctx context.Context, store, visitor string, limit int) (
 	if limit <= 0 {
 		limit = -1 // no limit
 	}
-	rows, err := s.r.QueryContext(ctx, `WITH m(v) AS (
-			SELECT ?2 UNION SELECT g2.visitor FROM identities g1 JOIN identities g2 ON g2.grp = g1.grp
-			WHERE g1.store = ?1 AND g1.visitor = ?2)
-		SELECT e.kind, e.product, e.category, e.query, e.time FROM m JOIN events e
-		ON e.store = ?1 AND e.visitor = m.v
-		WHERE e.kind IN (2, 4, 5, 6) ORDER BY e.time DESC, e.id DESC LIMIT ?3`, store, visitor, limit)
+	rows, err := s.r.QueryContext(ctx, `WITH x(v) AS (
+			SELECT v.vid FROM visitors v JOIN stores s ON s.sid = v.sid WHERE s.name = ?1 AND v.visitor = ?2),
+		m(v) AS (SELECT v FROM x UNION SELECT g2.vid FROM x JOIN identities g1 ON g1.vid = x.v
+			JOIN identities g2 ON g2.grp = g1.grp)
+		SELECT kind, value, time, id FROM (
+			SELECT 2 AS kind, c.product AS value, c.time AS time, c.id AS id FROM m JOIN clicks c ON c.vid = m.v
+			UNION ALL
+			SELECT a.kind, a.value, a.time, a.id FROM m JOIN acts a ON a.vid = m.v WHERE a.kind IN (4, 5, 6))
+		ORDER BY time DESC, id DESC LIMIT ?3`, store, visitor, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: history: %w", err)
 	}
@@ -154,14 +157,22 @@ func (s *Store) History(ctx context.Context, store, visitor string, limit int) (
 	var out []tracker.Activity
 	for rows.Next() {
 		var (
-			a        tracker.Activity
-			p, c, qy sql.NullString
-			us       int64
+			a     tracker.Activity
+			v, id sql.NullString
+			us    int64
 		)
-		if err := rows.Scan(&a.Kind, &p, &c, &qy, &us); err != nil {
+		if err := rows.Scan(&a.Kind, &v, &us, &id); err != nil {
 			return nil, fmt.Errorf("sqlite: history: %w", err)
 		}
-		a.Product, a.Category, a.Query, a.Time = p.String, c.String, qy.String, time.UnixMicro(us).UTC()
+		switch a.Kind {
+		case tracker.KindClick, tracker.KindView:
+			a.Product = v.String
+		case tracker.KindCategory:
+			a.Category = v.String
+		case tracker.KindSearch:
+			a.Query = v.String
+		}
+		a.Time = time.UnixMicro(us).UTC()
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {

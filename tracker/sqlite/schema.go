@@ -10,15 +10,21 @@ import (
 // database from version i to i+1, inside one transaction. Append new
 // migrations; never edit one that has shipped.
 //
-// events holds every event, one row each, keyed by event ID (so writes are
-// idempotent). Columns are used by kind:
+// Strings that many rows share are stored once and referred to by integer:
+// stores (sid) and visitors (vid, unique per store). Events are split by
+// what they are used for, each in a ROWID table with a unique index on the
+// event ID (so writes are idempotent) and a compact (vid, time) index:
 //
-//	impression  labels, products (the call's labels and what it showed)
-//	click       product, labels (as given), credit (labels credited: given
-//	            or backtracked, NULL under no label)
-//	sale        sale, lines, products, total, customer, email, credit (label
-//	            and revenue credited; NULL when not impacted)
-//	view        product; category: category; search: query
+//	imps    impressions: labels and products (the call's labels and what
+//	        it showed)
+//	clicks  product, labels (as given), credit (labels credited: given or
+//	        backtracked, NULL under no label)
+//	sales   sale, lines, products, total, customer, email, credit (label
+//	        and revenue credited; NULL when not impacted); sale is unique
+//	        per store
+//	acts    activity that never affects attribution: product views (kind
+//	        4), category views (5), searches (6) and email links (7), with
+//	        the product, category, query or email in value
 //
 // Label and product lists are stored between unit separators (\x1f), so
 // that SQL can match one with instr. Times and money are integers:
@@ -32,51 +38,97 @@ import (
 // label_counts and totals (version 2) keep per-hour counters that Write
 // maintains as it resolves credit, so that a Report reads thousands of
 // counters rather than millions of events.
+//
+// The view events shows clicks and sales as (store, time, kind, product,
+// lines), for queries that read both.
 var migrations = []string{
 	// 1: events and links.
-	`CREATE TABLE events (
-		id       TEXT PRIMARY KEY,
-		store    TEXT NOT NULL,
-		kind     INTEGER NOT NULL,
-		visitor  TEXT,
+	`CREATE TABLE stores (
+		sid  INTEGER PRIMARY KEY,
+		name TEXT NOT NULL UNIQUE
+	);
+	CREATE TABLE visitors (
+		vid     INTEGER PRIMARY KEY,
+		sid     INTEGER NOT NULL,
+		visitor TEXT NOT NULL,
+		UNIQUE (sid, visitor)
+	);
+	CREATE TABLE imps (
+		rid      INTEGER PRIMARY KEY,
+		id       TEXT NOT NULL UNIQUE,
+		sid      INTEGER NOT NULL,
+		vid      INTEGER,
 		time     INTEGER NOT NULL,
 		api      TEXT,
 		labels   TEXT,
-		products TEXT,
+		products TEXT
+	);
+	CREATE INDEX imps_vid ON imps (vid, time);
+	CREATE INDEX imps_time ON imps (sid, time);
+	CREATE TABLE clicks (
+		rid      INTEGER PRIMARY KEY,
+		id       TEXT NOT NULL UNIQUE,
+		sid      INTEGER NOT NULL,
+		vid      INTEGER,
+		time     INTEGER NOT NULL,
 		product  TEXT,
+		api      TEXT,
+		labels   TEXT,
 		position INTEGER,
 		external INTEGER,
-		sale     TEXT,
-		lines    TEXT,
-		total    INTEGER,
+		credit   TEXT
+	);
+	CREATE INDEX clicks_vid ON clicks (vid, time);
+	CREATE INDEX clicks_time ON clicks (sid, time);
+	CREATE TABLE sales (
+		rid      INTEGER PRIMARY KEY,
+		id       TEXT NOT NULL UNIQUE,
+		sid      INTEGER NOT NULL,
+		vid      INTEGER,
+		time     INTEGER NOT NULL,
+		sale     TEXT NOT NULL,
+		lines    TEXT NOT NULL,
+		products TEXT NOT NULL,
+		total    INTEGER NOT NULL,
 		customer TEXT,
 		email    TEXT,
-		category TEXT,
-		query    TEXT,
 		credit   TEXT
-	) WITHOUT ROWID;
-	CREATE INDEX events_visitor ON events (store, visitor, time);
-	CREATE INDEX events_time ON events (store, time) WHERE kind IN (1, 2, 3);
-	CREATE UNIQUE INDEX events_sale ON events (store, sale) WHERE kind = 3;
+	);
+	CREATE UNIQUE INDEX sales_sale ON sales (sid, sale);
+	CREATE INDEX sales_vid ON sales (vid, time);
+	CREATE INDEX sales_time ON sales (sid, time);
+	CREATE TABLE acts (
+		rid   INTEGER PRIMARY KEY,
+		id    TEXT NOT NULL UNIQUE,
+		sid   INTEGER NOT NULL,
+		vid   INTEGER,
+		time  INTEGER NOT NULL,
+		kind  INTEGER NOT NULL,
+		value TEXT
+	);
+	CREATE INDEX acts_vid ON acts (vid, time);
+	CREATE INDEX acts_time ON acts (sid, time);
 	CREATE TABLE links (
-		store   TEXT NOT NULL,
-		visitor TEXT NOT NULL,
-		key     TEXT NOT NULL,
-		time    INTEGER NOT NULL,
-		PRIMARY KEY (store, visitor, key)
+		vid  INTEGER NOT NULL,
+		key  TEXT NOT NULL,
+		sid  INTEGER NOT NULL,
+		time INTEGER NOT NULL,
+		PRIMARY KEY (vid, key)
 	) WITHOUT ROWID;
-	CREATE INDEX links_key ON links (store, key, visitor);
+	CREATE INDEX links_key ON links (sid, key, vid);
 	CREATE TABLE identities (
-		store   TEXT NOT NULL,
-		visitor TEXT NOT NULL,
-		grp     INTEGER NOT NULL,
-		PRIMARY KEY (store, visitor)
-	) WITHOUT ROWID;
-	CREATE INDEX identities_grp ON identities (grp, visitor);`,
+		vid INTEGER PRIMARY KEY,
+		grp INTEGER NOT NULL
+	);
+	CREATE INDEX identities_grp ON identities (grp, vid);
+	CREATE VIEW events (store, time, kind, product, lines) AS
+		SELECT s.name, c.time, 2, c.product, NULL FROM clicks c JOIN stores s ON s.sid = c.sid
+		UNION ALL
+		SELECT s.name, x.time, 3, NULL, x.lines FROM sales x JOIN stores s ON s.sid = x.sid;`,
 
 	// 2: per-hour counters, filled from the events already stored.
 	`CREATE TABLE label_counts (
-		store       TEXT NOT NULL,
+		sid         INTEGER NOT NULL,
 		bucket      INTEGER NOT NULL,
 		label       TEXT NOT NULL,
 		calls       INTEGER NOT NULL DEFAULT 0,
@@ -84,16 +136,16 @@ var migrations = []string{
 		clicks      INTEGER NOT NULL DEFAULT 0,
 		orders      INTEGER NOT NULL DEFAULT 0,
 		revenue     INTEGER NOT NULL DEFAULT 0,
-		PRIMARY KEY (store, bucket, label)
+		PRIMARY KEY (sid, bucket, label)
 	) WITHOUT ROWID;
 	CREATE TABLE totals (
-		store            TEXT NOT NULL,
+		sid              INTEGER NOT NULL,
 		bucket           INTEGER NOT NULL,
 		orders           INTEGER NOT NULL DEFAULT 0,
 		revenue          INTEGER NOT NULL DEFAULT 0,
 		impacted_orders  INTEGER NOT NULL DEFAULT 0,
 		impacted_revenue INTEGER NOT NULL DEFAULT 0,
-		PRIMARY KEY (store, bucket)
+		PRIMARY KEY (sid, bucket)
 	) WITHOUT ROWID;`,
 }
 
@@ -138,27 +190,38 @@ func migrate(ctx context.Context, db *sql.DB, target int) error {
 	return nil
 }
 
-// rebuildCounters recomputes every counter from the events table.
+// rawCounted selects, for the counters, the impressions, clicks and sales
+// of the stores and times that the WHERE clause appended to it picks (with
+// columns sid and time).
+const rawCounted = `SELECT sid, 1, time, labels, products, NULL, NULL FROM imps WHERE %[1]s
+	UNION ALL SELECT sid, 2, time, NULL, NULL, credit, NULL FROM clicks WHERE %[1]s
+	UNION ALL SELECT sid, 3, time, NULL, products, credit, total FROM sales WHERE %[1]s`
+
+func scanContrib(rows *sql.Rows, c *counters, sign int64) error {
+	for rows.Next() {
+		var r contribRow
+		if err := rows.Scan(&r.sid, &r.kind, &r.time, &r.labels, &r.products, &r.credit, &r.total); err != nil {
+			return err
+		}
+		c.contrib(r, sign)
+	}
+	return rows.Err()
+}
+
+// rebuildCounters recomputes every counter from the events.
 func rebuildCounters(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, "DELETE FROM label_counts; DELETE FROM totals"); err != nil {
 		return err
 	}
 	c := newCounters()
-	rows, err := tx.QueryContext(ctx, `SELECT store, kind, time, labels, products, credit, total
-		FROM events WHERE kind IN (1, 2, 3)`)
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf(rawCounted, "1"))
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var r contribRow
-		if err := rows.Scan(&r.store, &r.kind, &r.time, &r.labels, &r.products, &r.credit, &r.total); err != nil {
-			rows.Close()
-			return err
-		}
-		c.contrib(r, +1)
-	}
-	if err := rows.Close(); err != nil {
+	err = scanContrib(rows, c, +1)
+	rows.Close()
+	if err != nil {
 		return err
 	}
-	return c.flush(ctx, tx)
+	return c.flush(ctx, tx, nil)
 }

@@ -51,7 +51,8 @@ type Store struct {
 	w   *sql.DB    // exactly one connection
 	r   *sql.DB    // read-only pool
 
-	inserts map[int]*sql.Stmt // multi-row inserts by row count, on w; guarded by wmu
+	st   *stmts           // statements prepared on w; guarded by wmu
+	sids map[string]int64 // store IDs known to be committed; guarded by wmu
 
 	isClosed  atomic.Bool
 	closeOnce sync.Once
@@ -142,7 +143,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 
-	s := &Store{path: path, window: o.window.Microseconds(), log: o.log, now: o.now, inserts: make(map[int]*sql.Stmt)}
+	s := &Store{path: path, window: o.window.Microseconds(), log: o.log, now: o.now, sids: make(map[string]int64)}
 	s.w, err = sql.Open("sqlite", dsn(path, o.busyTimeout, false))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
@@ -159,10 +160,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		s.w.Close()
 		return nil, err
 	}
-	if err := s.prepareInserts(ctx); err != nil {
-		s.w.Close()
-		return nil, err
-	}
+	s.st = &stmts{db: s.w, m: make(map[string]*sql.Stmt), missing: make(map[string]bool)}
 	s.r, err = sql.Open("sqlite", dsn(path, o.busyTimeout, true))
 	if err != nil {
 		s.w.Close()
@@ -192,7 +190,8 @@ func dsn(path string, busy time.Duration, readOnly bool) string {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "secure_delete(ON)")
 	q.Add("_pragma", "foreign_keys(OFF)")
-	q.Add("_pragma", "cache_size(-32000)")
+	q.Add("_pragma", "cache_size(-64000)")
+	q.Add("_pragma", "temp_store(MEMORY)")
 	if readOnly {
 		q.Add("_pragma", "query_only(ON)")
 	} else {
@@ -215,9 +214,7 @@ func (s *Store) Close() error {
 			errs = append(errs, s.r.Close())
 		}
 		s.wmu.Lock()
-		for _, st := range s.inserts {
-			errs = append(errs, st.Close())
-		}
+		errs = append(errs, s.st.close())
 		if _, err := s.w.Exec("PRAGMA optimize"); err != nil {
 			errs = append(errs, err)
 		}
@@ -242,4 +239,46 @@ func bucket(us int64) int64 {
 		b--
 	}
 	return b
+}
+
+// stmts keeps statements prepared on the writer's one connection, so that
+// each is compiled once. A transaction holds that connection, so a
+// statement first needed inside one is prepared for that transaction only,
+// and kept by prepareMissing once the connection is free again.
+type stmts struct {
+	db      *sql.DB
+	m       map[string]*sql.Stmt
+	missing map[string]bool
+}
+
+// prepareMissing prepares the statements transactions asked for and did
+// not find. It must not be called while a transaction holds the
+// connection. Failures are left for the next call.
+func (s *stmts) prepareMissing(ctx context.Context) {
+	for q := range s.missing {
+		st, err := s.db.PrepareContext(ctx, q)
+		if err != nil {
+			return
+		}
+		s.m[q] = st
+		delete(s.missing, q)
+	}
+}
+
+// in returns query bound to tx: prepared once, or for this transaction
+// only the first time it is asked for.
+func (s *stmts) in(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	if st := s.m[query]; st != nil {
+		return tx.StmtContext(ctx, st), nil
+	}
+	s.missing[query] = true
+	return tx.PrepareContext(ctx, query)
+}
+
+func (s *stmts) close() error {
+	var errs []error
+	for _, st := range s.m {
+		errs = append(errs, st.Close())
+	}
+	return errors.Join(errs...)
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/visitrack/visitrack/tracker"
@@ -27,49 +29,6 @@ func sortStrings(s []string) { slices.Sort(s) }
 // permanent marks err as one that retrying will not cure.
 func permanent(err error) error { return tracker.Permanent(err) }
 
-// Write stores events. It is idempotent by event ID, and a sale ID counts
-// once per store: a second sale event with a sale ID already stored is
-// ignored. The batch is one transaction. Write checks the whole batch first:
-// if any event is invalid it stores nothing and returns an error wrapping
-// ErrInvalidEvent, marked with tracker.Permanent so that a Queue does not
-// retry it.
-//
-// Write resolves what an event changes as it stores it: a click's credit
-// (given labels, or the latest impression of the product for that visitor
-// at or before the click), and the credit of every sale that a new or
-// changed click, or a new email or customer link, may affect. A late event
-// therefore corrects what was resolved before it, so that the result does
-// not depend on the order in which events arrive.
-func (s *Store) Write(ctx context.Context, events []tracker.Event) error {
-	if len(events) == 0 {
-		return nil
-	}
-	rows := make([]eventRow, len(events))
-	for i := range events {
-		if err := rows[i].from(&events[i]); err != nil {
-			return permanent(fmt.Errorf("%w: event %d (id %q): %w", ErrInvalidEvent, i, events[i].ID, err))
-		}
-	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	if s.closed() {
-		return ErrClosed
-	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: write: %w", err)
-	}
-	w := &writeTx{ctx: ctx, s: s, tx: tx, window: s.window, c: newCounters()}
-	if err := w.runAll(rows); err != nil {
-		tx.Rollback()
-		return fmt.Errorf("sqlite: write: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: write: %w", err)
-	}
-	return nil
-}
-
 // eventRow is an event as it is stored.
 type eventRow struct {
 	id, store, visitor string
@@ -85,6 +44,7 @@ type eventRow struct {
 	customer, email    sql.NullString
 	category, query    sql.NullString
 	credit             sql.NullString
+	vid, rid           int64
 	productList        []string
 	labelList          []string
 }
@@ -238,12 +198,35 @@ type writeTx struct {
 	tx     *sql.Tx
 	window int64
 	c      *counters
+	sids   map[string]int64 // stores created by this transaction
+}
+
+// q runs a query through the statements prepared on the writer.
+func (w *writeTx) q(query string, args ...any) (*sql.Rows, error) {
+	st, err := w.s.st.in(w.ctx, w.tx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(w.ctx, args...)
+}
+
+// exec runs a statement through the statements prepared on the writer.
+func (w *writeTx) exec(query string, args ...any) (sql.Result, error) {
+	st, err := w.s.st.in(w.ctx, w.tx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(w.ctx, args...)
 }
 
 type clickRow struct {
-	id, visitor, product string
-	time                 int64
-	credit               sql.NullString
+	rid, vid int64
+	id       string
+	product  string
+	time     int64
+	credit   sql.NullString
+	isNew    bool
+	newRow   *eventRow
 }
 
 // jsonArg encodes v as the JSON text that json_each reads; the queries
@@ -251,6 +234,76 @@ type clickRow struct {
 func jsonArg(v any) (string, error) {
 	b, err := json.Marshal(v)
 	return string(b), err
+}
+
+// Write stores events. It is idempotent by event ID, and a sale ID counts
+// once per store: a second sale event with a sale ID already stored is
+// ignored. The batch is one transaction. Write checks the whole batch first:
+// if any event is invalid it stores nothing and returns an error wrapping
+// ErrInvalidEvent, marked with tracker.Permanent so that a Queue does not
+// retry it.
+//
+// Write resolves what an event changes as it stores it: a click's credit
+// (given labels, or the latest impression of the product for that visitor
+// at or before the click), and the credit of every sale that a new or
+// changed click, or a new email or customer link, may affect. A late event
+// therefore corrects what was resolved before it, so that the result does
+// not depend on the order in which events arrive.
+func (s *Store) Write(ctx context.Context, events []tracker.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	rows := make([]eventRow, len(events))
+	for i := range events {
+		if err := rows[i].from(&events[i]); err != nil {
+			return permanent(fmt.Errorf("%w: event %d (id %q): %w", ErrInvalidEvent, i, events[i].ID, err))
+		}
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.closed() {
+		return ErrClosed
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: write: %w", err)
+	}
+	w := &writeTx{ctx: ctx, s: s, tx: tx, window: s.window, c: newCounters(), sids: make(map[string]int64)}
+	if err := w.runAll(rows); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("sqlite: write: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: write: %w", err)
+	}
+	for name, sid := range w.sids {
+		s.sids[name] = sid
+	}
+	s.st.prepareMissing(ctx)
+	return nil
+}
+
+// sid returns the ID of store, creating it.
+func (w *writeTx) sid(store string) (int64, error) {
+	if id, ok := w.s.sids[store]; ok {
+		return id, nil
+	}
+	if id, ok := w.sids[store]; ok {
+		return id, nil
+	}
+	var id int64
+	err := w.tx.QueryRowContext(w.ctx, `SELECT sid FROM stores WHERE name = ?`, store).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		var res sql.Result
+		if res, err = w.tx.ExecContext(w.ctx, `INSERT INTO stores (name) VALUES (?)`, store); err == nil {
+			id, err = res.LastInsertId()
+		}
+	}
+	if err != nil {
+		return 0, err
+	}
+	w.sids[store] = id
+	return id, nil
 }
 
 // runAll stores a batch, store by store, and updates the counters.
@@ -265,124 +318,457 @@ func (w *writeTx) runAll(rows []eventRow) error {
 		byStore[r.store] = append(byStore[r.store], r)
 	}
 	for _, st := range stores {
-		if err := w.run(st, byStore[st]); err != nil {
+		sid, err := w.sid(st)
+		if err != nil {
+			return err
+		}
+		if err := w.run(sid, byStore[st]); err != nil {
 			return err
 		}
 	}
-	return w.c.flush(w.ctx, w.tx)
+	return w.c.flush(w.ctx, w.tx, w.s.st)
 }
 
-// run stores one store's events of a batch and resolves what they change.
-func (w *writeTx) run(store string, rows []*eventRow) error {
-	var clicks, others []*eventRow
-	for _, r := range rows {
-		if r.kind == kindClick {
-			clicks = append(clicks, r)
-		} else {
-			others = append(others, r)
-		}
+// The tables events go to, by kind.
+const (
+	tImps = iota
+	tClicks
+	tSales
+	tActs
+	nTables
+)
+
+func tableOf(kind int) int {
+	switch kind {
+	case kindImpression:
+		return tImps
+	case kindClick:
+		return tClicks
+	case kindSale:
+		return tSales
 	}
-	fresh, err := w.insert(others)
-	if err != nil {
+	return tActs
+}
+
+var tableNames = [nTables]string{"imps", "clicks", "sales", "acts"}
+
+var insertCols = [nTables]string{
+	tImps:   "id, sid, vid, time, api, labels, products",
+	tClicks: "id, sid, vid, time, product, api, labels, position, external, credit",
+	tSales:  "id, sid, vid, time, sale, lines, products, total, customer, email",
+	tActs:   "id, sid, vid, time, kind, value",
+}
+
+func (r *eventRow) args(sid int64, args []any) []any {
+	switch tableOf(r.kind) {
+	case tImps:
+		return append(args, r.id, sid, r.vid, r.time, r.api, r.labels, r.products)
+	case tClicks:
+		return append(args, r.id, sid, r.vid, r.time, r.product, r.api, r.labels, r.position, r.external, r.credit)
+	case tSales:
+		return append(args, r.id, sid, r.vid, r.time, r.sale, r.lines, r.products, r.total, r.customer, r.email)
+	}
+	return append(args, r.id, sid, r.vid, r.time, r.kind, r.actValue())
+}
+
+// actValue is what an activity row keeps: the product viewed, the
+// category, the query or the email.
+func (r *eventRow) actValue() sql.NullString {
+	switch r.kind {
+	case kindView:
+		return r.product
+	case kindCategory:
+		return r.category
+	case kindSearch:
+		return r.query
+	}
+	return r.email
+}
+
+// insertSizes are the row counts of the prepared multi-row inserts.
+var insertSizes = []int{128, 32, 8, 1}
+
+func insertSQL(table, n int) string {
+	ncols := strings.Count(insertCols[table], ",") + 1
+	one := "(?" + strings.Repeat(", ?", ncols-1) + ")"
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + tableNames[table] + " (" + insertCols[table] + ") VALUES ")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(one)
+	}
+	return b.String()
+}
+
+const (
+	qKnownIDs   = `SELECT id FROM %s WHERE id IN (SELECT value FROM json_each(?))`
+	qKnownSales = `SELECT sale FROM sales WHERE sid = ? AND sale IN (SELECT value FROM json_each(?))`
+	qVisitors   = `SELECT visitor, vid FROM visitors WHERE sid = ? AND visitor IN (SELECT value FROM json_each(?))`
+	qNewVisitor = `INSERT INTO visitors (sid, visitor) VALUES (?, ?)`
+	qLateClicks = `SELECT c.rid, c.vid, c.id, c.product, c.time, c.credit
+		FROM json_each(?) j CROSS JOIN clicks c
+		ON c.vid = j.value ->> 0 AND c.time >= j.value ->> 1
+		WHERE c.labels IS NULL AND instr(j.value ->> 2, char(31) || c.product || char(31)) > 0`
+	qBacktrack = `SELECT j.key, (
+			SELECT i.labels FROM imps i
+			WHERE i.vid = j.value ->> 0 AND i.time <= j.value ->> 1
+				AND instr(i.products, j.value ->> 2) > 0
+			ORDER BY i.time DESC, i.id DESC LIMIT 1)
+		FROM json_each(?) j`
+	qClickCredit = `UPDATE clicks SET credit = ? WHERE rid = ?`
+	qSaleCredit  = `UPDATE sales SET credit = ? WHERE rid = ?`
+	qLinkInsert  = `INSERT OR IGNORE INTO links (vid, key, sid, time) VALUES (?, ?, ?, ?)`
+	qLinkTouch   = `UPDATE links SET time = ? WHERE vid = ? AND key = ? AND time < ?`
+	qLinkGroups  = `SELECT grp FROM identities WHERE vid = ?1
+		UNION SELECT g.grp FROM links l JOIN identities g ON g.vid = l.vid
+		WHERE l.sid = ?2 AND l.key = ?3 AND l.vid <> ?1`
+	qSaleRows = `SELECT x.rid, x.vid, x.time, x.lines, x.total, x.credit
+		FROM json_each(?) j CROSS JOIN sales x ON x.rid = j.value
+		WHERE x.vid IS NOT NULL`
+)
+
+// membersCTE defines m(k, v, t, p): for each lookup k of the JSON array
+// ?1 ([key, vid, time, product]), its visitor and every visitor linked to
+// it.
+const membersCTE = `WITH c(k, v, t, p) AS (
+		SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?1)),
+	m(k, v, t, p) AS (
+		SELECT k, v, t, p FROM c
+		UNION SELECT c.k, g2.vid, c.t, c.p FROM c
+		CROSS JOIN identities g1 ON g1.vid = c.v
+		CROSS JOIN identities g2 ON g2.grp = g1.grp)`
+
+const (
+	qSalesAfterClicks = membersCTE + `
+		SELECT DISTINCT x.rid FROM m CROSS JOIN sales x
+		ON x.vid = m.v AND x.time >= m.t AND x.time <= m.t + ?2
+		WHERE instr(x.products, m.p) > 0`
+	qSalesOfGroups = membersCTE + `
+		SELECT DISTINCT x.rid FROM (SELECT DISTINCT v FROM m) m CROSS JOIN sales x ON x.vid = m.v`
+	qSaleClicks = membersCTE + `
+		SELECT m.k, c.product, c.time, c.id, c.credit FROM m CROSS JOIN clicks c
+		ON c.vid = m.v AND c.time >= m.t - ?2 AND c.time <= m.t
+		WHERE c.credit IS NOT NULL`
+)
+
+// run stores one store's events of a batch and resolves what they change.
+func (w *writeTx) run(sid int64, rows []*eventRow) error {
+	// Keep the events not stored yet: the first of each ID, and of each
+	// sale ID.
+	var by [nTables][]*eventRow
+	seen := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		t := tableOf(r.kind)
+		k := strconv.Itoa(t) + r.id
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		by[t] = append(by[t], r)
+	}
+	for t := range nTables {
+		if len(by[t]) == 0 {
+			continue
+		}
+		ids := make([]string, len(by[t]))
+		for i, r := range by[t] {
+			ids[i] = r.id
+		}
+		known, err := w.strings(fmt.Sprintf(qKnownIDs, tableNames[t]), ids)
+		if err != nil {
+			return err
+		}
+		by[t] = slices.DeleteFunc(by[t], func(r *eventRow) bool { return known[r.id] })
+	}
+	if len(by[tSales]) > 0 {
+		ids := make([]string, len(by[tSales]))
+		for i, r := range by[tSales] {
+			ids[i] = r.sale.String
+		}
+		known, err := w.strings(qKnownSales, ids, sid)
+		if err != nil {
+			return err
+		}
+		by[tSales] = slices.DeleteFunc(by[tSales], func(r *eventRow) bool {
+			if known[r.sale.String] {
+				return true
+			}
+			known[r.sale.String] = true
+			return false
+		})
+	}
+	if err := w.visitors(sid, by); err != nil {
 		return err
 	}
-	var (
-		imps  []*eventRow
-		sales []string
-		links []*eventRow
-	)
-	for _, r := range others {
-		if !fresh[r.id] {
-			continue // a duplicate event, or a sale ID already stored
+	for _, t := range []int{tImps, tSales, tActs} {
+		if err := w.insert(sid, t, by[t]); err != nil {
+			return err
 		}
-		w.c.contrib(contribRow{store: store, kind: r.kind, time: r.time, labels: r.labels, products: r.products, total: r.total}, +1)
-		switch r.kind {
-		case kindImpression:
-			imps = append(imps, r)
-		case kindSale:
-			sales = append(sales, r.id)
-			links = append(links, r)
-		case kindEmail:
-			links = append(links, r)
-		}
+	}
+	for _, r := range by[tImps] {
+		w.c.contrib(contribRow{sid: sid, kind: r.kind, time: r.time, labels: r.labels, products: r.products}, +1)
+	}
+	for _, r := range by[tSales] {
+		w.c.contrib(contribRow{sid: sid, kind: r.kind, time: r.time, total: r.total}, +1)
 	}
 
 	// Clicks: stored ones that a new impression may explain better, and
 	// new ones without labels, are backtracked in one query, before the
 	// new clicks are stored with their credit.
-	late, err := w.lateClicks(store, imps)
+	late, err := w.lateClicks(by[tImps])
 	if err != nil {
 		return err
 	}
-	var todo []clickRow
-	for _, c := range late {
-		todo = append(todo, c)
+	olds := make([]sql.NullString, len(late))
+	for i, c := range late {
+		olds[i] = c.credit
 	}
-	for _, r := range clicks {
+	todo := late
+	for _, r := range by[tClicks] {
 		if !r.labels.Valid {
-			todo = append(todo, clickRow{id: r.id, visitor: r.visitor, product: r.product.String, time: r.time})
+			todo = append(todo, clickRow{vid: r.vid, id: r.id, product: r.product.String, time: r.time, isNew: true, newRow: r})
 		}
 	}
-	resolved, err := w.backtrack(store, todo)
-	if err != nil {
-		return err
-	}
-	for _, r := range clicks {
-		if !r.labels.Valid {
-			r.credit = resolved[r.id]
-		}
-	}
-	fresh, err = w.insert(clicks)
-	if err != nil {
+	if err := w.backtrack(todo); err != nil {
 		return err
 	}
 	var changed []clickRow
-	for _, r := range clicks {
-		if fresh[r.id] && r.credit.Valid {
-			w.c.clickCredit(store, r.time, r.credit, +1)
-			changed = append(changed, clickRow{id: r.id, visitor: r.visitor, product: r.product.String, time: r.time, credit: r.credit})
+	for _, c := range todo[len(late):] {
+		c.newRow.credit = c.credit
+	}
+	if err := w.insert(sid, tClicks, by[tClicks]); err != nil {
+		return err
+	}
+	for _, r := range by[tClicks] {
+		if r.credit.Valid {
+			w.c.clickCredit(sid, r.time, r.credit, +1)
+			changed = append(changed, clickRow{vid: r.vid, id: r.id, product: r.product.String, time: r.time, credit: r.credit})
 		}
 	}
-	for _, c := range late {
-		now := resolved[c.id]
-		if now == c.credit {
+	for i, c := range todo[:len(late)] {
+		old := olds[i]
+		if c.credit == old {
 			continue
 		}
-		if _, err := w.tx.ExecContext(w.ctx, `UPDATE events SET credit = ? WHERE id = ?`, now, c.id); err != nil {
+		if _, err := w.exec(qClickCredit, c.credit, c.rid); err != nil {
 			return err
 		}
-		w.c.clickCredit(store, c.time, c.credit, -1)
-		w.c.clickCredit(store, c.time, now, +1)
-		if now.Valid {
-			c.credit = now
+		w.c.clickCredit(sid, c.time, old, -1)
+		w.c.clickCredit(sid, c.time, c.credit, +1)
+		if c.credit.Valid {
 			changed = append(changed, c)
 		}
 	}
 
 	// Links, then every sale whose credit may have changed.
-	dirty := make(map[string]bool)
-	for _, id := range sales {
-		dirty[id] = true
+	dirty := make(map[int64]bool)
+	for _, r := range by[tSales] {
+		dirty[r.rid] = true
 	}
-	var joined []string // visitors whose group grew
-	for _, r := range links {
-		for _, key := range linkKeys(r) {
-			grew, err := w.link(store, r.visitor, key, r.time)
-			if err != nil {
-				return err
+	var joined []int64 // visitors whose group grew
+	for _, t := range []int{tSales, tActs} {
+		for _, r := range by[t] {
+			if r.kind != kindSale && r.kind != kindEmail {
+				continue
 			}
-			if grew {
-				joined = append(joined, r.visitor)
+			for _, key := range linkKeys(r) {
+				grew, err := w.link(sid, r.vid, key, r.time)
+				if err != nil {
+					return err
+				}
+				if grew {
+					joined = append(joined, r.vid)
+				}
 			}
 		}
 	}
-	if err := w.salesAfterClicks(store, changed, dirty); err != nil {
+	if err := w.salesAfterClicks(changed, dirty); err != nil {
 		return err
 	}
-	if err := w.salesOfGroups(store, joined, dirty); err != nil {
+	if err := w.salesOfGroups(joined, dirty); err != nil {
 		return err
 	}
-	return w.attribute(store, dirty)
+	return w.attribute(sid, dirty)
+}
+
+// strings runs query with vals as a JSON array (the last argument) and
+// returns the strings it selects.
+func (w *writeTx) strings(query string, vals []string, args ...any) (map[string]bool, error) {
+	j, err := jsonArg(vals)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := w.q(query, append(args, j)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[string]bool)
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out[s] = true
+	}
+	return out, rows.Err()
+}
+
+// visitors sets the vid of every row, creating the visitors not stored
+// yet. Only events that will be stored get here: a visitor's ID is stored
+// only along with an event of theirs.
+func (w *writeTx) visitors(sid int64, by [nTables][]*eventRow) error {
+	vids := make(map[string]int64)
+	var names []string
+	for _, rs := range by {
+		for _, r := range rs {
+			if _, ok := vids[r.visitor]; !ok {
+				vids[r.visitor] = 0
+				names = append(names, r.visitor)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	j, err := jsonArg(names)
+	if err != nil {
+		return err
+	}
+	rows, err := w.q(qVisitors, sid, j)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var v string
+		var id int64
+		if err := rows.Scan(&v, &id); err != nil {
+			rows.Close()
+			return err
+		}
+		vids[v] = id
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	for _, v := range names {
+		if vids[v] != 0 {
+			continue
+		}
+		res, err := w.exec(qNewVisitor, sid, v)
+		if err != nil {
+			return err
+		}
+		if vids[v], err = res.LastInsertId(); err != nil {
+			return err
+		}
+	}
+	for _, rs := range by {
+		for _, r := range rs {
+			r.vid = vids[r.visitor]
+		}
+	}
+	return nil
+}
+
+// insert stores rows into table t, many per statement, and sets their rid.
+func (w *writeTx) insert(sid int64, t int, rows []*eventRow) error {
+	args := make([]any, 0, 10*insertSizes[0])
+	for len(rows) > 0 {
+		n := 1
+		for _, size := range insertSizes {
+			if len(rows) >= size {
+				n = size
+				break
+			}
+		}
+		args = args[:0]
+		for _, r := range rows[:n] {
+			args = r.args(sid, args)
+		}
+		res, err := w.exec(insertSQL(t, n), args...)
+		if err != nil {
+			return err
+		}
+		last, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		// A multi-row insert into a ROWID table with no concurrent writer
+		// assigns consecutive rowids.
+		for i, r := range rows[:n] {
+			r.rid = last - int64(n-1-i)
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// lateClicks returns the stored unlabelled clicks that a new impression
+// may explain: same visitor and product, at or after the impression.
+func (w *writeTx) lateClicks(imps []*eventRow) ([]clickRow, error) {
+	if len(imps) == 0 {
+		return nil, nil
+	}
+	arg := make([][]any, len(imps))
+	for i, r := range imps {
+		arg[i] = []any{r.vid, r.time, r.products.String}
+	}
+	j, err := jsonArg(arg)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := w.q(qLateClicks, j)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []clickRow
+	seen := make(map[int64]bool)
+	for rows.Next() {
+		var c clickRow
+		if err := rows.Scan(&c.rid, &c.vid, &c.id, &c.product, &c.time, &c.credit); err != nil {
+			return nil, err
+		}
+		if !seen[c.rid] {
+			seen[c.rid] = true
+			out = append(out, c)
+		}
+	}
+	return out, rows.Err()
+}
+
+// backtrack sets the credit of each click to the labels of the latest
+// impression of its product for its visitor at or before it; a click
+// without one gets NULL (under no label).
+func (w *writeTx) backtrack(clicks []clickRow) error {
+	if len(clicks) == 0 {
+		return nil
+	}
+	arg := make([][]any, len(clicks))
+	for i, c := range clicks {
+		arg[i] = []any{c.vid, c.time, sep + c.product + sep}
+	}
+	j, err := jsonArg(arg)
+	if err != nil {
+		return err
+	}
+	rows, err := w.q(qBacktrack, j)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var i int
+		var labels sql.NullString
+		if err := rows.Scan(&i, &labels); err != nil {
+			return err
+		}
+		clicks[i].credit = labels
+	}
+	return rows.Err()
 }
 
 func linkKeys(r *eventRow) []string {
@@ -396,148 +782,11 @@ func linkKeys(r *eventRow) []string {
 	return keys
 }
 
-const insertChunk = 64
-
-const insertCols = `INSERT OR IGNORE INTO events
-	(id, store, kind, visitor, time, api, labels, products, product, position, external,
-	 sale, lines, total, customer, email, category, query, credit) VALUES `
-
-// prepareInserts prepares, on the writer connection, the statements that
-// insert insertChunk rows and one row.
-func (s *Store) prepareInserts(ctx context.Context) error {
-	for _, n := range []int{insertChunk, 1} {
-		var b strings.Builder
-		b.WriteString(insertCols)
-		for i := range n {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		}
-		b.WriteString(" RETURNING id")
-		st, err := s.w.PrepareContext(ctx, b.String())
-		if err != nil {
-			return fmt.Errorf("sqlite: prepare: %w", err)
-		}
-		s.inserts[n] = st
-	}
-	return nil
-}
-
-// insert stores rows, many per statement, and returns the IDs it stored:
-// not those of duplicates, nor of sales whose ID the store already has.
-func (w *writeTx) insert(rows []*eventRow) (map[string]bool, error) {
-	fresh := make(map[string]bool, len(rows))
-	args := make([]any, 0, 19*insertChunk)
-	for len(rows) > 0 {
-		n := 1
-		if len(rows) >= insertChunk {
-			n = insertChunk
-		}
-		st := w.s.inserts[n]
-		args = args[:0]
-		for _, r := range rows[:n] {
-			args = append(args, r.id, r.store, r.kind, r.visitor, r.time, r.api, r.labels, r.products,
-				r.product, r.position, r.external, r.sale, r.lines, r.total, r.customer, r.email, r.category, r.query, r.credit)
-		}
-		res, err := w.tx.StmtContext(w.ctx, st).QueryContext(w.ctx, args...)
-		if err != nil {
-			return nil, err
-		}
-		for res.Next() {
-			var id string
-			if err := res.Scan(&id); err != nil {
-				res.Close()
-				return nil, err
-			}
-			fresh[id] = true
-		}
-		if err := res.Close(); err != nil {
-			return nil, err
-		}
-		rows = rows[n:]
-	}
-	return fresh, nil
-}
-
-// lateClicks returns the stored unlabelled clicks that a new impression
-// may explain: same visitor and product, at or after the impression.
-func (w *writeTx) lateClicks(store string, imps []*eventRow) (map[string]clickRow, error) {
-	out := make(map[string]clickRow)
-	if len(imps) == 0 {
-		return out, nil
-	}
-	arg := make([][]any, len(imps))
-	for i, r := range imps {
-		arg[i] = []any{r.visitor, r.time, r.products.String}
-	}
-	j, err := jsonArg(arg)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := w.tx.QueryContext(w.ctx, `SELECT e.id, e.visitor, e.product, e.time, e.credit
-		FROM json_each(?2) j CROSS JOIN events e
-		ON e.store = ?1 AND e.visitor = j.value ->> 0 AND e.time >= j.value ->> 1
-		WHERE e.kind = 2 AND e.labels IS NULL AND instr(j.value ->> 2, char(31) || e.product || char(31)) > 0`, store, j)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var c clickRow
-		if err := rows.Scan(&c.id, &c.visitor, &c.product, &c.time, &c.credit); err != nil {
-			return nil, err
-		}
-		out[c.id] = c
-	}
-	return out, rows.Err()
-}
-
-// backtrack finds, for each click, the labels of the latest impression of
-// its product for its visitor at or before it; a click without one gets
-// no entry (NULL: under no label).
-func (w *writeTx) backtrack(store string, clicks []clickRow) (map[string]sql.NullString, error) {
-	out := make(map[string]sql.NullString, len(clicks))
-	if len(clicks) == 0 {
-		return out, nil
-	}
-	arg := make([][]any, len(clicks))
-	for i, c := range clicks {
-		arg[i] = []any{c.id, c.visitor, c.time, sep + c.product + sep}
-	}
-	j, err := jsonArg(arg)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := w.tx.QueryContext(w.ctx, `SELECT j.value ->> 0, (
-			SELECT i.labels FROM events i
-			WHERE i.store = ?1 AND i.visitor = j.value ->> 1 AND i.time <= j.value ->> 2
-				AND i.kind = 1 AND instr(i.products, j.value ->> 3) > 0
-			ORDER BY i.time DESC, i.id DESC LIMIT 1)
-		FROM json_each(?2) j`, store, j)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		var labels sql.NullString
-		if err := rows.Scan(&id, &labels); err != nil {
-			return nil, err
-		}
-		if labels.Valid {
-			out[id] = labels
-		}
-	}
-	return out, rows.Err()
-}
-
-// link stores the link between visitor and key and merges the groups it
-// joins. It reports whether the link is new: then the visitor's group may
-// have grown, and its sales need attributing again.
-func (w *writeTx) link(store, visitor, key string, t int64) (bool, error) {
-	res, err := w.tx.ExecContext(w.ctx, `INSERT OR IGNORE INTO links (store, visitor, key, time) VALUES (?, ?, ?, ?)`,
-		store, visitor, key, t)
+// link stores the link between visitor vid and key and merges the groups
+// it joins. It reports whether the link is new: then the visitor's group
+// may have grown, and its sales need attributing again.
+func (w *writeTx) link(sid, vid int64, key string, t int64) (bool, error) {
+	res, err := w.exec(qLinkInsert, vid, key, sid, t)
 	if err != nil {
 		return false, err
 	}
@@ -546,14 +795,11 @@ func (w *writeTx) link(store, visitor, key string, t int64) (bool, error) {
 	} else if n == 0 {
 		// Known already: keep the latest time it was seen, which is what
 		// Purge compares with.
-		_, err := w.tx.ExecContext(w.ctx, `UPDATE links SET time = ? WHERE store = ? AND visitor = ? AND key = ? AND time < ?`,
-			t, store, visitor, key, t)
+		_, err := w.exec(qLinkTouch, t, vid, key, t)
 		return false, err
 	}
 	var grps []int64
-	rows, err := w.tx.QueryContext(w.ctx, `SELECT grp FROM identities WHERE store = ?1 AND visitor = ?2
-		UNION SELECT g.grp FROM links l JOIN identities g ON g.store = l.store AND g.visitor = l.visitor
-		WHERE l.store = ?1 AND l.key = ?3 AND l.visitor <> ?2`, store, visitor, key)
+	rows, err := w.q(qLinkGroups, vid, sid, key)
 	if err != nil {
 		return false, err
 	}
@@ -576,8 +822,7 @@ func (w *writeTx) link(store, visitor, key string, t int64) (bool, error) {
 	} else {
 		target = slices.Min(grps)
 	}
-	if _, err := w.tx.ExecContext(w.ctx, `INSERT OR IGNORE INTO identities (store, visitor, grp) VALUES (?, ?, ?)`,
-		store, visitor, target); err != nil {
+	if _, err := w.tx.ExecContext(w.ctx, `INSERT OR IGNORE INTO identities (vid, grp) VALUES (?, ?)`, vid, target); err != nil {
 		return false, err
 	}
 	for _, g := range grps {
@@ -590,108 +835,103 @@ func (w *writeTx) link(store, visitor, key string, t int64) (bool, error) {
 	return true, nil
 }
 
-// membersCTE defines m(k, v, t, p): for each lookup k of the JSON array
-// ?2 ([key, visitor, time, product]), its visitor and every visitor
-// linked to it.
-const membersCTE = `WITH c(k, v, t, p) AS (
-		SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?2)),
-	m(k, v, t, p) AS (
-		SELECT k, v, t, p FROM c
-		UNION SELECT c.k, g2.visitor, c.t, c.p FROM c
-		CROSS JOIN identities g1 ON g1.store = ?1 AND g1.visitor = c.v
-		CROSS JOIN identities g2 ON g2.grp = g1.grp)`
+// ints runs query and adds the integers it selects to into.
+func (w *writeTx) ints(into map[int64]bool, query string, args ...any) error {
+	rows, err := w.q(query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n int64
+		if err := rows.Scan(&n); err != nil {
+			return err
+		}
+		into[n] = true
+	}
+	return rows.Err()
+}
 
 // salesAfterClicks marks the sales that a click with new credit may earn
 // credit from: sales by the click's linked visitors of the product it was
 // on, within the window after it.
-func (w *writeTx) salesAfterClicks(store string, clicks []clickRow, dirty map[string]bool) error {
+func (w *writeTx) salesAfterClicks(clicks []clickRow, dirty map[int64]bool) error {
 	if len(clicks) == 0 {
 		return nil
 	}
 	arg := make([][]any, len(clicks))
 	for i, c := range clicks {
-		arg[i] = []any{c.id, c.visitor, c.time, sep + c.product + sep}
+		arg[i] = []any{i, c.vid, c.time, sep + c.product + sep}
 	}
 	j, err := jsonArg(arg)
 	if err != nil {
 		return err
 	}
-	return collect(w.ctx, w.tx, dirty, membersCTE+`
-		SELECT DISTINCT e.id FROM m CROSS JOIN events e
-		ON e.store = ?1 AND e.visitor = m.v AND e.time >= m.t AND e.time <= m.t + ?3
-		WHERE e.kind = 3 AND instr(e.products, m.p) > 0`, store, j, w.window)
+	return w.ints(dirty, qSalesAfterClicks, j, w.window)
 }
 
 // salesOfGroups marks every sale of the groups that grew.
-func (w *writeTx) salesOfGroups(store string, visitors []string, dirty map[string]bool) error {
-	if len(visitors) == 0 {
+func (w *writeTx) salesOfGroups(vids []int64, dirty map[int64]bool) error {
+	if len(vids) == 0 {
 		return nil
 	}
-	arg := make([][]any, len(visitors))
-	for i, v := range visitors {
+	arg := make([][]any, len(vids))
+	for i, v := range vids {
 		arg[i] = []any{i, v, 0, ""}
 	}
 	j, err := jsonArg(arg)
 	if err != nil {
 		return err
 	}
-	return collect(w.ctx, w.tx, dirty, membersCTE+`
-		SELECT DISTINCT e.id FROM (SELECT DISTINCT v FROM m) m CROSS JOIN events e
-		ON e.store = ?1 AND e.visitor = m.v WHERE e.kind = 3`, store, j)
-}
-
-func collect(ctx context.Context, q querier, into map[string]bool, query string, args ...any) error {
-	return each(ctx, q, func(id string) { into[id] = true }, query, args...)
+	return w.ints(dirty, qSalesOfGroups, j)
 }
 
 // attribute recomputes the credit of the given sales: each line goes to
 // the labels of the latest credited click on its product by one of the
 // sale's linked visitors within the window before the sale.
-func (w *writeTx) attribute(store string, dirty map[string]bool) error {
+func (w *writeTx) attribute(sid int64, dirty map[int64]bool) error {
 	if len(dirty) == 0 {
 		return nil
 	}
-	ids := make([]string, 0, len(dirty))
+	rids := make([]int64, 0, len(dirty))
 	for id := range dirty {
-		ids = append(ids, id)
+		rids = append(rids, id)
 	}
-	sortStrings(ids)
-	j, err := jsonArg(ids)
+	slices.Sort(rids)
+	j, err := jsonArg(rids)
 	if err != nil {
 		return err
 	}
 	type sale struct {
-		visitor string
-		time    int64
-		lines   []storedLine
-		total   int64
-		old     sql.NullString
-		latest  map[string]clickRow // by product
+		time   int64
+		lines  []storedLine
+		total  int64
+		old    sql.NullString
+		latest map[string]clickRow // by product
 	}
-	sales := make(map[string]*sale, len(ids))
+	sales := make(map[int64]*sale, len(rids))
 	var lookups [][]any
-	rows, err := w.tx.QueryContext(w.ctx, `SELECT e.id, e.visitor, e.time, e.lines, e.total, e.credit
-		FROM json_each(?) j CROSS JOIN events e ON e.id = j.value
-		WHERE e.kind = 3 AND e.visitor IS NOT NULL`, j) // anonymous since Forget: credit stays as it was
+	rows, err := w.q(qSaleRows, j) // anonymous since Forget: credit stays as it was
 	if err != nil {
 		return err
 	}
 	for rows.Next() {
-		var id, lines string
+		var rid, vid int64
+		var lines string
 		s := &sale{latest: make(map[string]clickRow)}
-		if err := rows.Scan(&id, &s.visitor, &s.time, &lines, &s.total, &s.old); err != nil {
+		if err := rows.Scan(&rid, &vid, &s.time, &lines, &s.total, &s.old); err != nil {
 			rows.Close()
 			return err
 		}
 		if err := json.Unmarshal([]byte(lines), &s.lines); err != nil {
 			rows.Close()
-			return fmt.Errorf("sale %s: lines: %w", id, err)
+			return fmt.Errorf("sale %d: lines: %w", rid, err)
 		}
 		for _, l := range s.lines {
 			s.latest[l.Product] = clickRow{time: math.MinInt64}
 		}
-		sales[id] = s
-		lookups = append(lookups, []any{id, s.visitor, s.time, ""})
+		sales[rid] = s
+		lookups = append(lookups, []any{rid, vid, s.time, ""})
 	}
 	if err := rows.Close(); err != nil {
 		return err
@@ -702,15 +942,12 @@ func (w *writeTx) attribute(store string, dirty map[string]bool) error {
 	if j, err = jsonArg(lookups); err != nil {
 		return err
 	}
-	rows, err = w.tx.QueryContext(w.ctx, membersCTE+`
-		SELECT m.k, e.product, e.time, e.id, e.credit FROM m CROSS JOIN events e
-		ON e.store = ?1 AND e.visitor = m.v AND e.time >= m.t - ?3 AND e.time <= m.t
-		WHERE e.kind = 2 AND e.credit IS NOT NULL`, store, j, w.window)
+	rows, err = w.q(qSaleClicks, j, w.window)
 	if err != nil {
 		return err
 	}
 	for rows.Next() {
-		var k string
+		var k int64
 		var c clickRow
 		if err := rows.Scan(&k, &c.product, &c.time, &c.id, &c.credit); err != nil {
 			rows.Close()
@@ -725,8 +962,8 @@ func (w *writeTx) attribute(store string, dirty map[string]bool) error {
 	if err := rows.Close(); err != nil {
 		return err
 	}
-	for _, id := range ids {
-		s := sales[id]
+	for _, rid := range rids {
+		s := sales[rid]
 		if s == nil {
 			continue
 		}
@@ -744,11 +981,11 @@ func (w *writeTx) attribute(store string, dirty map[string]bool) error {
 		if now == s.old {
 			continue
 		}
-		if _, err := w.tx.ExecContext(w.ctx, `UPDATE events SET credit = ? WHERE id = ?`, now, id); err != nil {
+		if _, err := w.exec(qSaleCredit, now, rid); err != nil {
 			return err
 		}
-		w.c.saleCredit(store, s.time, s.total, decodeCredit(s.old), -1)
-		w.c.saleCredit(store, s.time, s.total, cr, +1)
+		w.c.saleCredit(sid, s.time, s.total, decodeCredit(s.old), -1)
+		w.c.saleCredit(sid, s.time, s.total, cr, +1)
 	}
 	return nil
 }
