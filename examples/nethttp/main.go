@@ -19,92 +19,25 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
-	"flag"
-	"log/slog"
 	"net/http"
-	"os"
-	"time"
 
-	"github.com/visitrack/visitrack/examples/internal/keys"
+	"github.com/visitrack/visitrack/examples/internal/demo"
 	"github.com/visitrack/visitrack/middleware"
 	"github.com/visitrack/visitrack/tracker"
 )
 
-// store names the shop in cookies and events.
-const store = "demo-shop"
-
-// trending stands in for what a recommendations API would return.
-var trending = []string{"12793", "10422", "11387", "10045"}
-
-func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
-	flag.Parse()
-	log := slog.Default()
-	ks, err := keys.Load(log)
-	if err != nil {
-		log.Error("visitrack example", "err", err)
-		os.Exit(2)
-	}
-	h, err := newHandler(ks, tracker.NewMemory())
-	if err != nil {
-		log.Error("visitrack example", "err", err)
-		os.Exit(2)
-	}
-	log.Info("listening", "url", "http://"+*addr)
-	srv := &http.Server{Addr: *addr, Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-		log.Error("visitrack example", "err", err)
-		os.Exit(1)
-	}
-}
+func main() { demo.Main(newHandler) }
 
 // newHandler returns the example's routes behind visitrack's middleware,
-// recording into rec.
+// recording into rec. Wrapping the whole ServeMux gives every request,
+// 404s included, a tracker.
 func newHandler(ks [][]byte, rec tracker.Recorder) (http.Handler, error) {
-	m, err := middleware.New(middleware.Config{Keys: ks, Store: store, Recorder: rec})
+	m, err := middleware.New(middleware.Config{Keys: ks, Store: demo.Store, Recorder: rec})
 	if err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", recommend)
-	mux.HandleFunc("POST /click", click)
+	mux.HandleFunc("GET /{$}", demo.Recommend)
+	mux.HandleFunc("POST /click", demo.Click)
 	return m.Handler(mux), nil
-}
-
-// recommend labels a call, records the products it showed and returns the
-// call's parameters, which a shop sends with its request to the
-// recommendations API.
-func recommend(w http.ResponseWriter, r *http.Request) {
-	call, err := tracker.From(r.Context()).Call("recommendations/trending", "Homepage - Trending")
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	if err := call.Shown(trending...); err != nil {
-		slog.ErrorContext(r.Context(), "recording impression", "err", err)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"params": call.Params(), "products": trending})
-}
-
-// click logs a click sent in Clerk.io's log/click shape; the product ID may
-// be a JSON string or number.
-func click(w http.ResponseWriter, r *http.Request) {
-	var c tracker.Click
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10)).Decode(&c); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body must be a click: " + err.Error()})
-		return
-	}
-	if err := tracker.From(r.Context()).Click(c); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
 }
