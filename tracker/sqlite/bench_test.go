@@ -134,6 +134,49 @@ func BenchmarkWrite(b *testing.B) {
 	b.ReportMetric(float64(b.N*batch)/elapsed.Seconds(), "events/s")
 }
 
+// BenchmarkWriteFull measures sustained ingest into a database that already
+// holds the 1M-event fixture: batches of 1,000 mixed events from the same
+// visitors, continuing where the fixture ends.
+func BenchmarkWriteFull(b *testing.B) {
+	src := fixturePath(b)
+	path := filepath.Join(b.TempDir(), "full.db")
+	if err := copyFile(path, src); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	const batch = 1000
+	step := 30 * 24 * time.Hour / fixtureEvents
+	l := newLoad(2, 10000, 100, benchStart.Add(30*24*time.Hour), step)
+	l.seq = fixtureEvents // IDs and sale IDs after the fixture's
+	b.ReportAllocs()
+	b.ResetTimer()
+	var elapsed time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		evs := l.batch(batch)
+		b.StartTimer()
+		t := time.Now()
+		if err := s.Write(ctx, evs); err != nil {
+			b.Fatal(err)
+		}
+		elapsed += time.Since(t)
+	}
+	b.ReportMetric(float64(b.N*batch)/elapsed.Seconds(), "events/s")
+}
+
+func copyFile(dst, src string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, data, 0o600)
+}
+
 var fixture struct {
 	once sync.Once
 	dir  string
@@ -156,11 +199,21 @@ func TestMain(m *testing.M) {
 // days from 10k visitors and 100 labels.
 func fixturePath(b *testing.B) string {
 	fixture.once.Do(func() {
-		fixture.dir, fixture.err = os.MkdirTemp("", "visitrack-bench-")
-		if fixture.err != nil {
-			return
+		// VISITRACK_FIXTURE names a file to build the fixture in and keep,
+		// or to reuse if it exists (it must have been built by the same
+		// version of the store).
+		if p := os.Getenv("VISITRACK_FIXTURE"); p != "" {
+			fixture.path = p
+			if _, err := os.Stat(p); err == nil {
+				return
+			}
+		} else {
+			fixture.dir, fixture.err = os.MkdirTemp("", "visitrack-bench-")
+			if fixture.err != nil {
+				return
+			}
+			fixture.path = filepath.Join(fixture.dir, "fixture.db")
 		}
-		fixture.path = filepath.Join(fixture.dir, "fixture.db")
 		ctx := context.Background()
 		s, err := sqlite.Open(ctx, fixture.path)
 		if err != nil {
@@ -176,7 +229,8 @@ func fixturePath(b *testing.B) string {
 				return
 			}
 		}
-		b.Logf("fixture: %d events written in %v", fixtureEvents, time.Since(start).Round(time.Millisecond))
+		d := time.Since(start)
+		b.Logf("fixture: %d events written in %v (%.0f events/s)", fixtureEvents, d.Round(time.Millisecond), fixtureEvents/d.Seconds())
 	})
 	if fixture.err != nil {
 		b.Fatal(fixture.err)

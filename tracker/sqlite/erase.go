@@ -45,6 +45,7 @@ func (s *Store) Forget(ctx context.Context, store, email string) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: forget: %w", err)
 	}
+	clear(s.vids) // erased visitors are no longer stored
 	return s.checkpoint(ctx)
 }
 
@@ -84,10 +85,10 @@ func forget(ctx context.Context, tx *sql.Tx, store, email string) error {
 		// totals.
 		for _, q := range []string{
 			`UPDATE sales SET vid = NULL, customer = NULL, email = NULL WHERE vid = ?`,
-			`UPDATE imps SET vid = NULL, api = NULL, labels = NULL, products = NULL WHERE vid = ?`,
-			`UPDATE clicks SET vid = NULL, product = NULL, api = NULL, labels = NULL, position = NULL,
+			`UPDATE imps SET vid = 0, api = NULL, labels = NULL, products = NULL WHERE vid = ?`,
+			`UPDATE clicks SET vid = 0, product = NULL, api = NULL, labels = NULL, position = NULL,
 				external = NULL, credit = NULL WHERE vid = ?`,
-			`UPDATE acts SET vid = NULL, value = NULL WHERE vid = ?`,
+			`UPDATE acts SET vid = 0, value = NULL WHERE vid = ?`,
 			`DELETE FROM links WHERE vid = ?`,
 			// The visitors are a whole group: no other group changes.
 			`DELETE FROM identities WHERE vid = ?`,

@@ -12,8 +12,12 @@ import (
 //
 // Strings that many rows share are stored once and referred to by integer:
 // stores (sid) and visitors (vid, unique per store). Events are split by
-// what they are used for, each in a ROWID table with a unique index on the
-// event ID (so writes are idempotent) and a compact (vid, time) index:
+// what they are used for, each with a unique index on the event ID (so
+// writes are idempotent) and an index on (sid, time) for reports and
+// retention. Impressions, clicks and activity are clustered by visitor and
+// time (vid, time, id), which is how backtracking, attribution and history
+// read them; vid 0 holds the erased ones. Sales are few and keep a rowid,
+// with an index on (vid, time):
 //
 //	imps    impressions: labels and products (the call's labels and what
 //	        it showed)
@@ -54,31 +58,31 @@ var migrations = []string{
 		UNIQUE (sid, visitor)
 	);
 	CREATE TABLE imps (
-		rid      INTEGER PRIMARY KEY,
-		id       TEXT NOT NULL UNIQUE,
-		sid      INTEGER NOT NULL,
-		vid      INTEGER,
+		vid      INTEGER NOT NULL,
 		time     INTEGER NOT NULL,
+		id       TEXT NOT NULL,
+		sid      INTEGER NOT NULL,
 		api      TEXT,
 		labels   TEXT,
-		products TEXT
-	);
-	CREATE INDEX imps_vid ON imps (vid, time);
+		products TEXT,
+		PRIMARY KEY (vid, time, id)
+	) WITHOUT ROWID;
+	CREATE UNIQUE INDEX imps_id ON imps (id);
 	CREATE INDEX imps_time ON imps (sid, time);
 	CREATE TABLE clicks (
-		rid      INTEGER PRIMARY KEY,
-		id       TEXT NOT NULL UNIQUE,
-		sid      INTEGER NOT NULL,
-		vid      INTEGER,
+		vid      INTEGER NOT NULL,
 		time     INTEGER NOT NULL,
+		id       TEXT NOT NULL,
+		sid      INTEGER NOT NULL,
 		product  TEXT,
 		api      TEXT,
 		labels   TEXT,
 		position INTEGER,
 		external INTEGER,
-		credit   TEXT
-	);
-	CREATE INDEX clicks_vid ON clicks (vid, time);
+		credit   TEXT,
+		PRIMARY KEY (vid, time, id)
+	) WITHOUT ROWID;
+	CREATE UNIQUE INDEX clicks_id ON clicks (id);
 	CREATE INDEX clicks_time ON clicks (sid, time);
 	CREATE TABLE sales (
 		rid      INTEGER PRIMARY KEY,
@@ -99,13 +103,14 @@ var migrations = []string{
 	CREATE INDEX sales_time ON sales (sid, time);
 	CREATE TABLE acts (
 		rid   INTEGER PRIMARY KEY,
-		id    TEXT NOT NULL UNIQUE,
-		sid   INTEGER NOT NULL,
-		vid   INTEGER,
+		vid   INTEGER NOT NULL,
 		time  INTEGER NOT NULL,
+		id    TEXT NOT NULL,
+		sid   INTEGER NOT NULL,
 		kind  INTEGER NOT NULL,
 		value TEXT
 	);
+	CREATE UNIQUE INDEX acts_id ON acts (id);
 	CREATE INDEX acts_vid ON acts (vid, time);
 	CREATE INDEX acts_time ON acts (sid, time);
 	CREATE TABLE links (

@@ -53,6 +53,7 @@ type Store struct {
 
 	st   *stmts           // statements prepared on w; guarded by wmu
 	sids map[string]int64 // store IDs known to be committed; guarded by wmu
+	vids map[vidKey]int64 // visitor IDs known to be committed; guarded by wmu
 
 	isClosed  atomic.Bool
 	closeOnce sync.Once
@@ -143,7 +144,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 
-	s := &Store{path: path, window: o.window.Microseconds(), log: o.log, now: o.now, sids: make(map[string]int64)}
+	s := &Store{path: path, window: o.window.Microseconds(), log: o.log, now: o.now, sids: make(map[string]int64), vids: make(map[vidKey]int64)}
 	s.w, err = sql.Open("sqlite", dsn(path, o.busyTimeout, false))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
@@ -197,9 +198,10 @@ func dsn(path string, busy time.Duration, readOnly bool) string {
 	} else {
 		q.Set("_txlock", "immediate")
 		// Checkpoint less often than every 1000 pages: a batch dirties
-		// pages all over the visitor index, and a page written by several
-		// batches is then copied into the database once.
-		q.Add("_pragma", "wal_autocheckpoint(8000)")
+		// pages all over the visitor-ordered tables, and a page written by
+		// several batches is then copied into the database once. The log
+		// grows to about 80 MB between checkpoints.
+		q.Add("_pragma", "wal_autocheckpoint(20000)")
 	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
@@ -282,3 +284,12 @@ func (s *stmts) close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// vidKey is a visitor of a store.
+type vidKey struct {
+	sid     int64
+	visitor string
+}
+
+// maxCachedVisitors bounds the memory the writer's visitor cache takes.
+const maxCachedVisitors = 1 << 18

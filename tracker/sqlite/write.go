@@ -199,6 +199,7 @@ type writeTx struct {
 	window int64
 	c      *counters
 	sids   map[string]int64 // stores created by this transaction
+	vids   map[vidKey]int64 // visitors looked up or created by this transaction
 }
 
 // q runs a query through the statements prepared on the writer.
@@ -268,7 +269,8 @@ func (s *Store) Write(ctx context.Context, events []tracker.Event) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: write: %w", err)
 	}
-	w := &writeTx{ctx: ctx, s: s, tx: tx, window: s.window, c: newCounters(), sids: make(map[string]int64)}
+	w := &writeTx{ctx: ctx, s: s, tx: tx, window: s.window, c: newCounters(), sids: make(map[string]int64),
+		vids: make(map[vidKey]int64)}
 	if err := w.runAll(rows); err != nil {
 		tx.Rollback()
 		return fmt.Errorf("sqlite: write: %w", err)
@@ -278,6 +280,12 @@ func (s *Store) Write(ctx context.Context, events []tracker.Event) error {
 	}
 	for name, sid := range w.sids {
 		s.sids[name] = sid
+	}
+	if len(s.vids)+len(w.vids) > maxCachedVisitors {
+		clear(s.vids)
+	}
+	for k, vid := range w.vids {
+		s.vids[k] = vid
 	}
 	s.st.prepareMissing(ctx)
 	return nil
@@ -353,22 +361,22 @@ func tableOf(kind int) int {
 var tableNames = [nTables]string{"imps", "clicks", "sales", "acts"}
 
 var insertCols = [nTables]string{
-	tImps:   "id, sid, vid, time, api, labels, products",
-	tClicks: "id, sid, vid, time, product, api, labels, position, external, credit",
+	tImps:   "vid, time, id, sid, api, labels, products",
+	tClicks: "vid, time, id, sid, product, api, labels, position, external, credit",
 	tSales:  "id, sid, vid, time, sale, lines, products, total, customer, email",
-	tActs:   "id, sid, vid, time, kind, value",
+	tActs:   "vid, time, id, sid, kind, value",
 }
 
 func (r *eventRow) args(sid int64, args []any) []any {
 	switch tableOf(r.kind) {
 	case tImps:
-		return append(args, r.id, sid, r.vid, r.time, r.api, r.labels, r.products)
+		return append(args, r.vid, r.time, r.id, sid, r.api, r.labels, r.products)
 	case tClicks:
-		return append(args, r.id, sid, r.vid, r.time, r.product, r.api, r.labels, r.position, r.external, r.credit)
+		return append(args, r.vid, r.time, r.id, sid, r.product, r.api, r.labels, r.position, r.external, r.credit)
 	case tSales:
 		return append(args, r.id, sid, r.vid, r.time, r.sale, r.lines, r.products, r.total, r.customer, r.email)
 	}
-	return append(args, r.id, sid, r.vid, r.time, r.kind, r.actValue())
+	return append(args, r.vid, r.time, r.id, sid, r.kind, r.actValue())
 }
 
 // actValue is what an activity row keeps: the product viewed, the
@@ -407,7 +415,7 @@ const (
 	qKnownSales = `SELECT sale FROM sales WHERE sid = ? AND sale IN (SELECT value FROM json_each(?))`
 	qVisitors   = `SELECT visitor, vid FROM visitors WHERE sid = ? AND visitor IN (SELECT value FROM json_each(?))`
 	qNewVisitor = `INSERT INTO visitors (sid, visitor) VALUES (?, ?)`
-	qLateClicks = `SELECT c.rid, c.vid, c.id, c.product, c.time, c.credit
+	qLateClicks = `SELECT c.vid, c.id, c.product, c.time, c.credit
 		FROM json_each(?) j CROSS JOIN clicks c
 		ON c.vid = j.value ->> 0 AND c.time >= j.value ->> 1
 		WHERE c.labels IS NULL AND instr(j.value ->> 2, char(31) || c.product || char(31)) > 0`
@@ -417,7 +425,7 @@ const (
 				AND instr(i.products, j.value ->> 2) > 0
 			ORDER BY i.time DESC, i.id DESC LIMIT 1)
 		FROM json_each(?) j`
-	qClickCredit = `UPDATE clicks SET credit = ? WHERE rid = ?`
+	qClickCredit = `UPDATE clicks SET credit = ? WHERE vid = ? AND time = ? AND id = ?`
 	qSaleCredit  = `UPDATE sales SET credit = ? WHERE rid = ?`
 	qLinkInsert  = `INSERT OR IGNORE INTO links (vid, key, sid, time) VALUES (?, ?, ?, ?)`
 	qLinkTouch   = `UPDATE links SET time = ? WHERE vid = ? AND key = ? AND time < ?`
@@ -552,7 +560,7 @@ func (w *writeTx) run(sid int64, rows []*eventRow) error {
 		if c.credit == old {
 			continue
 		}
-		if _, err := w.exec(qClickCredit, c.credit, c.rid); err != nil {
+		if _, err := w.exec(qClickCredit, c.credit, c.vid, c.time, c.id); err != nil {
 			return err
 		}
 		w.c.clickCredit(sid, c.time, old, -1)
@@ -625,44 +633,46 @@ func (w *writeTx) visitors(sid int64, by [nTables][]*eventRow) error {
 	for _, rs := range by {
 		for _, r := range rs {
 			if _, ok := vids[r.visitor]; !ok {
-				vids[r.visitor] = 0
-				names = append(names, r.visitor)
+				vid := w.s.vids[vidKey{sid, r.visitor}]
+				vids[r.visitor] = vid
+				if vid == 0 {
+					names = append(names, r.visitor)
+				}
 			}
 		}
 	}
-	if len(names) == 0 {
-		return nil
-	}
-	j, err := jsonArg(names)
-	if err != nil {
-		return err
-	}
-	rows, err := w.q(qVisitors, sid, j)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var v string
-		var id int64
-		if err := rows.Scan(&v, &id); err != nil {
-			rows.Close()
-			return err
-		}
-		vids[v] = id
-	}
-	if err := rows.Close(); err != nil {
-		return err
-	}
-	for _, v := range names {
-		if vids[v] != 0 {
-			continue
-		}
-		res, err := w.exec(qNewVisitor, sid, v)
+	if len(names) > 0 {
+		j, err := jsonArg(names)
 		if err != nil {
 			return err
 		}
-		if vids[v], err = res.LastInsertId(); err != nil {
+		rows, err := w.q(qVisitors, sid, j)
+		if err != nil {
 			return err
+		}
+		for rows.Next() {
+			var v string
+			var id int64
+			if err := rows.Scan(&v, &id); err != nil {
+				rows.Close()
+				return err
+			}
+			vids[v] = id
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		for _, v := range names {
+			if vids[v] == 0 {
+				res, err := w.exec(qNewVisitor, sid, v)
+				if err != nil {
+					return err
+				}
+				if vids[v], err = res.LastInsertId(); err != nil {
+					return err
+				}
+			}
+			w.vids[vidKey{sid, v}] = vids[v]
 		}
 	}
 	for _, rs := range by {
@@ -673,7 +683,7 @@ func (w *writeTx) visitors(sid int64, by [nTables][]*eventRow) error {
 	return nil
 }
 
-// insert stores rows into table t, many per statement, and sets their rid.
+// insert stores rows into table t, many per statement; sales get their rid.
 func (w *writeTx) insert(sid int64, t int, rows []*eventRow) error {
 	args := make([]any, 0, 10*insertSizes[0])
 	for len(rows) > 0 {
@@ -692,14 +702,16 @@ func (w *writeTx) insert(sid int64, t int, rows []*eventRow) error {
 		if err != nil {
 			return err
 		}
-		last, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		// A multi-row insert into a ROWID table with no concurrent writer
-		// assigns consecutive rowids.
-		for i, r := range rows[:n] {
-			r.rid = last - int64(n-1-i)
+		if t == tSales {
+			last, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			// A multi-row insert into a rowid table, with no other
+			// writer, assigns consecutive rowids.
+			for i, r := range rows[:n] {
+				r.rid = last - int64(n-1-i)
+			}
 		}
 		rows = rows[n:]
 	}
@@ -726,14 +738,14 @@ func (w *writeTx) lateClicks(imps []*eventRow) ([]clickRow, error) {
 	}
 	defer rows.Close()
 	var out []clickRow
-	seen := make(map[int64]bool)
+	seen := make(map[string]bool)
 	for rows.Next() {
 		var c clickRow
-		if err := rows.Scan(&c.rid, &c.vid, &c.id, &c.product, &c.time, &c.credit); err != nil {
+		if err := rows.Scan(&c.vid, &c.id, &c.product, &c.time, &c.credit); err != nil {
 			return nil, err
 		}
-		if !seen[c.rid] {
-			seen[c.rid] = true
+		if !seen[c.id] {
+			seen[c.id] = true
 			out = append(out, c)
 		}
 	}
