@@ -17,8 +17,14 @@
 // created with mode 0600. The schema is versioned (PRAGMA user_version) and
 // migrated by Open.
 //
-// Every event is one row, keyed by its ID, so Write is idempotent, and a
-// sale ID is unique per store. Write resolves credit as events arrive: a
+// Stores and visitor IDs are stored once each and referred to by integer.
+// Events go to a table per use: impressions and clicks clustered by visitor
+// and time (what backtracking and attribution read), sales, and a lean
+// table for product and category views, searches and email links, which
+// never affect attribution. Every event ID is unique, so Write is
+// idempotent, and a sale ID is unique per store. Write finds the events it
+// already has with one query per table before it inserts, and stores a
+// visitor ID only along with a new event of that visitor. Write resolves credit as events arrive: a
 // click without labels is backtracked to the latest impression of its
 // product for its visitor; a sale's lines are credited to the labels of the
 // latest credited click on the product by any of the sale's linked visitors
