@@ -51,9 +51,13 @@ type Store struct {
 	w   *sql.DB    // exactly one connection
 	r   *sql.DB    // read-only pool
 
-	st   *stmts           // statements prepared on w; guarded by wmu
-	sids map[string]int64 // store IDs known to be committed; guarded by wmu
-	vids map[vidKey]int64 // visitor IDs known to be committed; guarded by wmu
+	st      *stmts        // statements prepared on w; guarded by wmu
+	ck      *sql.DB       // one connection that checkpoints in the background
+	ckReq   chan struct{} // asks for a checkpoint; closed by Close, under wmu
+	ckDone  chan struct{}
+	commits int              // guarded by wmu
+	sids    map[string]int64 // store IDs known to be committed; guarded by wmu
+	vids    map[vidKey]int64 // visitor IDs known to be committed; guarded by wmu
 
 	isClosed  atomic.Bool
 	closeOnce sync.Once
@@ -173,6 +177,17 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	s.ck, err = sql.Open("sqlite", dsn(path, o.busyTimeout, false))
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	s.ck.SetMaxOpenConns(1)
+	s.ck.SetMaxIdleConns(1)
+	s.ck.SetConnMaxLifetime(0)
+	s.ck.SetConnMaxIdleTime(0)
+	s.ckReq, s.ckDone = make(chan struct{}, 1), make(chan struct{})
+	go s.checkpointer()
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {
 		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
 			s.Close()
@@ -180,6 +195,35 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		}
 	}
 	return s, nil
+}
+
+// checkpointEvery is how many write transactions pass between background
+// checkpoints.
+const checkpointEvery = 4
+
+// checkpointer copies the write-ahead log into the database when Write asks
+// it to, on a connection of its own, so that the writer does not do it
+// while it holds the write lock. A passive checkpoint never waits for the
+// writer or readers; the writer's own automatic checkpoint remains as a
+// backstop, with less left to copy.
+func (s *Store) checkpointer() {
+	defer close(s.ckDone)
+	for range s.ckReq {
+		var busy, logged, done int
+		// Failures (busy) are left for the next round or the backstop.
+		_ = s.ck.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logged, &done)
+	}
+}
+
+// committed is called by writers, under wmu, after each commit.
+func (s *Store) committed() {
+	s.commits++
+	if s.commits%checkpointEvery == 0 {
+		select {
+		case s.ckReq <- struct{}{}:
+		default: // one is running or asked for already
+		}
+	}
 }
 
 // dsn builds the connection string. Every connection gets the same pragmas:
@@ -216,6 +260,13 @@ func (s *Store) Close() error {
 			errs = append(errs, s.r.Close())
 		}
 		s.wmu.Lock()
+		if s.ckReq != nil {
+			close(s.ckReq)
+			<-s.ckDone
+		}
+		if s.ck != nil {
+			errs = append(errs, s.ck.Close())
+		}
 		errs = append(errs, s.st.close())
 		if _, err := s.w.Exec("PRAGMA optimize"); err != nil {
 			errs = append(errs, err)

@@ -288,6 +288,7 @@ func (s *Store) Write(ctx context.Context, events []tracker.Event) error {
 		s.vids[k] = vid
 	}
 	s.st.prepareMissing(ctx)
+	s.committed()
 	return nil
 }
 
