@@ -14,7 +14,9 @@
 //
 // The database runs in WAL mode with one writer connection and a pool of
 // read-only ones, so that reports never wait for writes. Its files are
-// created with mode 0600. The schema is versioned (PRAGMA user_version) and
+// created with mode 0600. A connection of its own checkpoints the
+// write-ahead log in the background, so that writes seldom copy pages into
+// the database themselves. The schema is versioned (PRAGMA user_version) and
 // migrated by Open.
 //
 // Stores and visitor IDs are stored once each and referred to by integer.
