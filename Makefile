@@ -10,8 +10,8 @@ BENCH    ?= .
 run:
 	$(GO) run ./examples/webshop
 
-## test: gofmt check, go vet, and every test under the race detector
-test: fmt vet
+## test: Chromium if missing (make deps), gofmt check, go vet, every test under the race detector
+test: deps fmt vet
 	$(GO) test -race -count=1 -timeout 25m ./...
 
 fmt:
