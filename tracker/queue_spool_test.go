@@ -190,19 +190,19 @@ const (
 	childFsizeEnv = "VISITRACK_TEST_FSIZE_CHILD"
 )
 
-// TestQueueSpoolChild is the process TestQueueSpoolSIGKILL kills: it records
-// events into a spooled queue as fast as it can and prints the ID of each
-// that Record acknowledged.
-func TestQueueSpoolChild(t *testing.T) {
-	path := os.Getenv(childSpoolEnv)
-	if path == "" {
-		t.Skip("run by TestQueueSpoolSIGKILL")
-	}
+// spoolChild is the process TestQueueSpoolSIGKILL kills: it records events
+// into a spooled queue as fast as it can and prints the ID of each that
+// Record acknowledged. TestMain runs it in the re-executed test binary.
+func spoolChild(path string) error {
 	f, err := os.OpenFile(path+".sink", os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	require.NoError(t, err)
-	q, err := tracker.OpenQueue(t.Context(), &fileSink{f: f},
+	if err != nil {
+		return err
+	}
+	q, err := tracker.OpenQueue(context.Background(), &fileSink{f: f},
 		fast(tracker.QueueConfig{Spool: path, BatchSize: 64, Senders: 2, MaxElapsed: -1}))
-	require.NoError(t, err)
+	if err != nil {
+		return err
+	}
 	var out sync.Mutex
 	var wg sync.WaitGroup
 	for g := range 8 {
@@ -219,6 +219,7 @@ func TestQueueSpoolChild(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	return nil
 }
 
 // TestQueueSpoolSIGKILL kills a process in the middle of a load and checks
@@ -230,7 +231,7 @@ func TestQueueSpoolSIGKILL(t *testing.T) {
 	}
 	ctx := testCtx(t)
 	path := filepath.Join(t.TempDir(), "spool.db")
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestQueueSpoolChild$", "-test.count=1")
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childSpoolEnv+"="+path)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
@@ -286,17 +287,18 @@ func TestQueueSpoolSIGKILL(t *testing.T) {
 	t.Logf("acknowledged %d; delivered before the kill %d, after the restart %d", len(acked), len(delivered)-mem.Len(), mem.Len())
 }
 
-// TestQueueSpoolFsizeChild records into a spool that may not grow past
-// 256 KiB, as on a full disk, and prints what Record returned.
-func TestQueueSpoolFsizeChild(t *testing.T) {
-	path := os.Getenv(childFsizeEnv)
-	if path == "" {
-		t.Skip("run by TestQueueSpoolDiskFull")
-	}
+// fsizeChild records into a spool that may not grow past 256 KiB, as on a
+// full disk, and prints what Record returned. TestMain runs it in the
+// re-executed test binary.
+func fsizeChild(path string) error {
 	signal.Ignore(syscall.SIGXFSZ) // a write past the limit fails with EFBIG instead
-	require.NoError(t, syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: 256 << 10, Max: 256 << 10}))
-	q, err := tracker.OpenQueue(t.Context(), downSink(), fast(tracker.QueueConfig{Spool: path, MaxElapsed: -1}))
-	require.NoError(t, err)
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: 256 << 10, Max: 256 << 10}); err != nil {
+		return err
+	}
+	q, err := tracker.OpenQueue(context.Background(), downSink(), fast(tracker.QueueConfig{Spool: path, MaxElapsed: -1}))
+	if err != nil {
+		return err
+	}
 	acked := 0
 	for i := range 10000 {
 		e := event(i, tracker.KindSale)
@@ -310,6 +312,23 @@ func TestQueueSpoolFsizeChild(t *testing.T) {
 	fmt.Printf("acked %d\n", acked)
 	s := q.Stats()
 	fmt.Printf("stats %d %d %d\n", s.Enqueued, s.Dropped, s.Pending)
+	return nil
+}
+
+// TestMain runs a child process's part when the test binary is re-executed
+// by TestQueueSpoolSIGKILL or TestQueueSpoolDiskFull, and the tests
+// otherwise.
+func TestMain(m *testing.M) {
+	for env, child := range map[string]func(string) error{childSpoolEnv: spoolChild, childFsizeEnv: fsizeChild} {
+		if path := os.Getenv(env); path != "" {
+			if err := child(path); err != nil {
+				fmt.Fprintln(os.Stderr, "child:", err)
+				os.Exit(1)
+			}
+			os.Exit(0)
+		}
+	}
+	os.Exit(m.Run())
 }
 
 // TestQueueSpoolDiskFull: a spool write that fails (here past RLIMIT_FSIZE,
@@ -322,7 +341,7 @@ func TestQueueSpoolDiskFull(t *testing.T) {
 	}
 	ctx := testCtx(t)
 	path := filepath.Join(t.TempDir(), "spool.db")
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestQueueSpoolFsizeChild$", "-test.count=1")
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childFsizeEnv+"="+path)
 	out, err := cmd.Output()
 	require.NoError(t, err, "%s", out)
