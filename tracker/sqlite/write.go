@@ -221,13 +221,13 @@ func (w *writeTx) exec(query string, args ...any) (sql.Result, error) {
 }
 
 type clickRow struct {
-	rid, vid int64
-	id       string
-	product  string
-	time     int64
-	credit   sql.NullString
-	isNew    bool
-	newRow   *eventRow
+	vid     int64
+	id      string
+	product string
+	time    int64
+	credit  sql.NullString
+	isNew   bool
+	newRow  *eventRow
 }
 
 // jsonArg encodes v as the JSON text that json_each reads; the queries
