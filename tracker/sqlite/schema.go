@@ -195,6 +195,25 @@ func migrate(ctx context.Context, db *sql.DB, target int) error {
 	return nil
 }
 
+// schemaTables are the tables the migrations create; checkSchema wants all.
+var schemaTables = []string{"stores", "visitors", "imps", "clicks", "sales", "acts",
+	"links", "identities", "label_counts", "totals"}
+
+// checkSchema reports ErrSchema, naming the first missing table, when db
+// lacks a table of the current schema.
+func checkSchema(ctx context.Context, db *sql.DB) error {
+	for _, name := range schemaTables {
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?", name).Scan(&n); err != nil {
+			return fmt.Errorf("sqlite: schema check: %w", err)
+		}
+		if n == 0 {
+			return fmt.Errorf("%w: no table %q; remove the file or point the store at a new one", ErrSchema, name)
+		}
+	}
+	return nil
+}
+
 // rawCounted selects, for the counters, the impressions, clicks and sales
 // of the stores and times that the WHERE clause appended to it picks (with
 // columns sid and time).

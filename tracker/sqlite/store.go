@@ -34,6 +34,11 @@ var (
 	// write-ahead log, as a reader held it for too long; the bytes leave the
 	// files at the next successful checkpoint.
 	ErrCheckpoint = errors.New("sqlite: write-ahead log checkpoint incomplete")
+	// ErrSchema: the file claims the current schema version but lacks its
+	// tables, as a file written by a development build before its
+	// migrations were rewritten does. Open refuses it rather than failing
+	// every write.
+	ErrSchema = errors.New("sqlite: database file does not have the schema its version claims")
 )
 
 // Store is the embedded SQLite store. It is a tracker.Sink (events go in
@@ -164,6 +169,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err := migrate(ctx, s.w, len(migrations)); err != nil {
 		s.w.Close()
 		return nil, err
+	}
+	if err := checkSchema(ctx, s.w); err != nil {
+		s.w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	s.st = &stmts{db: s.w, m: make(map[string]*sql.Stmt), missing: make(map[string]bool)}
 	s.r, err = sql.Open("sqlite", dsn(path, o.busyTimeout, true))
