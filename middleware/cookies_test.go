@@ -203,29 +203,20 @@ func TestKeyRotation(t *testing.T) {
 	}{{"vt_s", consent.Cookieless}, {"vt_id", consent.Persistent}} {
 		t.Run(tc.name, func(t *testing.T) {
 			id, value := issue(t, old, tc.state, tc.name)
-			req := func() *http.Request {
-				return newRequest("http://shop.example/",
-					&http.Cookie{Name: "vt_consent", Value: tc.state.String()},
-					&http.Cookie{Name: tc.name, Value: value})
-			}
 
-			resp := serve(rotated.m.Handler(echo), req())
+			resp := serve(rotated.m.Handler(echo), inState(tc.state, tc.name, value))
 			assert.Equal(t, visit{id, tc.state}, parseVisit(t, body(t, resp)), "an old key still verifies")
 			assert.Nil(t, setCookie(resp, tc.name), "no need to reissue")
 
-			resp = serve(onlyNew.m.Handler(echo), req())
+			resp = serve(onlyNew.m.Handler(echo), inState(tc.state, tc.name, value))
 			v := parseVisit(t, body(t, resp))
 			assert.NotEqual(t, id, v.ID, "a dropped key no longer verifies")
 
 			// New cookies are signed with the newest pair.
 			newID, newValue := issue(t, rotated, tc.state, tc.name)
-			resp = serve(onlyNew.m.Handler(echo), newRequest("http://shop.example/",
-				&http.Cookie{Name: "vt_consent", Value: tc.state.String()},
-				&http.Cookie{Name: tc.name, Value: newValue}))
+			resp = serve(onlyNew.m.Handler(echo), inState(tc.state, tc.name, newValue))
 			assert.Equal(t, newID, parseVisit(t, body(t, resp)).ID)
-			resp = serve(old.m.Handler(echo), newRequest("http://shop.example/",
-				&http.Cookie{Name: "vt_consent", Value: tc.state.String()},
-				&http.Cookie{Name: tc.name, Value: newValue}))
+			resp = serve(old.m.Handler(echo), inState(tc.state, tc.name, newValue))
 			assert.NotEqual(t, newID, parseVisit(t, body(t, resp)).ID)
 		})
 	}
@@ -241,15 +232,10 @@ func TestStoreBinding(t *testing.T) {
 	}{{"vt_s", consent.Cookieless}, {"vt_id", consent.Persistent}} {
 		t.Run(tc.name, func(t *testing.T) {
 			id, value := issue(t, dk, tc.state, tc.name)
-			req := func() *http.Request {
-				return newRequest("http://shop.example/",
-					&http.Cookie{Name: "vt_consent", Value: tc.state.String()},
-					&http.Cookie{Name: tc.name, Value: value})
-			}
-			resp := serve(dk.m.Handler(echo), req())
+			resp := serve(dk.m.Handler(echo), inState(tc.state, tc.name, value))
 			require.Equal(t, id, parseVisit(t, body(t, resp)).ID, "valid in its own store")
 
-			resp = serve(se.m.Handler(echo), req())
+			resp = serve(se.m.Handler(echo), inState(tc.state, tc.name, value))
 			v := parseVisit(t, body(t, resp))
 			assert.True(t, session.ValidID(v.ID))
 			assert.NotEqual(t, id, v.ID, "refused by another store")

@@ -123,6 +123,14 @@ func parseVisit(t *testing.T, body string) visit {
 }
 
 // newRequest returns a GET request from a browser carrying cookies.
+// inState returns a request whose visitor chose state and carries the
+// visitor cookie name=value.
+func inState(state consent.State, name, value string) *http.Request {
+	return newRequest("http://shop.example/",
+		&http.Cookie{Name: "vt_consent", Value: state.String()},
+		&http.Cookie{Name: name, Value: value})
+}
+
 func newRequest(target string, cookies ...*http.Cookie) *http.Request {
 	r := httptest.NewRequest(http.MethodGet, target, nil)
 	r.Header.Set("User-Agent", browserUA)
