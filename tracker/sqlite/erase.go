@@ -38,29 +38,48 @@ func (s *Store) Forget(ctx context.Context, store, email string) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: forget: %w", err)
 	}
-	if err := forget(ctx, tx, store, e); err != nil {
+	// Write the pending vix entries first: Forget finds a visitor's rows
+	// through vix.
+	if err := s.pend.flush(ctx, tx); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("sqlite: forget: %w", err)
+	}
+	vids, err := forget(ctx, tx, store, e)
+	if err != nil {
 		tx.Rollback()
 		return fmt.Errorf("sqlite: forget: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: forget: %w", err)
 	}
+	s.pend.clear()
 	clear(s.vids) // erased visitors are no longer stored
+	if s.mem != nil {
+		for _, v := range vids {
+			delete(s.mem.v, v)
+		}
+	}
 	return s.checkpoint(ctx)
 }
 
-func forget(ctx context.Context, tx *sql.Tx, store, email string) error {
+func forget(ctx context.Context, tx *sql.Tx, store, email string) ([]int64, error) {
 	var sid int64
 	switch err := tx.QueryRowContext(ctx, `SELECT sid FROM stores WHERE name = ?`, store).Scan(&sid); {
 	case errors.Is(err, sql.ErrNoRows):
-		return nil
+		return nil, nil
 	case err != nil:
-		return err
+		return nil, err
 	}
 	vids, err := keyVids(ctx, tx, sid, "e:"+email)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	return vids, forgetVids(ctx, tx, sid, email, vids)
+}
+
+// forgetVids erases the visitors vids, linked to email, and every key they
+// hold.
+func forgetVids(ctx context.Context, tx *sql.Tx, sid int64, email string, vids []int64) error {
 	keys := []string{"e:" + email}
 	for _, v := range vids {
 		if err := each(ctx, tx, func(k string) { keys = append(keys, k) },
@@ -70,8 +89,10 @@ func forget(ctx context.Context, tx *sql.Tx, store, email string) error {
 	}
 	c := newCounters()
 	for _, v := range vids {
-		rows, err := tx.QueryContext(ctx, `SELECT sid, 1, time, labels, products, NULL, NULL FROM imps WHERE vid = ?1
-			UNION ALL SELECT sid, 2, time, NULL, NULL, credit, NULL FROM clicks WHERE vid = ?1`, v)
+		rows, err := tx.QueryContext(ctx, `SELECT sid, 1, time, labels, products, NULL, NULL FROM imps
+			WHERE rid IN (SELECT rid FROM vix WHERE vid = ?1 AND tbl = 0)
+			UNION ALL SELECT sid, 2, time, NULL, NULL, credit, NULL FROM clicks
+			WHERE rid IN (SELECT rid FROM vix WHERE vid = ?1 AND tbl = 1)`, v)
 		if err != nil {
 			return err
 		}
@@ -85,10 +106,12 @@ func forget(ctx context.Context, tx *sql.Tx, store, email string) error {
 		// totals.
 		for _, q := range []string{
 			`UPDATE sales SET vid = NULL, customer = NULL, email = NULL WHERE vid = ?`,
-			`UPDATE imps SET vid = 0, api = NULL, labels = NULL, products = NULL WHERE vid = ?`,
+			`UPDATE imps SET vid = 0, api = NULL, labels = NULL, products = NULL
+				WHERE rid IN (SELECT rid FROM vix WHERE vid = ?1 AND tbl = 0)`,
 			`UPDATE clicks SET vid = 0, product = NULL, api = NULL, labels = NULL, position = NULL,
-				external = NULL, credit = NULL WHERE vid = ?`,
-			`UPDATE acts SET vid = 0, value = NULL WHERE vid = ?`,
+				external = NULL, credit = NULL WHERE rid IN (SELECT rid FROM vix WHERE vid = ?1 AND tbl = 1)`,
+			`UPDATE acts SET vid = 0, value = NULL WHERE rid IN (SELECT rid FROM vix WHERE vid = ?1 AND tbl = 3)`,
+			`DELETE FROM vix WHERE vid = ?`,
 			`DELETE FROM links WHERE vid = ?`,
 			// The visitors are a whole group: no other group changes.
 			`DELETE FROM identities WHERE vid = ?`,
@@ -166,6 +189,10 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: purge: %w", err)
 	}
+	if err := s.pend.flush(ctx, tx); err != nil {
+		tx.Rollback()
+		return 0, fmt.Errorf("sqlite: purge: %w", err)
+	}
 	n, err := purge(ctx, tx, b)
 	if err != nil {
 		tx.Rollback()
@@ -173,6 +200,10 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("sqlite: purge: %w", err)
+	}
+	s.pend.clear()
+	if s.mem != nil {
+		s.mem.dropBefore(b)
 	}
 	return n, nil
 }
@@ -227,6 +258,9 @@ func purge(ctx context.Context, tx *sql.Tx, b int64) (int64, error) {
 		if _, err := tx.ExecContext(ctx, q, fb); err != nil {
 			return 0, err
 		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM vix WHERE time < ?`, b); err != nil {
+		return 0, err
 	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM links WHERE time < ?`, b)
 	if err != nil {

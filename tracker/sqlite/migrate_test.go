@@ -3,6 +3,7 @@ package sqlite
 import (
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,7 +14,10 @@ import (
 )
 
 // TestMigrateFromVersion1 fills a database at schema version 1 (no
-// counters), then opens it: the counters are built from its events.
+// counters, impressions and clicks clustered by visitor), then opens it:
+// the counters are built from its events, the tables are rewritten in
+// arrival order with vix, and the store resolves new events against the
+// old ones.
 func TestMigrateFromVersion1(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -45,7 +49,18 @@ func TestMigrateFromVersion1(t *testing.T) {
 	_, err = db.Exec(`ATTACH DATABASE ? AS ref`, filepath.Join(filepath.Dir(s.path), "ref.db"))
 	require.NoError(t, err)
 	for _, table := range []string{"stores", "visitors", "imps", "clicks", "sales", "acts", "links", "identities"} {
-		_, err = db.Exec(`INSERT INTO ` + table + ` SELECT * FROM ref.` + table)
+		// The columns the table had at version 1.
+		var cols []string
+		rows, err := db.Query(`SELECT name FROM pragma_table_info(?)`, table)
+		require.NoError(t, err)
+		for rows.Next() {
+			var c string
+			require.NoError(t, rows.Scan(&c))
+			cols = append(cols, c)
+		}
+		require.NoError(t, rows.Close())
+		list := strings.Join(cols, ", ")
+		_, err = db.Exec(`INSERT INTO ` + table + ` (` + list + `) SELECT ` + list + ` FROM ref.` + table)
 		require.NoError(t, err, table)
 	}
 	_, err = db.Exec(`DETACH DATABASE ref`)
@@ -59,4 +74,15 @@ func TestMigrateFromVersion1(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
 	assert.Equal(t, tracker.LabelStats{Label: "Home", Calls: 1, Impressions: 2, Clicks: 1, Orders: 1, Revenue: 19.9}, got.Labels[0])
+
+	// The migrated click still earns credit, and history finds it.
+	require.NoError(t, s.Write(ctx, []tracker.Event{{ID: "4", Store: "shop", Visitor: "v", Time: t0.Add(3 * time.Hour),
+		Kind: tracker.KindSale, Sale: "o2", Lines: []tracker.Line{{ID: "p1", Price: 5, Quantity: 1}}}}))
+	got, err = s.Report(ctx, "shop", from, to)
+	require.NoError(t, err)
+	assert.Equal(t, 2, got.ImpactedOrders)
+	h, err := s.History(ctx, "shop", "v", 0)
+	require.NoError(t, err)
+	require.Len(t, h, 1)
+	assert.Equal(t, "p1", h[0].Product)
 }

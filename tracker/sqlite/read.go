@@ -141,15 +141,52 @@ func (s *Store) History(ctx context.Context, store, visitor string, limit int) (
 	if limit <= 0 {
 		limit = -1 // no limit
 	}
-	rows, err := s.r.QueryContext(ctx, `WITH x(v) AS (
-			SELECT v.vid FROM visitors v JOIN stores s ON s.sid = v.sid WHERE s.name = ?1 AND v.visitor = ?2),
-		m(v) AS (SELECT v FROM x UNION SELECT g2.vid FROM x JOIN identities g1 ON g1.vid = x.v
-			JOIN identities g2 ON g2.grp = g1.grp)
+	// The visitor and those linked to it; then where their clicks and
+	// activity are: in vix, or still pending in memory.
+	var vids []int64
+	err := eachRow(ctx, s.r, func(rows *sql.Rows) error {
+		var v int64
+		err := rows.Scan(&v)
+		vids = append(vids, v)
+		return err
+	}, `WITH x(v) AS (
+			SELECT v.vid FROM visitors v JOIN stores s ON s.sid = v.sid WHERE s.name = ?1 AND v.visitor = ?2)
+		SELECT v FROM x UNION SELECT g2.vid FROM x JOIN identities g1 ON g1.vid = x.v
+			JOIN identities g2 ON g2.grp = g1.grp`, store, visitor)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: history: %w", err)
+	}
+	if len(vids) == 0 {
+		return nil, nil
+	}
+	set := make(map[int64]bool, len(vids))
+	for _, v := range vids {
+		set[v] = true
+	}
+	var pend [][2]int64
+	for _, e := range s.pend.of(set) {
+		if e.tbl == tClicks || e.tbl == tActs {
+			pend = append(pend, [2]int64{int64(e.tbl), e.rid})
+		}
+	}
+	jv, err := jsonArg(vids)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: history: %w", err)
+	}
+	jp, err := jsonArg(pend)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: history: %w", err)
+	}
+	rows, err := s.r.QueryContext(ctx, `WITH x(tbl, rid) AS (
+			SELECT x.tbl, x.rid FROM json_each(?1) m CROSS JOIN vix x ON x.vid = m.value WHERE x.tbl IN (1, 3)
+			UNION SELECT value ->> 0, value ->> 1 FROM json_each(?2))
 		SELECT kind, value, time, id FROM (
-			SELECT 2 AS kind, c.product AS value, c.time AS time, c.id AS id FROM m JOIN clicks c ON c.vid = m.v
+			SELECT 2 AS kind, c.product AS value, c.time AS time, c.id AS id
+				FROM x CROSS JOIN clicks c ON c.rid = x.rid WHERE x.tbl = 1 AND c.vid <> 0
 			UNION ALL
-			SELECT a.kind, a.value, a.time, a.id FROM m JOIN acts a ON a.vid = m.v WHERE a.kind IN (4, 5, 6))
-		ORDER BY time DESC, id DESC LIMIT ?3`, store, visitor, limit)
+			SELECT a.kind, a.value, a.time, a.id
+				FROM x CROSS JOIN acts a ON a.rid = x.rid WHERE x.tbl = 3 AND a.kind IN (4, 5, 6) AND a.vid <> 0)
+		ORDER BY time DESC, id DESC LIMIT ?3`, jv, jp, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: history: %w", err)
 	}

@@ -14,10 +14,13 @@ import (
 // stores (sid) and visitors (vid, unique per store). Events are split by
 // what they are used for, each with a unique index on the event ID (so
 // writes are idempotent) and an index on (sid, time) for reports and
-// retention. Impressions, clicks and activity are clustered by visitor and
-// time (vid, time, id), which is how backtracking, attribution and history
-// read them; vid 0 holds the erased ones. Sales are few and keep a rowid,
-// with an index on (vid, time):
+// retention. Since version 3 the event tables are rowid tables in the
+// order events arrive, so that a batch appends to a few pages instead of
+// touching a page per visitor; vid 0 holds the erased rows. Finding a
+// visitor's events is the job of vix (vid, time, table, rid), written in
+// large sorted runs, and, for resolving credit as events arrive, of an
+// index the writer keeps in memory (mem.go). Sales are few and also have
+// an index on (vid, time):
 //
 //	imps    impressions: labels and products (the call's labels and what
 //	        it showed)
@@ -42,6 +45,10 @@ import (
 // label_counts and totals (version 2) keep per-hour counters that Write
 // maintains as it resolves credit, so that a Report reads thousands of
 // counters rather than millions of events.
+//
+// vix_mark (version 3) holds, per table, the last rid whose vix entry is
+// written; the rows after it are indexed in memory and written to vix with
+// the next run.
 //
 // The view events shows clicks and sales as (store, time, kind, product,
 // lines), for queries that read both.
@@ -152,6 +159,67 @@ var migrations = []string{
 		impacted_revenue INTEGER NOT NULL DEFAULT 0,
 		PRIMARY KEY (sid, bucket)
 	) WITHOUT ROWID;`,
+
+	// 3: impressions, clicks and activity in arrival order (rowid tables),
+	// found by visitor through vix.
+	`DROP VIEW events;
+	CREATE TABLE imps_v3 (
+		rid      INTEGER PRIMARY KEY,
+		vid      INTEGER NOT NULL,
+		time     INTEGER NOT NULL,
+		id       TEXT NOT NULL,
+		sid      INTEGER NOT NULL,
+		api      TEXT,
+		labels   TEXT,
+		products TEXT
+	);
+	INSERT INTO imps_v3 (vid, time, id, sid, api, labels, products)
+		SELECT vid, time, id, sid, api, labels, products FROM imps ORDER BY time, id;
+	DROP TABLE imps;
+	ALTER TABLE imps_v3 RENAME TO imps;
+	CREATE UNIQUE INDEX imps_id ON imps (id);
+	CREATE INDEX imps_time ON imps (sid, time);
+	CREATE TABLE clicks_v3 (
+		rid      INTEGER PRIMARY KEY,
+		vid      INTEGER NOT NULL,
+		time     INTEGER NOT NULL,
+		id       TEXT NOT NULL,
+		sid      INTEGER NOT NULL,
+		product  TEXT,
+		api      TEXT,
+		labels   TEXT,
+		position INTEGER,
+		external INTEGER,
+		credit   TEXT
+	);
+	INSERT INTO clicks_v3 (vid, time, id, sid, product, api, labels, position, external, credit)
+		SELECT vid, time, id, sid, product, api, labels, position, external, credit FROM clicks ORDER BY time, id;
+	DROP TABLE clicks;
+	ALTER TABLE clicks_v3 RENAME TO clicks;
+	CREATE UNIQUE INDEX clicks_id ON clicks (id);
+	CREATE INDEX clicks_time ON clicks (sid, time);
+	DROP INDEX acts_vid;
+	CREATE TABLE vix (
+		vid  INTEGER NOT NULL,
+		time INTEGER NOT NULL,
+		tbl  INTEGER NOT NULL,
+		rid  INTEGER NOT NULL,
+		PRIMARY KEY (vid, time, tbl, rid)
+	) WITHOUT ROWID;
+	INSERT INTO vix SELECT vid, time, 0, rid FROM imps WHERE vid <> 0
+		UNION ALL SELECT vid, time, 1, rid FROM clicks WHERE vid <> 0
+		UNION ALL SELECT vid, time, 3, rid FROM acts WHERE vid <> 0;
+	CREATE TABLE vix_mark (
+		tbl INTEGER PRIMARY KEY,
+		rid INTEGER NOT NULL
+	);
+	INSERT INTO vix_mark SELECT 0, coalesce(max(rid), 0) FROM imps
+		UNION ALL SELECT 1, coalesce(max(rid), 0) FROM clicks
+		UNION ALL SELECT 3, coalesce(max(rid), 0) FROM acts;
+	CREATE VIEW events (store, time, kind, product, lines) AS
+		SELECT s.name, c.time, 2, c.product, NULL FROM clicks c JOIN stores s ON s.sid = c.sid
+		UNION ALL
+		SELECT s.name, x.time, 3, NULL, x.lines FROM sales x JOIN stores s ON s.sid = x.sid;`,
 }
 
 // afterMigration runs Go code a migration needs once its SQL has run, in
@@ -195,20 +263,30 @@ func migrate(ctx context.Context, db *sql.DB, target int) error {
 	return nil
 }
 
-// schemaTables are the tables the migrations create; checkSchema wants all.
-var schemaTables = []string{"stores", "visitors", "imps", "clicks", "sales", "acts",
-	"links", "identities", "label_counts", "totals"}
+// schemaTables are the tables each migration creates (index 0: migration
+// 1); checkSchema wants those of the version a file claims.
+var schemaTables = [][]string{
+	{"stores", "visitors", "imps", "clicks", "sales", "acts", "links", "identities"},
+	{"label_counts", "totals"},
+	{"vix", "vix_mark"},
+}
 
 // checkSchema reports ErrSchema, naming the first missing table, when db
-// lacks a table of the current schema.
+// lacks a table that its schema version claims.
 func checkSchema(ctx context.Context, db *sql.DB) error {
-	for _, name := range schemaTables {
-		var n int
-		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?", name).Scan(&n); err != nil {
-			return fmt.Errorf("sqlite: schema check: %w", err)
-		}
-		if n == 0 {
-			return fmt.Errorf("%w: no table %q; remove the file or point the store at a new one", ErrSchema, name)
+	var v int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("sqlite: schema check: %w", err)
+	}
+	for _, tables := range schemaTables[:min(v, len(schemaTables))] {
+		for _, name := range tables {
+			var n int
+			if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?", name).Scan(&n); err != nil {
+				return fmt.Errorf("sqlite: schema check: %w", err)
+			}
+			if n == 0 {
+				return fmt.Errorf("%w: no table %q; remove the file or point the store at a new one", ErrSchema, name)
+			}
 		}
 	}
 	return nil

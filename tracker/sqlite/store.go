@@ -23,6 +23,17 @@ import (
 // credit for it, unless WithAttributionWindow says otherwise.
 const DefaultAttributionWindow = 30 * 24 * time.Hour
 
+// MinLookback is the least time a click without labels is backtracked
+// over: it is credited to the latest impression of its product shown to
+// its visitor within the longer of this and the attribution window before
+// it.
+const MinLookback = 30 * 24 * time.Hour
+
+// lateness is how late an event may arrive (after events this much newer)
+// and still be resolved exactly; the writer's index holds the lookback, the
+// window and this much.
+const lateness = 7 * 24 * time.Hour
+
 // Errors returned by the store; test with errors.Is.
 var (
 	// ErrInvalidEvent: Write was given an event it can never store (no ID
@@ -47,10 +58,12 @@ var (
 // transactions, reads through a small pool of read-only connections, and
 // the database runs in WAL mode so that reads never wait for writes.
 type Store struct {
-	path   string
-	window int64 // attribution window in microseconds
-	log    *slog.Logger
-	now    func() time.Time
+	path     string
+	window   int64 // attribution window in microseconds
+	lookback int64 // backtracking reaches this far back, in microseconds
+	flushAt  int   // pending vix entries that make a run
+	log      *slog.Logger
+	now      func() time.Time
 
 	wmu sync.Mutex // serialises write transactions on w
 	w   *sql.DB    // exactly one connection
@@ -63,6 +76,10 @@ type Store struct {
 	commits int              // guarded by wmu
 	sids    map[string]int64 // store IDs known to be committed; guarded by wmu
 	vids    map[vidKey]int64 // visitor IDs known to be committed; guarded by wmu
+	mem     *memIndex        // nil until loaded, or after a failed write; guarded by wmu
+	pend    pending          // vix entries not written yet
+
+	failWrite func() error // set by tests: fails write transactions after their work; guarded by wmu
 
 	isClosed  atomic.Bool
 	closeOnce sync.Once
@@ -80,6 +97,7 @@ type options struct {
 	now         func() time.Time
 	busyTimeout time.Duration
 	readers     int
+	flushAt     int
 }
 
 // WithAttributionWindow sets how long before a sale a click still earns
@@ -135,6 +153,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		now:         time.Now,
 		busyTimeout: 5 * time.Second,
 		readers:     max(2, runtime.GOMAXPROCS(0)),
+		flushAt:     vixFlushAt,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -153,7 +172,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 
-	s := &Store{path: path, window: o.window.Microseconds(), log: o.log, now: o.now, sids: make(map[string]int64), vids: make(map[vidKey]int64)}
+	s := &Store{path: path, window: o.window.Microseconds(), lookback: max(o.window, MinLookback).Microseconds(), flushAt: o.flushAt, log: o.log, now: o.now, sids: make(map[string]int64), vids: make(map[vidKey]int64)}
 	s.w, err = sql.Open("sqlite", dsn(path, o.busyTimeout, false))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
@@ -166,6 +185,12 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		s.w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	// A file that claims a version without its tables would fail the
+	// migrations or every write; refuse it before and after migrating.
+	if err := checkSchema(ctx, s.w); err != nil {
+		s.w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
 	if err := migrate(ctx, s.w, len(migrations)); err != nil {
 		s.w.Close()
 		return nil, err
@@ -175,6 +200,14 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	s.st = &stmts{db: s.w, m: make(map[string]*sql.Stmt), missing: make(map[string]bool)}
+	if s.pend.ents, err = loadPending(ctx, s.w); err != nil {
+		s.w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := s.loadMem(ctx); err != nil {
+		s.w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
 	s.r, err = sql.Open("sqlite", dsn(path, o.busyTimeout, true))
 	if err != nil {
 		s.w.Close()
@@ -353,3 +386,17 @@ type vidKey struct {
 
 // maxCachedVisitors bounds the memory the writer's visitor cache takes.
 const maxCachedVisitors = 1 << 18
+
+// loadMem builds the writer's index if it has none; the caller holds wmu
+// (or is Open).
+func (s *Store) loadMem(ctx context.Context) error {
+	if s.mem != nil {
+		return nil
+	}
+	m, err := loadMem(ctx, s.w, s.lookback+s.window+lateness.Microseconds())
+	if err != nil {
+		return err
+	}
+	s.mem = m
+	return nil
+}

@@ -50,3 +50,9 @@ func TestConformance(t *testing.T) {
 func TestConformanceShortWindow(t *testing.T) {
 	storetest.Run(t, opener(sqlite.WithAttributionWindow(2*time.Hour)), storetest.Window(2*time.Hour))
 }
+
+// With tiny vix runs, history, erasure and retention read rows found
+// through vix as well as those still pending in memory.
+func TestConformanceSmallRuns(t *testing.T) {
+	storetest.Run(t, opener(sqlite.WithVixFlushAt(7)), storetest.RawBytes(rawBytes))
+}

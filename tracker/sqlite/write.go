@@ -200,6 +200,7 @@ type writeTx struct {
 	c      *counters
 	sids   map[string]int64 // stores created by this transaction
 	vids   map[vidKey]int64 // visitors looked up or created by this transaction
+	mem    *memIndex
 }
 
 // q runs a query through the statements prepared on the writer.
@@ -222,6 +223,8 @@ func (w *writeTx) exec(query string, args ...any) (sql.Result, error) {
 
 type clickRow struct {
 	vid     int64
+	rid     int64
+	ent     *clickEnt // the stored click, in the index
 	id      string
 	product string
 	time    int64
@@ -265,19 +268,45 @@ func (s *Store) Write(ctx context.Context, events []tracker.Event) error {
 	if s.closed() {
 		return ErrClosed
 	}
+	if err := s.loadMem(ctx); err != nil {
+		return fmt.Errorf("sqlite: write: %w", err)
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: write: %w", err)
 	}
 	w := &writeTx{ctx: ctx, s: s, tx: tx, window: s.window, c: newCounters(), sids: make(map[string]int64),
-		vids: make(map[vidKey]int64)}
-	if err := w.runAll(rows); err != nil {
+		vids: make(map[vidKey]int64), mem: s.mem}
+	mark := s.pend.len()
+	fail := func(err error) error {
 		tx.Rollback()
+		s.mem = nil // it holds what the transaction did; rebuilt by the next write
+		s.pend.truncate(mark)
 		return fmt.Errorf("sqlite: write: %w", err)
+	}
+	if err := w.runAll(rows); err != nil {
+		return fail(err)
+	}
+	if s.failWrite != nil {
+		if err := s.failWrite(); err != nil {
+			return fail(err)
+		}
+	}
+	flushed := s.pend.len() >= s.flushAt
+	if flushed {
+		if err := s.pend.flush(ctx, tx); err != nil {
+			return fail(err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
+		s.mem = nil
+		s.pend.truncate(mark)
 		return fmt.Errorf("sqlite: write: %w", err)
 	}
+	if flushed {
+		s.pend.clear()
+	}
+	s.mem.evict()
 	for name, sid := range w.sids {
 		s.sids[name] = sid
 	}
@@ -412,21 +441,11 @@ func insertSQL(table, n int) string {
 }
 
 const (
-	qKnownIDs   = `SELECT id FROM %s WHERE id IN (SELECT value FROM json_each(?))`
-	qKnownSales = `SELECT sale FROM sales WHERE sid = ? AND sale IN (SELECT value FROM json_each(?))`
-	qVisitors   = `SELECT visitor, vid FROM visitors WHERE sid = ? AND visitor IN (SELECT value FROM json_each(?))`
-	qNewVisitor = `INSERT INTO visitors (sid, visitor) VALUES (?, ?)`
-	qLateClicks = `SELECT c.vid, c.id, c.product, c.time, c.credit
-		FROM json_each(?) j CROSS JOIN clicks c
-		ON c.vid = j.value ->> 0 AND c.time >= j.value ->> 1
-		WHERE c.labels IS NULL AND instr(j.value ->> 2, char(31) || c.product || char(31)) > 0`
-	qBacktrack = `SELECT j.key, (
-			SELECT i.labels FROM imps i
-			WHERE i.vid = j.value ->> 0 AND i.time <= j.value ->> 1
-				AND instr(i.products, j.value ->> 2) > 0
-			ORDER BY i.time DESC, i.id DESC LIMIT 1)
-		FROM json_each(?) j`
-	qClickCredit = `UPDATE clicks SET credit = ? WHERE vid = ? AND time = ? AND id = ?`
+	qKnownIDs    = `SELECT id FROM %s WHERE id IN (SELECT value FROM json_each(?))`
+	qKnownSales  = `SELECT sale FROM sales WHERE sid = ? AND sale IN (SELECT value FROM json_each(?))`
+	qVisitors    = `SELECT visitor, vid FROM visitors WHERE sid = ? AND visitor IN (SELECT value FROM json_each(?))`
+	qNewVisitor  = `INSERT INTO visitors (sid, visitor) VALUES (?, ?)`
+	qClickCredit = `UPDATE clicks SET credit = ? WHERE rid = ?`
 	qSaleCredit  = `UPDATE sales SET credit = ? WHERE rid = ?`
 	qLinkInsert  = `INSERT OR IGNORE INTO links (vid, key, sid, time) VALUES (?, ?, ?, ?)`
 	qLinkTouch   = `UPDATE links SET time = ? WHERE vid = ? AND key = ? AND time < ?`
@@ -438,29 +457,11 @@ const (
 		WHERE x.vid IS NOT NULL`
 )
 
-// membersCTE defines m(k, v, t, p): for each lookup k of the JSON array
-// ?1 ([key, vid, time, product]), its visitor and every visitor linked to
-// it.
-const membersCTE = `WITH c(k, v, t, p) AS (
-		SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?1)),
-	m(k, v, t, p) AS (
-		SELECT k, v, t, p FROM c
-		UNION SELECT c.k, g2.vid, c.t, c.p FROM c
-		CROSS JOIN identities g1 ON g1.vid = c.v
-		CROSS JOIN identities g2 ON g2.grp = g1.grp)`
-
-const (
-	qSalesAfterClicks = membersCTE + `
-		SELECT DISTINCT x.rid FROM m CROSS JOIN sales x
-		ON x.vid = m.v AND x.time >= m.t AND x.time <= m.t + ?2
-		WHERE instr(x.products, m.p) > 0`
-	qSalesOfGroups = membersCTE + `
-		SELECT DISTINCT x.rid FROM (SELECT DISTINCT v FROM m) m CROSS JOIN sales x ON x.vid = m.v`
-	qSaleClicks = membersCTE + `
-		SELECT m.k, c.product, c.time, c.id, c.credit FROM m CROSS JOIN clicks c
-		ON c.vid = m.v AND c.time >= m.t - ?2 AND c.time <= m.t
-		WHERE c.credit IS NOT NULL`
-)
+// qMembers selects, for each vid of the JSON array ?1 that is linked to
+// others, every visitor of its group (itself included).
+const qMembers = `SELECT g1.vid, g2.vid FROM json_each(?1) j
+	CROSS JOIN identities g1 ON g1.vid = j.value
+	CROSS JOIN identities g2 ON g2.grp = g1.grp`
 
 // run stores one store's events of a batch and resolves what they change.
 func (w *writeTx) run(sid int64, rows []*eventRow) error {
@@ -518,18 +519,21 @@ func (w *writeTx) run(sid int64, rows []*eventRow) error {
 	}
 	for _, r := range by[tImps] {
 		w.c.contrib(contribRow{sid: sid, kind: r.kind, time: r.time, labels: r.labels, products: r.products}, +1)
+		w.mem.addImp(r.vid, impEnt{time: r.time, id: r.id, labels: r.labels.String, products: r.products.String})
 	}
+	fresh := make(map[int64]bool, len(by[tSales]))
 	for _, r := range by[tSales] {
 		w.c.contrib(contribRow{sid: sid, kind: r.kind, time: r.time, total: r.total}, +1)
+		w.mem.addSale(r.vid, saleEnt{time: r.time, rid: r.rid, products: r.products.String})
+		fresh[r.rid] = true
 	}
+	w.index(tImps, by[tImps])
+	w.index(tActs, by[tActs])
 
 	// Clicks: stored ones that a new impression may explain better, and
-	// new ones without labels, are backtracked in one query, before the
-	// new clicks are stored with their credit.
-	late, err := w.lateClicks(by[tImps])
-	if err != nil {
-		return err
-	}
+	// new ones without labels, are backtracked before the new clicks are
+	// stored with their credit.
+	late := w.lateClicks(by[tImps])
 	olds := make([]sql.NullString, len(late))
 	for i, c := range late {
 		olds[i] = c.credit
@@ -540,8 +544,9 @@ func (w *writeTx) run(sid int64, rows []*eventRow) error {
 			todo = append(todo, clickRow{vid: r.vid, id: r.id, product: r.product.String, time: r.time, isNew: true, newRow: r})
 		}
 	}
-	if err := w.backtrack(todo); err != nil {
-		return err
+	w.backtrack(todo)
+	for _, c := range todo[:len(late)] {
+		c.ent.credit = c.credit // before new clicks are appended: ent points into the index
 	}
 	var changed []clickRow
 	for _, c := range todo[len(late):] {
@@ -551,17 +556,19 @@ func (w *writeTx) run(sid int64, rows []*eventRow) error {
 		return err
 	}
 	for _, r := range by[tClicks] {
+		w.mem.addClick(r.vid, clickEnt{time: r.time, rid: r.rid, id: r.id, product: r.product.String, labelled: r.labels.Valid, credit: r.credit})
 		if r.credit.Valid {
 			w.c.clickCredit(sid, r.time, r.credit, +1)
 			changed = append(changed, clickRow{vid: r.vid, id: r.id, product: r.product.String, time: r.time, credit: r.credit})
 		}
 	}
+	w.index(tClicks, by[tClicks])
 	for i, c := range todo[:len(late)] {
 		old := olds[i]
 		if c.credit == old {
 			continue
 		}
-		if _, err := w.exec(qClickCredit, c.credit, c.vid, c.time, c.id); err != nil {
+		if _, err := w.exec(qClickCredit, c.credit, c.rid); err != nil {
 			return err
 		}
 		w.c.clickCredit(sid, c.time, old, -1)
@@ -599,7 +606,19 @@ func (w *writeTx) run(sid int64, rows []*eventRow) error {
 	if err := w.salesOfGroups(joined, dirty); err != nil {
 		return err
 	}
-	return w.attribute(sid, dirty)
+	return w.attribute(sid, dirty, fresh)
+}
+
+// index queues the vix entries of rows stored in table t.
+func (w *writeTx) index(t int, rows []*eventRow) {
+	if len(rows) == 0 {
+		return
+	}
+	ents := make([]vixEnt, len(rows))
+	for i, r := range rows {
+		ents[i] = vixEnt{vid: r.vid, time: r.time, tbl: t, rid: r.rid}
+	}
+	w.s.pend.add(ents...)
 }
 
 // strings runs query with vals as a JSON array (the last argument) and
@@ -684,7 +703,7 @@ func (w *writeTx) visitors(sid int64, by [nTables][]*eventRow) error {
 	return nil
 }
 
-// insert stores rows into table t, many per statement; sales get their rid.
+// insert stores rows into table t, many per statement, and sets their rid.
 func (w *writeTx) insert(sid int64, t int, rows []*eventRow) error {
 	args := make([]any, 0, 10*insertSizes[0])
 	for len(rows) > 0 {
@@ -703,16 +722,14 @@ func (w *writeTx) insert(sid int64, t int, rows []*eventRow) error {
 		if err != nil {
 			return err
 		}
-		if t == tSales {
-			last, err := res.LastInsertId()
-			if err != nil {
-				return err
-			}
-			// A multi-row insert into a rowid table, with no other
-			// writer, assigns consecutive rowids.
-			for i, r := range rows[:n] {
-				r.rid = last - int64(n-1-i)
-			}
+		last, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		// A multi-row insert into a rowid table, with no other writer,
+		// assigns consecutive rowids.
+		for i, r := range rows[:n] {
+			r.rid = last - int64(n-1-i)
 		}
 		rows = rows[n:]
 	}
@@ -721,67 +738,37 @@ func (w *writeTx) insert(sid int64, t int, rows []*eventRow) error {
 
 // lateClicks returns the stored unlabelled clicks that a new impression
 // may explain: same visitor and product, at or after the impression.
-func (w *writeTx) lateClicks(imps []*eventRow) ([]clickRow, error) {
-	if len(imps) == 0 {
-		return nil, nil
-	}
-	arg := make([][]any, len(imps))
-	for i, r := range imps {
-		arg[i] = []any{r.vid, r.time, r.products.String}
-	}
-	j, err := jsonArg(arg)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := w.q(qLateClicks, j)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
+func (w *writeTx) lateClicks(imps []*eventRow) []clickRow {
 	var out []clickRow
-	seen := make(map[string]bool)
-	for rows.Next() {
-		var c clickRow
-		if err := rows.Scan(&c.vid, &c.id, &c.product, &c.time, &c.credit); err != nil {
-			return nil, err
+	var seen map[*clickEnt]bool
+	for _, r := range imps {
+		vm := w.mem.v[r.vid]
+		if vm == nil {
+			continue
 		}
-		if !seen[c.id] {
-			seen[c.id] = true
-			out = append(out, c)
+		for i := range vm.clicks {
+			c := &vm.clicks[i]
+			if c.labelled || c.time < r.time || seen[c] || !strings.Contains(r.products.String, sep+c.product+sep) {
+				continue
+			}
+			if seen == nil {
+				seen = make(map[*clickEnt]bool)
+			}
+			seen[c] = true
+			out = append(out, clickRow{vid: r.vid, rid: c.rid, id: c.id, product: c.product, time: c.time, credit: c.credit, ent: c})
 		}
 	}
-	return out, rows.Err()
+	return out
 }
 
 // backtrack sets the credit of each click to the labels of the latest
-// impression of its product for its visitor at or before it; a click
-// without one gets NULL (under no label).
-func (w *writeTx) backtrack(clicks []clickRow) error {
-	if len(clicks) == 0 {
-		return nil
+// impression of its product for its visitor at or before it, within the
+// lookback; a click without one gets NULL (under no label).
+func (w *writeTx) backtrack(clicks []clickRow) {
+	for i := range clicks {
+		c := &clicks[i]
+		c.credit = w.mem.backtrack(c.vid, sep+c.product+sep, c.time, w.s.lookback)
 	}
-	arg := make([][]any, len(clicks))
-	for i, c := range clicks {
-		arg[i] = []any{c.vid, c.time, sep + c.product + sep}
-	}
-	j, err := jsonArg(arg)
-	if err != nil {
-		return err
-	}
-	rows, err := w.q(qBacktrack, j)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var i int
-		var labels sql.NullString
-		if err := rows.Scan(&i, &labels); err != nil {
-			return err
-		}
-		clicks[i].credit = labels
-	}
-	return rows.Err()
 }
 
 func linkKeys(r *eventRow) []string {
@@ -829,18 +816,25 @@ func (w *writeTx) link(sid, vid int64, key string, t int64) (bool, error) {
 	}
 	var target int64
 	if len(grps) == 0 {
-		if err := w.tx.QueryRowContext(w.ctx, `SELECT coalesce(max(grp), 0) + 1 FROM identities`).Scan(&target); err != nil {
+		rows, err := w.q(`SELECT coalesce(max(grp), 0) + 1 FROM identities`)
+		if err != nil {
+			return false, err
+		}
+		for rows.Next() {
+			err = rows.Scan(&target)
+		}
+		if err := errors.Join(err, rows.Close()); err != nil {
 			return false, err
 		}
 	} else {
 		target = slices.Min(grps)
 	}
-	if _, err := w.tx.ExecContext(w.ctx, `INSERT OR IGNORE INTO identities (vid, grp) VALUES (?, ?)`, vid, target); err != nil {
+	if _, err := w.exec(`INSERT OR IGNORE INTO identities (vid, grp) VALUES (?, ?)`, vid, target); err != nil {
 		return false, err
 	}
 	for _, g := range grps {
 		if g != target {
-			if _, err := w.tx.ExecContext(w.ctx, `UPDATE identities SET grp = ? WHERE grp = ?`, target, g); err != nil {
+			if _, err := w.exec(`UPDATE identities SET grp = ? WHERE grp = ?`, target, g); err != nil {
 				return false, err
 			}
 		}
@@ -848,21 +842,38 @@ func (w *writeTx) link(sid, vid int64, key string, t int64) (bool, error) {
 	return true, nil
 }
 
-// ints runs query and adds the integers it selects to into.
-func (w *writeTx) ints(into map[int64]bool, query string, args ...any) error {
-	rows, err := w.q(query, args...)
+// members returns, for each of vids, the visitors of its group (itself
+// included).
+func (w *writeTx) members(vids []int64) (map[int64][]int64, error) {
+	out := make(map[int64][]int64, len(vids))
+	if len(vids) == 0 {
+		return out, nil
+	}
+	j, err := jsonArg(vids)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	rows, err := w.q(qMembers, j)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var n int64
-		if err := rows.Scan(&n); err != nil {
-			return err
+		var v, m int64
+		if err := rows.Scan(&v, &m); err != nil {
+			return nil, err
 		}
-		into[n] = true
+		out[v] = append(out[v], m)
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, v := range vids {
+		if len(out[v]) == 0 {
+			out[v] = []int64{v}
+		}
+	}
+	return out, nil
 }
 
 // salesAfterClicks marks the sales that a click with new credit may earn
@@ -872,15 +883,29 @@ func (w *writeTx) salesAfterClicks(clicks []clickRow, dirty map[int64]bool) erro
 	if len(clicks) == 0 {
 		return nil
 	}
-	arg := make([][]any, len(clicks))
+	vids := make([]int64, len(clicks))
 	for i, c := range clicks {
-		arg[i] = []any{i, c.vid, c.time, sep + c.product + sep}
+		vids[i] = c.vid
 	}
-	j, err := jsonArg(arg)
+	ms, err := w.members(vids)
 	if err != nil {
 		return err
 	}
-	return w.ints(dirty, qSalesAfterClicks, j, w.window)
+	for _, c := range clicks {
+		needle := sep + c.product + sep
+		for _, m := range ms[c.vid] {
+			vm := w.mem.v[m]
+			if vm == nil {
+				continue
+			}
+			for _, x := range vm.sales {
+				if x.time >= c.time && x.time <= c.time+w.window && strings.Contains(x.products, needle) {
+					dirty[x.rid] = true
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // salesOfGroups marks every sale of the groups that grew.
@@ -888,21 +913,28 @@ func (w *writeTx) salesOfGroups(vids []int64, dirty map[int64]bool) error {
 	if len(vids) == 0 {
 		return nil
 	}
-	arg := make([][]any, len(vids))
-	for i, v := range vids {
-		arg[i] = []any{i, v, 0, ""}
-	}
-	j, err := jsonArg(arg)
+	ms, err := w.members(vids)
 	if err != nil {
 		return err
 	}
-	return w.ints(dirty, qSalesOfGroups, j)
+	for _, v := range vids {
+		for _, m := range ms[v] {
+			if vm := w.mem.v[m]; vm != nil {
+				for _, x := range vm.sales {
+					dirty[x.rid] = true
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // attribute recomputes the credit of the given sales: each line goes to
 // the labels of the latest credited click on its product by one of the
-// sale's linked visitors within the window before the sale.
-func (w *writeTx) attribute(sid int64, dirty map[int64]bool) error {
+// sale's linked visitors within the window before the sale. A sale stored
+// before this batch whose window reaches back past what the index holds
+// keeps the credit it has; fresh ones are resolved with what it holds.
+func (w *writeTx) attribute(sid int64, dirty, fresh map[int64]bool) error {
 	if len(dirty) == 0 {
 		return nil
 	}
@@ -916,69 +948,69 @@ func (w *writeTx) attribute(sid int64, dirty map[int64]bool) error {
 		return err
 	}
 	type sale struct {
+		vid    int64
 		time   int64
 		lines  []storedLine
 		total  int64
 		old    sql.NullString
-		latest map[string]clickRow // by product
+		latest map[string]clickEnt // by product
 	}
 	sales := make(map[int64]*sale, len(rids))
-	var lookups [][]any
+	var vids []int64
 	rows, err := w.q(qSaleRows, j) // anonymous since Forget: credit stays as it was
 	if err != nil {
 		return err
 	}
 	for rows.Next() {
-		var rid, vid int64
+		var rid int64
 		var lines string
-		s := &sale{latest: make(map[string]clickRow)}
-		if err := rows.Scan(&rid, &vid, &s.time, &lines, &s.total, &s.old); err != nil {
+		s := &sale{latest: make(map[string]clickEnt)}
+		if err := rows.Scan(&rid, &s.vid, &s.time, &lines, &s.total, &s.old); err != nil {
 			rows.Close()
 			return err
+		}
+		if !fresh[rid] && s.time-w.window < w.mem.floor {
+			continue
 		}
 		if err := json.Unmarshal([]byte(lines), &s.lines); err != nil {
 			rows.Close()
 			return fmt.Errorf("sale %d: lines: %w", rid, err)
 		}
 		for _, l := range s.lines {
-			s.latest[l.Product] = clickRow{time: math.MinInt64}
+			s.latest[l.Product] = clickEnt{time: math.MinInt64}
 		}
 		sales[rid] = s
-		lookups = append(lookups, []any{rid, vid, s.time, ""})
+		vids = append(vids, s.vid)
 	}
 	if err := rows.Close(); err != nil {
 		return err
 	}
-	if len(lookups) == 0 {
+	if len(sales) == 0 {
 		return nil
 	}
-	if j, err = jsonArg(lookups); err != nil {
-		return err
-	}
-	rows, err = w.q(qSaleClicks, j, w.window)
+	ms, err := w.members(vids)
 	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var k int64
-		var c clickRow
-		if err := rows.Scan(&k, &c.product, &c.time, &c.id, &c.credit); err != nil {
-			rows.Close()
-			return err
-		}
-		s := sales[k]
-		cur, want := s.latest[c.product]
-		if want && (c.time > cur.time || (c.time == cur.time && c.id > cur.id)) {
-			s.latest[c.product] = c
-		}
-	}
-	if err := rows.Close(); err != nil {
 		return err
 	}
 	for _, rid := range rids {
 		s := sales[rid]
 		if s == nil {
 			continue
+		}
+		for _, m := range ms[s.vid] {
+			vm := w.mem.v[m]
+			if vm == nil {
+				continue
+			}
+			for _, c := range vm.clicks {
+				if !c.credit.Valid || c.time < s.time-w.window || c.time > s.time {
+					continue
+				}
+				cur, want := s.latest[c.product]
+				if want && (c.time > cur.time || (c.time == cur.time && c.id > cur.id)) {
+					s.latest[c.product] = c
+				}
+			}
 		}
 		cr := make(credit)
 		for _, l := range s.lines {
