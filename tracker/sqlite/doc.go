@@ -20,22 +20,33 @@
 // migrated by Open.
 //
 // Stores and visitor IDs are stored once each and referred to by integer.
-// Events go to a table per use: impressions and clicks clustered by visitor
-// and time (what backtracking and attribution read), sales, and a lean
+// Events go to a table per use: impressions, clicks, sales, and a lean
 // table for product and category views, searches and email links, which
-// never affect attribution. Every event ID is unique, so Write is
+// never affect attribution. The tables keep events in the order they
+// arrive, so that a batch appends to a few pages rather than touching a
+// page for each visitor in it. Every event ID is unique, so Write is
 // idempotent, and a sale ID is unique per store. Write finds the events it
 // already has with one query per table before it inserts, and stores a
-// visitor ID only along with a new event of that visitor. Write resolves credit as events arrive: a
-// click without labels is backtracked to the latest impression of its
-// product for its visitor; a sale's lines are credited to the labels of the
-// latest credited click on the product by any of the sale's linked visitors
-// within the attribution window. A late event re-resolves what it affects
-// (a late impression the clicks after it, a late click the sales after it,
-// a new email or customer link every sale of the visitors it joins), so
-// results do not depend on the order events arrive in. Write keeps per-hour
-// counters as it goes, and Report sums those for whole hours and the events
-// themselves only for the ragged ends of the range.
+// visitor ID only along with a new event of that visitor.
+//
+// Write resolves credit as events arrive: a click without labels is
+// backtracked to the latest impression of its product for its visitor
+// within the lookback (MinLookback, or the attribution window if longer); a
+// sale's lines are credited to the labels of the latest credited click on
+// the product by any of the sale's linked visitors within the attribution
+// window. A late event re-resolves what it affects (a late impression the
+// clicks after it, a late click the sales after it, a new email or customer
+// link every sale of the visitors it joins), so results do not depend on
+// the order events arrive in. To do that without reading a page per
+// visitor, the writer keeps an index in memory of the impressions, clicks
+// and sales of the last lookback + window + one week (about 100 bytes
+// each), built from the file at Open. An event that arrives more than a
+// week after newer ones is stored and counted, and resolved against what
+// the index still holds; sales whose window reaches back past it keep the
+// credit they have. Write keeps per-hour counters as it goes, and Report
+// sums those for whole hours and the events themselves only for the ragged
+// ends of the range. History and Forget find a visitor's rows through an
+// on-disk index (vix) that Write extends in sorted runs of 65,536 entries.
 //
 // Visitors are linked when they share an email address or a customer ID,
 // directly or through other linked visitors.

@@ -262,6 +262,15 @@ func purge(ctx context.Context, tx *sql.Tx, b int64) (int64, error) {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM vix WHERE time < ?`, b); err != nil {
 		return 0, err
 	}
+	// Rowids are reused once the newest rows are gone: the marks go back
+	// to what is left, all of it in vix (the caller wrote what was
+	// pending).
+	for _, t := range vixTables {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO vix_mark (tbl, rid) SELECT ?1, coalesce(max(rid), 0) FROM `+tableNames[t]+`
+			WHERE true ON CONFLICT (tbl) DO UPDATE SET rid = excluded.rid`, t); err != nil {
+			return 0, err
+		}
+	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM links WHERE time < ?`, b)
 	if err != nil {
 		return 0, err

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -99,4 +100,35 @@ func TestBacktrackingLookback(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, rep.Labels, 1)
 	assert.Equal(t, 1, rep.Labels[0].Clicks, "the click at the edge of the lookback counts, the one after it does not")
+}
+
+// After a purge of everything, rowids start again from 1; rows written then
+// and not yet in vix are still found after a restart.
+func TestPurgeAllThenRestart(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "v.db")
+	s, err := sqlite.Open(ctx, path, sqlite.WithVixFlushAt(10))
+	require.NoError(t, err)
+	view := func(id string, at time.Time) tracker.Event {
+		return tracker.Event{ID: id, Store: "shop", Visitor: "v", Time: at, Kind: tracker.KindView, Product: "p-" + id}
+	}
+	var evs []tracker.Event
+	for i := range 30 {
+		evs = append(evs, view(fmt.Sprint("old", i), benchStart.Add(time.Duration(i)*time.Minute)))
+	}
+	require.NoError(t, s.Write(ctx, evs))
+	_, err = s.Purge(ctx, benchStart.Add(time.Hour))
+	require.NoError(t, err)
+	later := benchStart.Add(2 * time.Hour)
+	require.NoError(t, s.Write(ctx, []tracker.Event{view("new1", later), view("new2", later.Add(time.Second))}))
+	require.NoError(t, s.Close())
+
+	s, err = sqlite.Open(ctx, path, sqlite.WithVixFlushAt(10))
+	require.NoError(t, err)
+	defer s.Close()
+	h, err := s.History(ctx, "shop", "v", 0)
+	require.NoError(t, err)
+	require.Len(t, h, 2)
+	assert.Equal(t, "p-new2", h[0].Product)
 }
