@@ -241,7 +241,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 
 // checkpointEvery is how many write transactions pass between background
 // checkpoints.
-const checkpointEvery = 4
+const checkpointEvery = 64
 
 // checkpointer copies the write-ahead log into the database when Write asks
 // it to, on a connection of its own, so that the writer does not do it

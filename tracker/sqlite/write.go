@@ -400,13 +400,29 @@ var insertCols = [nTables]string{
 func (r *eventRow) args(sid int64, args []any) []any {
 	switch tableOf(r.kind) {
 	case tImps:
-		return append(args, r.vid, r.time, r.id, sid, r.api, r.labels, r.products)
+		return append(args, r.vid, r.time, r.id, sid, ns(r.api), ns(r.labels), ns(r.products))
 	case tClicks:
-		return append(args, r.vid, r.time, r.id, sid, r.product, r.api, r.labels, r.position, r.external, r.credit)
+		return append(args, r.vid, r.time, r.id, sid, ns(r.product), ns(r.api), ns(r.labels), ni(r.position), ni(r.external), ns(r.credit))
 	case tSales:
-		return append(args, r.id, sid, r.vid, r.time, r.sale, r.lines, r.products, r.total, r.customer, r.email)
+		return append(args, r.id, sid, r.vid, r.time, ns(r.sale), ns(r.lines), ns(r.products), ni(r.total), ns(r.customer), ns(r.email))
 	}
-	return append(args, r.vid, r.time, r.id, sid, r.kind, r.actValue())
+	return append(args, r.vid, r.time, r.id, sid, r.kind, ns(r.actValue()))
+}
+
+// ns and ni pass a nullable value to the driver as itself or nil, rather
+// than through database/sql's Valuer path.
+func ns(v sql.NullString) any {
+	if !v.Valid {
+		return nil
+	}
+	return v.String
+}
+
+func ni(v sql.NullInt64) any {
+	if !v.Valid {
+		return nil
+	}
+	return v.Int64
 }
 
 // actValue is what an activity row keeps: the product viewed, the
