@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"math"
@@ -28,6 +29,13 @@ type memIndex struct {
 	floor   int64
 	v       map[int64]*vmem
 	n       int // entries
+
+	// The entries hold no pointers, so that the garbage collector never
+	// scans them: IDs and product lists live in arena, label sets (the
+	// labels of impressions, the credit of clicks) are interned in sets.
+	arena []byte
+	sets  []string // set i+1; 0 is none (NULL)
+	setOf map[string]uint32
 }
 
 type vmem struct {
@@ -36,30 +44,65 @@ type vmem struct {
 	sales  []saleEnt
 }
 
+// span is a string in the arena.
+type span struct{ off, n uint32 }
+
 type impEnt struct {
 	time     int64
-	id       string
-	labels   string // encoded list
-	products string // encoded list
+	id       span
+	products span // encoded list
+	labels   uint32
 }
 
 type clickEnt struct {
 	time     int64
 	rid      int64
-	id       string
-	product  string
-	labelled bool // labels were given: credit is fixed
-	credit   sql.NullString
+	id       span
+	product  span
+	credit   uint32 // label set credited, 0 under no label
+	labelled bool   // labels were given: credit is fixed
 }
 
 type saleEnt struct {
 	time     int64
 	rid      int64
-	products string // encoded list
+	products span // encoded list
 }
 
 func newMemIndex(horizon int64) *memIndex {
-	return &memIndex{horizon: horizon, newest: math.MinInt64, floor: math.MinInt64, v: make(map[int64]*vmem)}
+	return &memIndex{horizon: horizon, newest: math.MinInt64, floor: math.MinInt64, v: make(map[int64]*vmem),
+		setOf: make(map[string]uint32)}
+}
+
+func (m *memIndex) put(s string) span {
+	off := len(m.arena)
+	m.arena = append(m.arena, s...)
+	return span{uint32(off), uint32(len(s))}
+}
+
+func (m *memIndex) bytes(sp span) []byte { return m.arena[sp.off : sp.off+sp.n] }
+
+func (m *memIndex) str(sp span) string { return string(m.bytes(sp)) }
+
+// set interns a label set (NULL is 0).
+func (m *memIndex) set(s sql.NullString) uint32 {
+	if !s.Valid {
+		return 0
+	}
+	if i, ok := m.setOf[s.String]; ok {
+		return i
+	}
+	m.sets = append(m.sets, s.String)
+	i := uint32(len(m.sets))
+	m.setOf[s.String] = i
+	return i
+}
+
+func (m *memIndex) setStr(i uint32) sql.NullString {
+	if i == 0 {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: m.sets[i-1], Valid: true}
 }
 
 func (m *memIndex) of(vid int64) *vmem {
@@ -77,31 +120,34 @@ func (m *memIndex) seen(t int64) {
 	}
 }
 
-func (m *memIndex) addImp(vid int64, e impEnt) {
+// addImp indexes an impression: labels and products are encoded lists.
+func (m *memIndex) addImp(vid, t int64, id, labels, products string) {
 	vm := m.of(vid)
-	vm.imps = append(vm.imps, e)
+	vm.imps = append(vm.imps, impEnt{time: t, id: m.put(id), products: m.put(products),
+		labels: m.set(sql.NullString{String: labels, Valid: true})})
 	m.n++
-	m.seen(e.time)
+	m.seen(t)
 }
 
-func (m *memIndex) addClick(vid int64, e clickEnt) {
+func (m *memIndex) addClick(vid, t, rid int64, id, product string, labelled bool, credit sql.NullString) {
 	vm := m.of(vid)
-	vm.clicks = append(vm.clicks, e)
+	vm.clicks = append(vm.clicks, clickEnt{time: t, rid: rid, id: m.put(id), product: m.put(product),
+		credit: m.set(credit), labelled: labelled})
 	m.n++
-	m.seen(e.time)
+	m.seen(t)
 }
 
-func (m *memIndex) addSale(vid int64, e saleEnt) {
+func (m *memIndex) addSale(vid, t, rid int64, products string) {
 	vm := m.of(vid)
-	vm.sales = append(vm.sales, e)
+	vm.sales = append(vm.sales, saleEnt{time: t, rid: rid, products: m.put(products)})
 	m.n++
-	m.seen(e.time)
+	m.seen(t)
 }
 
 // backtrack returns the labels of the latest impression shown to vid in
 // [t-lookback, t] whose products hold needle (sep+product+sep); NULL when
 // there is none.
-func (m *memIndex) backtrack(vid int64, needle string, t, lookback int64) sql.NullString {
+func (m *memIndex) backtrack(vid int64, needle []byte, t, lookback int64) sql.NullString {
 	vm := m.v[vid]
 	if vm == nil {
 		return sql.NullString{}
@@ -109,17 +155,17 @@ func (m *memIndex) backtrack(vid int64, needle string, t, lookback int64) sql.Nu
 	var best *impEnt
 	for i := range vm.imps {
 		e := &vm.imps[i]
-		if e.time > t || e.time < t-lookback || !strings.Contains(e.products, needle) {
+		if e.time > t || e.time < t-lookback || !bytes.Contains(m.bytes(e.products), needle) {
 			continue
 		}
-		if best == nil || e.time > best.time || (e.time == best.time && e.id > best.id) {
+		if best == nil || e.time > best.time || (e.time == best.time && bytes.Compare(m.bytes(e.id), m.bytes(best.id)) > 0) {
 			best = e
 		}
 	}
 	if best == nil {
 		return sql.NullString{}
 	}
-	return sql.NullString{String: best.labels, Valid: true}
+	return m.setStr(best.labels)
 }
 
 // evict drops what is older than the horizon, when enough is.
@@ -134,12 +180,22 @@ func (m *memIndex) evict() {
 	m.dropBefore(cut)
 }
 
-// dropBefore drops every entry older than cut and raises floor to it.
+// dropBefore drops every entry older than cut, raises floor to it, and
+// compacts the arena and the label sets.
 func (m *memIndex) dropBefore(cut int64) {
 	if cut <= m.floor {
 		return
 	}
 	m.floor = cut
+	old, oldSets := m.arena, m.sets
+	m.arena, m.sets, m.setOf = make([]byte, 0, len(old)/2), nil, make(map[string]uint32)
+	move := func(sp span) span { return m.put(string(old[sp.off : sp.off+sp.n])) }
+	moveSet := func(i uint32) uint32 {
+		if i == 0 {
+			return 0
+		}
+		return m.set(sql.NullString{String: oldSets[i-1], Valid: true})
+	}
 	n := 0
 	for vid, vm := range m.v {
 		vm.imps = slices.DeleteFunc(vm.imps, func(e impEnt) bool { return e.time < cut })
@@ -147,8 +203,21 @@ func (m *memIndex) dropBefore(cut int64) {
 		vm.sales = slices.DeleteFunc(vm.sales, func(e saleEnt) bool { return e.time < cut })
 		if k := len(vm.imps) + len(vm.clicks) + len(vm.sales); k == 0 {
 			delete(m.v, vid)
+			continue
 		} else {
 			n += k
+		}
+		for i := range vm.imps {
+			e := &vm.imps[i]
+			e.id, e.products, e.labels = move(e.id), move(e.products), moveSet(e.labels)
+		}
+		for i := range vm.clicks {
+			e := &vm.clicks[i]
+			e.id, e.product, e.credit = move(e.id), move(e.product), moveSet(e.credit)
+		}
+		for i := range vm.sales {
+			e := &vm.sales[i]
+			e.products = move(e.products)
 		}
 	}
 	m.n = n
@@ -172,36 +241,38 @@ func loadMem(ctx context.Context, q querier, horizon int64) (*memIndex, error) {
 	m.newest, m.floor = newest.Int64, cut
 	const where = ` WHERE sid IN (SELECT sid FROM stores) AND time >= ?`
 	err := eachRow(ctx, q, func(rows *sql.Rows) error {
-		var vid int64
-		var e impEnt
-		if err := rows.Scan(&vid, &e.time, &e.id, &e.labels, &e.products); err != nil {
+		var vid, t int64
+		var id, labels, products string
+		if err := rows.Scan(&vid, &t, &id, &labels, &products); err != nil {
 			return err
 		}
-		m.addImp(vid, e)
+		m.addImp(vid, t, id, labels, products)
 		return nil
 	}, `SELECT vid, time, id, labels, products FROM imps`+where+` AND vid <> 0`, cut)
 	if err != nil {
 		return nil, err
 	}
 	err = eachRow(ctx, q, func(rows *sql.Rows) error {
-		var vid int64
-		var e clickEnt
-		if err := rows.Scan(&vid, &e.time, &e.rid, &e.id, &e.product, &e.labelled, &e.credit); err != nil {
+		var vid, t, rid int64
+		var id, product string
+		var labelled bool
+		var credit sql.NullString
+		if err := rows.Scan(&vid, &t, &rid, &id, &product, &labelled, &credit); err != nil {
 			return err
 		}
-		m.addClick(vid, e)
+		m.addClick(vid, t, rid, id, product, labelled, credit)
 		return nil
 	}, `SELECT vid, time, rid, id, product, labels IS NOT NULL, credit FROM clicks`+where+` AND vid <> 0`, cut)
 	if err != nil {
 		return nil, err
 	}
 	err = eachRow(ctx, q, func(rows *sql.Rows) error {
-		var vid int64
-		var e saleEnt
-		if err := rows.Scan(&vid, &e.time, &e.rid, &e.products); err != nil {
+		var vid, t, rid int64
+		var products string
+		if err := rows.Scan(&vid, &t, &rid, &products); err != nil {
 			return err
 		}
-		m.addSale(vid, e)
+		m.addSale(vid, t, rid, products)
 		return nil
 	}, `SELECT vid, time, rid, products FROM sales`+where+` AND vid IS NOT NULL`, cut)
 	if err != nil {

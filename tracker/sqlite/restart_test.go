@@ -132,3 +132,46 @@ func TestPurgeAllThenRestart(t *testing.T) {
 	require.Len(t, h, 2)
 	assert.Equal(t, "p-new2", h[0].Product)
 }
+
+// The writer's index drops what is older than its horizon and compacts
+// what it keeps: for events that arrive in order, that changes nothing.
+func TestIndexEvictionChangesNothing(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	const batches, size = 60, 200
+	step := 200 * 24 * time.Hour / (batches * size) // 200 days
+	run := func(opts ...sqlite.Option) (*sqlite.Store, tracker.Report) {
+		s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "v.db"), opts...)
+		require.NoError(t, err)
+		l := newLoad(9, 200, 8, benchStart, step)
+		for range batches {
+			require.NoError(t, s.Write(ctx, l.batch(size)))
+		}
+		rep, err := s.Report(ctx, "shop-dk", benchStart, benchStart.Add(201*24*time.Hour))
+		require.NoError(t, err)
+		return s, rep
+	}
+	all, want := run(sqlite.WithMemHorizon(1000 * 24 * time.Hour))
+	defer all.Close()
+	s, got := run()
+	defer s.Close()
+	require.NotZero(t, want.ImpactedOrders)
+	assert.Equal(t, want, got)
+	assert.Equal(t, batches*size, all.MemEntries()+countActs())
+	assert.Less(t, s.MemEntries(), all.MemEntries()/2, "the default index keeps the last ~67 of 200 days")
+}
+
+// countActs counts the events the writer's index never holds: views,
+// categories, searches and email links.
+func countActs() int {
+	n := 0
+	l := newLoad(9, 200, 8, benchStart, time.Second)
+	for range 60 * 200 {
+		switch l.next().Kind {
+		case tracker.KindImpression, tracker.KindClick, tracker.KindSale:
+		default:
+			n++
+		}
+	}
+	return n
+}

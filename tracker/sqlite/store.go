@@ -62,6 +62,7 @@ type Store struct {
 	window   int64 // attribution window in microseconds
 	lookback int64 // backtracking reaches this far back, in microseconds
 	flushAt  int   // pending vix entries that make a run
+	horizon  int64 // the writer's index holds this much before the newest event
 	log      *slog.Logger
 	now      func() time.Time
 
@@ -98,6 +99,7 @@ type options struct {
 	busyTimeout time.Duration
 	readers     int
 	flushAt     int
+	horizon     time.Duration // of the writer's index; 0: lookback + window + lateness
 }
 
 // WithAttributionWindow sets how long before a sale a click still earns
@@ -172,7 +174,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 
-	s := &Store{path: path, window: o.window.Microseconds(), lookback: max(o.window, MinLookback).Microseconds(), flushAt: o.flushAt, log: o.log, now: o.now, sids: make(map[string]int64), vids: make(map[vidKey]int64)}
+	s := &Store{path: path, window: o.window.Microseconds(), lookback: max(o.window, MinLookback).Microseconds(), flushAt: o.flushAt, log: o.log,
+		horizon: max(o.window, MinLookback).Microseconds() + o.window.Microseconds() + lateness.Microseconds(), now: o.now, sids: make(map[string]int64), vids: make(map[vidKey]int64)}
 	s.w, err = sql.Open("sqlite", dsn(path, o.busyTimeout, false))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
@@ -198,6 +201,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err := checkSchema(ctx, s.w); err != nil {
 		s.w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if o.horizon > 0 {
+		s.horizon = o.horizon.Microseconds()
 	}
 	s.st = &stmts{db: s.w, m: make(map[string]*sql.Stmt), missing: make(map[string]bool)}
 	if s.pend.ents, err = loadPending(ctx, s.w); err != nil {
@@ -393,7 +399,7 @@ func (s *Store) loadMem(ctx context.Context) error {
 	if s.mem != nil {
 		return nil
 	}
-	m, err := loadMem(ctx, s.w, s.lookback+s.window+lateness.Microseconds())
+	m, err := loadMem(ctx, s.w, s.horizon)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -535,12 +536,12 @@ func (w *writeTx) run(sid int64, rows []*eventRow) error {
 	}
 	for _, r := range by[tImps] {
 		w.c.contrib(contribRow{sid: sid, kind: r.kind, time: r.time, labels: r.labels, products: r.products}, +1)
-		w.mem.addImp(r.vid, impEnt{time: r.time, id: r.id, labels: r.labels.String, products: r.products.String})
+		w.mem.addImp(r.vid, r.time, r.id, r.labels.String, r.products.String)
 	}
 	fresh := make(map[int64]bool, len(by[tSales]))
 	for _, r := range by[tSales] {
 		w.c.contrib(contribRow{sid: sid, kind: r.kind, time: r.time, total: r.total}, +1)
-		w.mem.addSale(r.vid, saleEnt{time: r.time, rid: r.rid, products: r.products.String})
+		w.mem.addSale(r.vid, r.time, r.rid, r.products.String)
 		fresh[r.rid] = true
 	}
 	w.index(tImps, by[tImps])
@@ -562,7 +563,7 @@ func (w *writeTx) run(sid int64, rows []*eventRow) error {
 	}
 	w.backtrack(todo)
 	for _, c := range todo[:len(late)] {
-		c.ent.credit = c.credit // before new clicks are appended: ent points into the index
+		c.ent.credit = w.mem.set(c.credit) // before new clicks are appended: ent points into the index
 	}
 	var changed []clickRow
 	for _, c := range todo[len(late):] {
@@ -572,7 +573,7 @@ func (w *writeTx) run(sid int64, rows []*eventRow) error {
 		return err
 	}
 	for _, r := range by[tClicks] {
-		w.mem.addClick(r.vid, clickEnt{time: r.time, rid: r.rid, id: r.id, product: r.product.String, labelled: r.labels.Valid, credit: r.credit})
+		w.mem.addClick(r.vid, r.time, r.rid, r.id, r.product.String, r.labels.Valid, r.credit)
 		if r.credit.Valid {
 			w.c.clickCredit(sid, r.time, r.credit, +1)
 			changed = append(changed, clickRow{vid: r.vid, id: r.id, product: r.product.String, time: r.time, credit: r.credit})
@@ -757,24 +758,41 @@ func (w *writeTx) insert(sid int64, t int, rows []*eventRow) error {
 func (w *writeTx) lateClicks(imps []*eventRow) []clickRow {
 	var out []clickRow
 	var seen map[*clickEnt]bool
+	m := w.mem
 	for _, r := range imps {
-		vm := w.mem.v[r.vid]
+		vm := m.v[r.vid]
 		if vm == nil {
 			continue
 		}
 		for i := range vm.clicks {
 			c := &vm.clicks[i]
-			if c.labelled || c.time < r.time || seen[c] || !strings.Contains(r.products.String, sep+c.product+sep) {
+			if c.labelled || c.time < r.time || seen[c] || !hasItem(r.products.String, m.bytes(c.product)) {
 				continue
 			}
 			if seen == nil {
 				seen = make(map[*clickEnt]bool)
 			}
 			seen[c] = true
-			out = append(out, clickRow{vid: r.vid, rid: c.rid, id: c.id, product: c.product, time: c.time, credit: c.credit, ent: c})
+			out = append(out, clickRow{vid: r.vid, rid: c.rid, id: m.str(c.id), product: m.str(c.product), time: c.time,
+				credit: m.setStr(c.credit), ent: c})
 		}
 	}
 	return out
+}
+
+// hasItem reports whether the encoded list holds item.
+func hasItem(list string, item []byte) bool {
+	for i := 0; ; {
+		j := strings.Index(list[i:], string(item))
+		if j < 0 {
+			return false
+		}
+		j += i
+		if j > 0 && list[j-1] == sep[0] && j+len(item) < len(list) && list[j+len(item)] == sep[0] {
+			return true
+		}
+		i = j + 1
+	}
 }
 
 // backtrack sets the credit of each click to the labels of the latest
@@ -783,7 +801,7 @@ func (w *writeTx) lateClicks(imps []*eventRow) []clickRow {
 func (w *writeTx) backtrack(clicks []clickRow) {
 	for i := range clicks {
 		c := &clicks[i]
-		c.credit = w.mem.backtrack(c.vid, sep+c.product+sep, c.time, w.s.lookback)
+		c.credit = w.mem.backtrack(c.vid, []byte(sep+c.product+sep), c.time, w.s.lookback)
 	}
 }
 
@@ -908,14 +926,14 @@ func (w *writeTx) salesAfterClicks(clicks []clickRow, dirty map[int64]bool) erro
 		return err
 	}
 	for _, c := range clicks {
-		needle := sep + c.product + sep
+		needle := []byte(sep + c.product + sep)
 		for _, m := range ms[c.vid] {
 			vm := w.mem.v[m]
 			if vm == nil {
 				continue
 			}
 			for _, x := range vm.sales {
-				if x.time >= c.time && x.time <= c.time+w.window && strings.Contains(x.products, needle) {
+				if x.time >= c.time && x.time <= c.time+w.window && bytes.Contains(w.mem.bytes(x.products), needle) {
 					dirty[x.rid] = true
 				}
 			}
@@ -969,7 +987,7 @@ func (w *writeTx) attribute(sid int64, dirty, fresh map[int64]bool) error {
 		lines  []storedLine
 		total  int64
 		old    sql.NullString
-		latest map[string]clickEnt // by product
+		latest map[string]*clickEnt // by product
 	}
 	sales := make(map[int64]*sale, len(rids))
 	var vids []int64
@@ -980,7 +998,7 @@ func (w *writeTx) attribute(sid int64, dirty, fresh map[int64]bool) error {
 	for rows.Next() {
 		var rid int64
 		var lines string
-		s := &sale{latest: make(map[string]clickEnt)}
+		s := &sale{latest: make(map[string]*clickEnt)}
 		if err := rows.Scan(&rid, &s.vid, &s.time, &lines, &s.total, &s.old); err != nil {
 			rows.Close()
 			return err
@@ -993,7 +1011,7 @@ func (w *writeTx) attribute(sid int64, dirty, fresh map[int64]bool) error {
 			return fmt.Errorf("sale %d: lines: %w", rid, err)
 		}
 		for _, l := range s.lines {
-			s.latest[l.Product] = clickEnt{time: math.MinInt64}
+			s.latest[l.Product] = nil
 		}
 		sales[rid] = s
 		vids = append(vids, s.vid)
@@ -1018,23 +1036,26 @@ func (w *writeTx) attribute(sid int64, dirty, fresh map[int64]bool) error {
 			if vm == nil {
 				continue
 			}
-			for _, c := range vm.clicks {
-				if !c.credit.Valid || c.time < s.time-w.window || c.time > s.time {
+			for i := range vm.clicks {
+				c := &vm.clicks[i]
+				if c.credit == 0 || c.time < s.time-w.window || c.time > s.time {
 					continue
 				}
-				cur, want := s.latest[c.product]
-				if want && (c.time > cur.time || (c.time == cur.time && c.id > cur.id)) {
-					s.latest[c.product] = c
+				p := w.mem.bytes(c.product)
+				cur, want := s.latest[string(p)]
+				if want && (cur == nil || c.time > cur.time ||
+					(c.time == cur.time && bytes.Compare(w.mem.bytes(c.id), w.mem.bytes(cur.id)) > 0)) {
+					s.latest[string(p)] = c
 				}
 			}
 		}
 		cr := make(credit)
 		for _, l := range s.lines {
 			c := s.latest[l.Product]
-			if c.id == "" {
+			if c == nil {
 				continue
 			}
-			for _, label := range decodeList(c.credit.String) {
+			for _, label := range decodeList(w.mem.sets[c.credit-1]) {
 				cr[label] += l.Price * l.Quantity
 			}
 		}
