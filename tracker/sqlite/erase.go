@@ -58,6 +58,9 @@ func (s *Store) Forget(ctx context.Context, store, email string) error {
 		for _, v := range vids {
 			delete(s.mem.v, v)
 		}
+		if err := s.mem.loadGroups(ctx, s.w); err != nil {
+			s.mem = nil // rebuilt by the next write
+		}
 	}
 	return s.checkpoint(ctx)
 }
@@ -204,6 +207,9 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
 	s.pend.clear()
 	if s.mem != nil {
 		s.mem.dropBefore(b)
+		if err := s.mem.loadGroups(ctx, s.w); err != nil {
+			s.mem = nil // rebuilt by the next write
+		}
 	}
 	return n, nil
 }

@@ -36,6 +36,10 @@ type memIndex struct {
 	arena []byte
 	sets  []string // set i+1; 0 is none (NULL)
 	setOf map[string]uint32
+
+	// The groups of linked visitors, as the identities table has them.
+	groupOf map[int64]int64   // vid → group
+	inGroup map[int64][]int64 // group → vids
 }
 
 type vmem struct {
@@ -71,7 +75,49 @@ type saleEnt struct {
 
 func newMemIndex(horizon int64) *memIndex {
 	return &memIndex{horizon: horizon, newest: math.MinInt64, floor: math.MinInt64, v: make(map[int64]*vmem),
-		setOf: make(map[string]uint32)}
+		setOf: make(map[string]uint32), groupOf: make(map[int64]int64), inGroup: make(map[int64][]int64)}
+}
+
+// members returns the visitors linked to vid, itself included.
+func (m *memIndex) members(vid int64) []int64 {
+	if g, ok := m.groupOf[vid]; ok {
+		return m.inGroup[g]
+	}
+	return []int64{vid}
+}
+
+// join mirrors link: vid joins group target (unless it has a group), and
+// the groups merged go into target.
+func (m *memIndex) join(vid, target int64, merged []int64) {
+	if _, ok := m.groupOf[vid]; !ok {
+		m.groupOf[vid] = target
+		m.inGroup[target] = append(m.inGroup[target], vid)
+	}
+	for _, g := range merged {
+		if g == target {
+			continue
+		}
+		for _, v := range m.inGroup[g] {
+			m.groupOf[v] = target
+		}
+		m.inGroup[target] = append(m.inGroup[target], m.inGroup[g]...)
+		delete(m.inGroup, g)
+	}
+}
+
+// loadGroups reads the identities table.
+func (m *memIndex) loadGroups(ctx context.Context, q querier) error {
+	clear(m.groupOf)
+	clear(m.inGroup)
+	return eachRow(ctx, q, func(rows *sql.Rows) error {
+		var vid, g int64
+		if err := rows.Scan(&vid, &g); err != nil {
+			return err
+		}
+		m.groupOf[vid] = g
+		m.inGroup[g] = append(m.inGroup[g], vid)
+		return nil
+	}, `SELECT vid, grp FROM identities`)
 }
 
 func (m *memIndex) put(s string) span {
@@ -227,6 +273,9 @@ func (m *memIndex) dropBefore(cut int64) {
 // before the newest one stored.
 func loadMem(ctx context.Context, q querier, horizon int64) (*memIndex, error) {
 	m := newMemIndex(horizon)
+	if err := m.loadGroups(ctx, q); err != nil {
+		return nil, err
+	}
 	var newest sql.NullInt64
 	if err := queryRow(ctx, q, `SELECT max(t) FROM (
 		SELECT (SELECT max(time) FROM imps WHERE sid = s.sid) AS t FROM stores s

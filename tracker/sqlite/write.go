@@ -474,12 +474,6 @@ const (
 		WHERE x.vid IS NOT NULL`
 )
 
-// qMembers selects, for each vid of the JSON array ?1 that is linked to
-// others, every visitor of its group (itself included).
-const qMembers = `SELECT g1.vid, g2.vid FROM json_each(?1) j
-	CROSS JOIN identities g1 ON g1.vid = j.value
-	CROSS JOIN identities g2 ON g2.grp = g1.grp`
-
 // run stores one store's events of a batch and resolves what they change.
 func (w *writeTx) run(sid int64, rows []*eventRow) error {
 	// Keep the events not stored yet: the first of each ID, and of each
@@ -617,12 +611,8 @@ func (w *writeTx) run(sid int64, rows []*eventRow) error {
 			}
 		}
 	}
-	if err := w.salesAfterClicks(changed, dirty); err != nil {
-		return err
-	}
-	if err := w.salesOfGroups(joined, dirty); err != nil {
-		return err
-	}
+	w.salesAfterClicks(changed, dirty)
+	w.salesOfGroups(joined, dirty)
 	return w.attribute(sid, dirty, fresh)
 }
 
@@ -665,56 +655,60 @@ func (w *writeTx) strings(query string, vals []string, args ...any) (map[string]
 // yet. Only events that will be stored get here: a visitor's ID is stored
 // only along with an event of theirs.
 func (w *writeTx) visitors(sid int64, by [nTables][]*eventRow) error {
+	// Most visitors are known: their rows get their vid straight from the
+	// cache, and only the others are looked up.
 	vids := make(map[string]int64)
 	var names []string
 	for _, rs := range by {
 		for _, r := range rs {
-			if _, ok := vids[r.visitor]; !ok {
-				vid := w.s.vids[vidKey{sid, r.visitor}]
-				vids[r.visitor] = vid
-				if vid == 0 {
+			if r.vid = w.s.vids[vidKey{sid, r.visitor}]; r.vid == 0 {
+				if _, ok := vids[r.visitor]; !ok {
+					vids[r.visitor] = 0
 					names = append(names, r.visitor)
 				}
 			}
 		}
 	}
-	if len(names) > 0 {
-		j, err := jsonArg(names)
-		if err != nil {
+	if len(names) == 0 {
+		return nil
+	}
+	j, err := jsonArg(names)
+	if err != nil {
+		return err
+	}
+	rows, err := w.q(qVisitors, sid, j)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var v string
+		var id int64
+		if err := rows.Scan(&v, &id); err != nil {
+			rows.Close()
 			return err
 		}
-		rows, err := w.q(qVisitors, sid, j)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var v string
-			var id int64
-			if err := rows.Scan(&v, &id); err != nil {
-				rows.Close()
+		vids[v] = id
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	for _, v := range names {
+		if vids[v] == 0 {
+			res, err := w.exec(qNewVisitor, sid, v)
+			if err != nil {
 				return err
 			}
-			vids[v] = id
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		for _, v := range names {
-			if vids[v] == 0 {
-				res, err := w.exec(qNewVisitor, sid, v)
-				if err != nil {
-					return err
-				}
-				if vids[v], err = res.LastInsertId(); err != nil {
-					return err
-				}
+			if vids[v], err = res.LastInsertId(); err != nil {
+				return err
 			}
-			w.vids[vidKey{sid, v}] = vids[v]
 		}
+		w.vids[vidKey{sid, v}] = vids[v]
 	}
 	for _, rs := range by {
 		for _, r := range rs {
-			r.vid = vids[r.visitor]
+			if r.vid == 0 {
+				r.vid = vids[r.visitor]
+			}
 		}
 	}
 	return nil
@@ -873,58 +867,32 @@ func (w *writeTx) link(sid, vid int64, key string, t int64) (bool, error) {
 			}
 		}
 	}
+	w.mem.join(vid, target, grps)
 	return true, nil
 }
 
 // members returns, for each of vids, the visitors of its group (itself
 // included).
-func (w *writeTx) members(vids []int64) (map[int64][]int64, error) {
+func (w *writeTx) members(vids []int64) map[int64][]int64 {
 	out := make(map[int64][]int64, len(vids))
-	if len(vids) == 0 {
-		return out, nil
-	}
-	j, err := jsonArg(vids)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := w.q(qMembers, j)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var v, m int64
-		if err := rows.Scan(&v, &m); err != nil {
-			return nil, err
-		}
-		out[v] = append(out[v], m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
 	for _, v := range vids {
-		if len(out[v]) == 0 {
-			out[v] = []int64{v}
-		}
+		out[v] = w.mem.members(v)
 	}
-	return out, nil
+	return out
 }
 
 // salesAfterClicks marks the sales that a click with new credit may earn
 // credit from: sales by the click's linked visitors of the product it was
 // on, within the window after it.
-func (w *writeTx) salesAfterClicks(clicks []clickRow, dirty map[int64]bool) error {
+func (w *writeTx) salesAfterClicks(clicks []clickRow, dirty map[int64]bool) {
 	if len(clicks) == 0 {
-		return nil
+		return
 	}
 	vids := make([]int64, len(clicks))
 	for i, c := range clicks {
 		vids[i] = c.vid
 	}
-	ms, err := w.members(vids)
-	if err != nil {
-		return err
-	}
+	ms := w.members(vids)
 	for _, c := range clicks {
 		needle := []byte(sep + c.product + sep)
 		for _, m := range ms[c.vid] {
@@ -939,18 +907,14 @@ func (w *writeTx) salesAfterClicks(clicks []clickRow, dirty map[int64]bool) erro
 			}
 		}
 	}
-	return nil
 }
 
 // salesOfGroups marks every sale of the groups that grew.
-func (w *writeTx) salesOfGroups(vids []int64, dirty map[int64]bool) error {
+func (w *writeTx) salesOfGroups(vids []int64, dirty map[int64]bool) {
 	if len(vids) == 0 {
-		return nil
+		return
 	}
-	ms, err := w.members(vids)
-	if err != nil {
-		return err
-	}
+	ms := w.members(vids)
 	for _, v := range vids {
 		for _, m := range ms[v] {
 			if vm := w.mem.v[m]; vm != nil {
@@ -960,7 +924,6 @@ func (w *writeTx) salesOfGroups(vids []int64, dirty map[int64]bool) error {
 			}
 		}
 	}
-	return nil
 }
 
 // attribute recomputes the credit of the given sales: each line goes to
@@ -1022,10 +985,7 @@ func (w *writeTx) attribute(sid int64, dirty, fresh map[int64]bool) error {
 	if len(sales) == 0 {
 		return nil
 	}
-	ms, err := w.members(vids)
-	if err != nil {
-		return err
-	}
+	ms := w.members(vids)
 	for _, rid := range rids {
 		s := sales[rid]
 		if s == nil {
