@@ -90,30 +90,52 @@ func forgetVids(ctx context.Context, tx *sql.Tx, sid int64, email string, vids [
 			return err
 		}
 	}
+	ents, err := readVix(ctx, tx, vids)
+	if err != nil {
+		return err
+	}
+	var rids [nTables][]int64
+	for _, e := range ents {
+		rids[e.tbl] = append(rids[e.tbl], e.rid)
+	}
+	var js [nTables]string
+	for _, t := range vixTables {
+		if js[t], err = jsonArg(rids[t]); err != nil {
+			return err
+		}
+	}
 	c := newCounters()
+	rows, err := tx.QueryContext(ctx, `SELECT sid, 1, time, labels, products, NULL, NULL FROM imps
+		WHERE rid IN (SELECT value FROM json_each(?1))
+		UNION ALL SELECT sid, 2, time, NULL, NULL, credit, NULL FROM clicks
+		WHERE rid IN (SELECT value FROM json_each(?2))`, js[tImps], js[tClicks])
+	if err != nil {
+		return err
+	}
+	err = scanContrib(rows, c, -1)
+	rows.Close()
+	if err != nil {
+		return err
+	}
+	// The events' IDs stay, so that a late redelivery is still ignored;
+	// nothing else of them does. Sales stay as anonymous totals.
+	for _, u := range []struct {
+		q   string
+		arg string
+	}{
+		{`UPDATE imps SET vid = 0, api = NULL, labels = NULL, products = NULL
+			WHERE rid IN (SELECT value FROM json_each(?))`, js[tImps]},
+		{`UPDATE clicks SET vid = 0, product = NULL, api = NULL, labels = NULL, position = NULL,
+			external = NULL, credit = NULL WHERE rid IN (SELECT value FROM json_each(?))`, js[tClicks]},
+		{`UPDATE acts SET vid = 0, value = NULL WHERE rid IN (SELECT value FROM json_each(?))`, js[tActs]},
+	} {
+		if _, err := tx.ExecContext(ctx, u.q, u.arg); err != nil {
+			return err
+		}
+	}
 	for _, v := range vids {
-		rows, err := tx.QueryContext(ctx, `SELECT sid, 1, time, labels, products, NULL, NULL FROM imps
-			WHERE rid IN (SELECT rid FROM vix WHERE vid = ?1 AND tbl = 0)
-			UNION ALL SELECT sid, 2, time, NULL, NULL, credit, NULL FROM clicks
-			WHERE rid IN (SELECT rid FROM vix WHERE vid = ?1 AND tbl = 1)`, v)
-		if err != nil {
-			return err
-		}
-		err = scanContrib(rows, c, -1)
-		rows.Close()
-		if err != nil {
-			return err
-		}
-		// The events' IDs stay, so that a late redelivery is still
-		// ignored; nothing else of them does. Sales stay as anonymous
-		// totals.
 		for _, q := range []string{
 			`UPDATE sales SET vid = NULL, customer = NULL, email = NULL WHERE vid = ?`,
-			`UPDATE imps SET vid = 0, api = NULL, labels = NULL, products = NULL
-				WHERE rid IN (SELECT rid FROM vix WHERE vid = ?1 AND tbl = 0)`,
-			`UPDATE clicks SET vid = 0, product = NULL, api = NULL, labels = NULL, position = NULL,
-				external = NULL, credit = NULL WHERE rid IN (SELECT rid FROM vix WHERE vid = ?1 AND tbl = 1)`,
-			`UPDATE acts SET vid = 0, value = NULL WHERE rid IN (SELECT rid FROM vix WHERE vid = ?1 AND tbl = 3)`,
 			`DELETE FROM vix WHERE vid = ?`,
 			`DELETE FROM links WHERE vid = ?`,
 			// The visitors are a whole group: no other group changes.
@@ -265,7 +287,7 @@ func purge(ctx context.Context, tx *sql.Tx, b int64) (int64, error) {
 			return 0, err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM vix WHERE time < ?`, b); err != nil {
+	if err := purgeVix(ctx, tx, b); err != nil {
 		return 0, err
 	}
 	// Rowids are reused once the newest rows are gone: the marks go back

@@ -163,30 +163,30 @@ func (s *Store) History(ctx context.Context, store, visitor string, limit int) (
 	for _, v := range vids {
 		set[v] = true
 	}
-	var pend [][2]int64
-	for _, e := range s.pend.of(set) {
+	// Pending entries first: a run written meanwhile is then in vix.
+	pend := s.pend.of(set)
+	ents, err := readVix(ctx, s.r, vids)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: history: %w", err)
+	}
+	var where [][2]int64
+	for _, e := range append(ents, pend...) {
 		if e.tbl == tClicks || e.tbl == tActs {
-			pend = append(pend, [2]int64{int64(e.tbl), e.rid})
+			where = append(where, [2]int64{int64(e.tbl), e.rid})
 		}
 	}
-	jv, err := jsonArg(vids)
+	jw, err := jsonArg(where)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: history: %w", err)
 	}
-	jp, err := jsonArg(pend)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: history: %w", err)
-	}
-	rows, err := s.r.QueryContext(ctx, `WITH x(tbl, rid) AS (
-			SELECT x.tbl, x.rid FROM json_each(?1) m CROSS JOIN vix x ON x.vid = m.value WHERE x.tbl IN (1, 3)
-			UNION SELECT value ->> 0, value ->> 1 FROM json_each(?2))
+	rows, err := s.r.QueryContext(ctx, `WITH x(tbl, rid) AS (SELECT DISTINCT value ->> 0, value ->> 1 FROM json_each(?1))
 		SELECT kind, value, time, id FROM (
 			SELECT 2 AS kind, c.product AS value, c.time AS time, c.id AS id
 				FROM x CROSS JOIN clicks c ON c.rid = x.rid WHERE x.tbl = 1 AND c.vid <> 0
 			UNION ALL
 			SELECT a.kind, a.value, a.time, a.id
 				FROM x CROSS JOIN acts a ON a.rid = x.rid WHERE x.tbl = 3 AND a.kind IN (4, 5, 6) AND a.vid <> 0)
-		ORDER BY time DESC, id DESC LIMIT ?3`, jv, jp, limit)
+		ORDER BY time DESC, id DESC LIMIT ?2`, jw, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: history: %w", err)
 	}

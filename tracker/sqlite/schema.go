@@ -17,8 +17,9 @@ import (
 // retention. Since version 3 the event tables are rowid tables in the
 // order events arrive, so that a batch appends to a few pages instead of
 // touching a page per visitor; vid 0 holds the erased rows. Finding a
-// visitor's events is the job of vix (vid, time, table, rid), written in
-// large sorted runs, and, for resolving credit as events arrive, of an
+// visitor's events is the job of vix: for each visitor and run, the
+// (time, table, rid) of its rows packed in a blob (vix.go), a run written
+// every 65,536 events; and, for resolving credit as events arrive, of an
 // index the writer keeps in memory (mem.go). Sales are few and also have
 // an index on (vid, time):
 //
@@ -47,8 +48,8 @@ import (
 // counters rather than millions of events.
 //
 // vix_mark (version 3) holds, per table, the last rid whose vix entry is
-// written; the rows after it are indexed in memory and written to vix with
-// the next run.
+// written (the rows after it are indexed in memory and written to vix with
+// the next run), and, as table -1, the number of the last run.
 //
 // The view events shows clicks and sales as (store, time, kind, product,
 // lines), for queries that read both.
@@ -201,21 +202,16 @@ var migrations = []string{
 	DROP INDEX acts_vid;
 	CREATE TABLE vix (
 		vid  INTEGER NOT NULL,
-		time INTEGER NOT NULL,
-		tbl  INTEGER NOT NULL,
-		rid  INTEGER NOT NULL,
-		PRIMARY KEY (vid, time, tbl, rid)
+		run  INTEGER NOT NULL,
+		tmin INTEGER NOT NULL,
+		ents BLOB NOT NULL,
+		PRIMARY KEY (vid, run)
 	) WITHOUT ROWID;
-	INSERT INTO vix SELECT vid, time, 0, rid FROM imps WHERE vid <> 0
-		UNION ALL SELECT vid, time, 1, rid FROM clicks WHERE vid <> 0
-		UNION ALL SELECT vid, time, 3, rid FROM acts WHERE vid <> 0;
 	CREATE TABLE vix_mark (
 		tbl INTEGER PRIMARY KEY,
 		rid INTEGER NOT NULL
 	);
-	INSERT INTO vix_mark SELECT 0, coalesce(max(rid), 0) FROM imps
-		UNION ALL SELECT 1, coalesce(max(rid), 0) FROM clicks
-		UNION ALL SELECT 3, coalesce(max(rid), 0) FROM acts;
+	INSERT INTO vix_mark VALUES (0, 0), (1, 0), (3, 0), (-1, 0);
 	CREATE VIEW events (store, time, kind, product, lines) AS
 		SELECT s.name, c.time, 2, c.product, NULL FROM clicks c JOIN stores s ON s.sid = c.sid
 		UNION ALL
@@ -226,6 +222,7 @@ var migrations = []string{
 // the same transaction.
 var afterMigration = map[int]func(context.Context, *sql.Tx) error{
 	2: rebuildCounters,
+	3: indexAll,
 }
 
 // migrate brings db to version target (len(migrations) in production).
