@@ -224,15 +224,45 @@ func (m *memIndex) evict() {
 	m.dropBefore(cut)
 }
 
-// dropBefore drops every entry older than cut, raises floor to it, and
-// compacts the arena and the label sets.
+// dropBefore drops every entry older than cut and raises floor to it.
+// When most of the arena is then dead, it compacts the arena and the label
+// sets.
 func (m *memIndex) dropBefore(cut int64) {
 	if cut <= m.floor {
 		return
 	}
 	m.floor = cut
+	n, live := 0, 0
+	for vid, vm := range m.v {
+		vm.imps = slices.DeleteFunc(vm.imps, func(e impEnt) bool { return e.time < cut })
+		vm.clicks = slices.DeleteFunc(vm.clicks, func(e clickEnt) bool { return e.time < cut })
+		vm.sales = slices.DeleteFunc(vm.sales, func(e saleEnt) bool { return e.time < cut })
+		k := len(vm.imps) + len(vm.clicks) + len(vm.sales)
+		if k == 0 {
+			delete(m.v, vid)
+			continue
+		}
+		n += k
+		for _, e := range vm.imps {
+			live += int(e.id.n + e.products.n)
+		}
+		for _, e := range vm.clicks {
+			live += int(e.id.n + e.product.n)
+		}
+		for _, e := range vm.sales {
+			live += int(e.products.n)
+		}
+	}
+	m.n = n
+	if live < len(m.arena)/2 {
+		m.compact(live)
+	}
+}
+
+// compact copies what the entries use into a new arena and new label sets.
+func (m *memIndex) compact(live int) {
 	old, oldSets := m.arena, m.sets
-	m.arena, m.sets, m.setOf = make([]byte, 0, len(old)/2), nil, make(map[string]uint32)
+	m.arena, m.sets, m.setOf = make([]byte, 0, live+live/4), nil, make(map[string]uint32)
 	move := func(sp span) span { return m.put(string(old[sp.off : sp.off+sp.n])) }
 	moveSet := func(i uint32) uint32 {
 		if i == 0 {
@@ -240,17 +270,7 @@ func (m *memIndex) dropBefore(cut int64) {
 		}
 		return m.set(sql.NullString{String: oldSets[i-1], Valid: true})
 	}
-	n := 0
-	for vid, vm := range m.v {
-		vm.imps = slices.DeleteFunc(vm.imps, func(e impEnt) bool { return e.time < cut })
-		vm.clicks = slices.DeleteFunc(vm.clicks, func(e clickEnt) bool { return e.time < cut })
-		vm.sales = slices.DeleteFunc(vm.sales, func(e saleEnt) bool { return e.time < cut })
-		if k := len(vm.imps) + len(vm.clicks) + len(vm.sales); k == 0 {
-			delete(m.v, vid)
-			continue
-		} else {
-			n += k
-		}
+	for _, vm := range m.v {
 		for i := range vm.imps {
 			e := &vm.imps[i]
 			e.id, e.products, e.labels = move(e.id), move(e.products), moveSet(e.labels)
@@ -264,7 +284,6 @@ func (m *memIndex) dropBefore(cut int64) {
 			e.products = move(e.products)
 		}
 	}
-	m.n = n
 }
 
 // loadMem builds the index from the database: the events of the horizon
