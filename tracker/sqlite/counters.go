@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"strconv"
 	"strings"
 )
@@ -173,14 +174,17 @@ func (c *counters) saleCredit(store int64, us, total int64, cr credit, sign int6
 }
 
 const (
+	// The rows come as one JSON array of arrays.
 	upsertLabel = `INSERT INTO label_counts (sid, bucket, label, calls, impressions, clicks, orders, revenue)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7
+		FROM json_each(?) WHERE true
 		ON CONFLICT (sid, bucket, label) DO UPDATE SET
 			calls = calls + excluded.calls, impressions = impressions + excluded.impressions,
 			clicks = clicks + excluded.clicks, orders = orders + excluded.orders,
 			revenue = revenue + excluded.revenue`
 	upsertTotal = `INSERT INTO totals (sid, bucket, orders, revenue, impacted_orders, impacted_revenue)
-		VALUES (?, ?, ?, ?, ?, ?)
+		SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5
+		FROM json_each(?) WHERE true
 		ON CONFLICT (sid, bucket) DO UPDATE SET
 			orders = orders + excluded.orders, revenue = revenue + excluded.revenue,
 			impacted_orders = impacted_orders + excluded.impacted_orders,
@@ -201,35 +205,39 @@ func (c *counters) flush(ctx context.Context, tx *sql.Tx, st *stmts) error {
 		}
 		return s, func() { s.Close() }, nil
 	}
-	if len(c.labels) > 0 {
-		s, done, err := stmt(upsertLabel)
+	upsert := func(q string, rows [][]any) error {
+		if len(rows) == 0 {
+			return nil
+		}
+		j, err := json.Marshal(rows)
+		if err != nil {
+			return err
+		}
+		s, done, err := stmt(q)
 		if err != nil {
 			return err
 		}
 		defer done()
-		for k, v := range c.labels {
-			if *v == (labelVals{}) {
-				continue
-			}
-			if _, err := s.ExecContext(ctx, k.sid, k.bucket, k.label, v.calls, v.impressions, v.clicks, v.orders, v.revenue); err != nil {
-				return err
-			}
+		_, err = s.ExecContext(ctx, string(j))
+		return err
+	}
+	var rows [][]any
+	for k, v := range c.labels {
+		if *v != (labelVals{}) {
+			rows = append(rows, []any{k.sid, k.bucket, k.label, v.calls, v.impressions, v.clicks, v.orders, v.revenue})
 		}
 	}
-	if len(c.totals) > 0 {
-		s, done, err := stmt(upsertTotal)
-		if err != nil {
-			return err
+	if err := upsert(upsertLabel, rows); err != nil {
+		return err
+	}
+	rows = rows[:0]
+	for k, v := range c.totals {
+		if *v != (totalVals{}) {
+			rows = append(rows, []any{k.sid, k.bucket, v.orders, v.revenue, v.impactedOrders, v.impactedRevenue})
 		}
-		defer done()
-		for k, v := range c.totals {
-			if *v == (totalVals{}) {
-				continue
-			}
-			if _, err := s.ExecContext(ctx, k.sid, k.bucket, v.orders, v.revenue, v.impactedOrders, v.impactedRevenue); err != nil {
-				return err
-			}
-		}
+	}
+	if err := upsert(upsertTotal, rows); err != nil {
+		return err
 	}
 	return nil
 }

@@ -128,6 +128,7 @@ func forgetVids(ctx context.Context, tx *sql.Tx, sid int64, email string, vids [
 		{`UPDATE clicks SET vid = 0, product = NULL, api = NULL, labels = NULL, position = NULL,
 			external = NULL, credit = NULL WHERE rid IN (SELECT value FROM json_each(?))`, js[tClicks]},
 		{`UPDATE acts SET vid = 0, value = NULL WHERE rid IN (SELECT value FROM json_each(?))`, js[tActs]},
+		{`UPDATE sales SET vid = NULL, customer = NULL, email = NULL WHERE rid IN (SELECT value FROM json_each(?))`, js[tSales]},
 	} {
 		if _, err := tx.ExecContext(ctx, u.q, u.arg); err != nil {
 			return err
@@ -135,7 +136,6 @@ func forgetVids(ctx context.Context, tx *sql.Tx, sid int64, email string, vids [
 	}
 	for _, v := range vids {
 		for _, q := range []string{
-			`UPDATE sales SET vid = NULL, customer = NULL, email = NULL WHERE vid = ?`,
 			`DELETE FROM vix WHERE vid = ?`,
 			`DELETE FROM links WHERE vid = ?`,
 			// The visitors are a whole group: no other group changes.

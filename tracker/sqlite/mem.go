@@ -38,7 +38,18 @@ type memIndex struct {
 	// The groups of linked visitors, as the identities table has them.
 	groupOf map[int64]int64   // vid → group
 	inGroup map[int64][]int64 // group → vids
+
+	// links seen by this writer: when each was last written (at least).
+	links map[linkKey]int64
 }
+
+type linkKey struct {
+	vid int64
+	key string
+}
+
+// maxCachedLinks bounds the memory the links cache takes.
+const maxCachedLinks = 1 << 20
 
 type vmem struct {
 	imps   []impEnt
@@ -73,7 +84,8 @@ type saleEnt struct {
 
 func newMemIndex(horizon int64) *memIndex {
 	return &memIndex{horizon: horizon, newest: math.MinInt64, floor: math.MinInt64, v: make(map[int64]*vmem),
-		setOf: make(map[string]uint32), groupOf: make(map[int64]int64), inGroup: make(map[int64][]int64)}
+		setOf: make(map[string]uint32), groupOf: make(map[int64]int64), inGroup: make(map[int64][]int64),
+		links: make(map[linkKey]int64)}
 }
 
 // members returns the visitors linked to vid, itself included.
@@ -103,8 +115,10 @@ func (m *memIndex) join(vid, target int64, merged []int64) {
 	}
 }
 
-// loadGroups reads the identities table.
+// loadGroups reads the identities table (and forgets the links cache, as
+// links may have gone with them).
 func (m *memIndex) loadGroups(ctx context.Context, q querier) error {
+	clear(m.links)
 	clear(m.groupOf)
 	clear(m.inGroup)
 	return eachRow(ctx, q, func(rows *sql.Rows) error {

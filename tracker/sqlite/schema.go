@@ -20,8 +20,7 @@ import (
 // visitor's events is the job of vix: for each visitor and run, the
 // (time, table, rid) of its rows packed in a blob (vix.go), a run written
 // every 65,536 events; and, for resolving credit as events arrive, of an
-// index the writer keeps in memory (mem.go). Sales are few and also have
-// an index on (vid, time):
+// index the writer keeps in memory (mem.go):
 //
 //	imps    impressions: labels and products (the call's labels and what
 //	        it showed)
@@ -200,6 +199,7 @@ var migrations = []string{
 	CREATE UNIQUE INDEX clicks_id ON clicks (id);
 	CREATE INDEX clicks_time ON clicks (sid, time);
 	DROP INDEX acts_vid;
+	DROP INDEX sales_vid;
 	CREATE TABLE vix (
 		vid  INTEGER NOT NULL,
 		run  INTEGER NOT NULL,
@@ -211,7 +211,7 @@ var migrations = []string{
 		tbl INTEGER PRIMARY KEY,
 		rid INTEGER NOT NULL
 	);
-	INSERT INTO vix_mark VALUES (0, 0), (1, 0), (3, 0), (-1, 0);
+	INSERT INTO vix_mark VALUES (0, 0), (1, 0), (2, 0), (3, 0), (-1, 0);
 	CREATE VIEW events (store, time, kind, product, lines) AS
 		SELECT s.name, c.time, 2, c.product, NULL FROM clicks c JOIN stores s ON s.sid = c.sid
 		UNION ALL

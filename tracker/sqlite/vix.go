@@ -289,7 +289,7 @@ func cmpInt(a, b int64) int {
 }
 
 // vixTables are the tables vix indexes by visitor.
-var vixTables = []int{tImps, tClicks, tActs}
+var vixTables = []int{tImps, tClicks, tSales, tActs}
 
 // loadPending finds the rows after the marks: the entries vix lacks.
 func loadPending(ctx context.Context, q querier) ([]vixEnt, error) {

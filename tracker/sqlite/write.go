@@ -539,6 +539,7 @@ func (w *writeTx) run(sid int64, rows []*eventRow) error {
 		fresh[r.rid] = true
 	}
 	w.index(tImps, by[tImps])
+	w.index(tSales, by[tSales])
 	w.index(tActs, by[tActs])
 
 	// Clicks: stored ones that a new impression may explain better, and
@@ -814,6 +815,21 @@ func linkKeys(r *eventRow) []string {
 // it joins. It reports whether the link is new: then the visitor's group
 // may have grown, and its sales need attributing again.
 func (w *writeTx) link(sid, vid int64, key string, t int64) (bool, error) {
+	// Known already: keep the latest time it was seen, which is what Purge
+	// compares with, to the hour.
+	k := linkKey{vid, key}
+	if at, ok := w.mem.links[k]; ok {
+		if t > at+hour {
+			w.mem.links[k] = t
+			_, err := w.exec(qLinkTouch, t, vid, key, t)
+			return false, err
+		}
+		return false, nil
+	}
+	if len(w.mem.links) >= maxCachedLinks {
+		clear(w.mem.links)
+	}
+	w.mem.links[k] = t
 	res, err := w.exec(qLinkInsert, vid, key, sid, t)
 	if err != nil {
 		return false, err
@@ -821,8 +837,6 @@ func (w *writeTx) link(sid, vid int64, key string, t int64) (bool, error) {
 	if n, err := res.RowsAffected(); err != nil {
 		return false, err
 	} else if n == 0 {
-		// Known already: keep the latest time it was seen, which is what
-		// Purge compares with.
 		_, err := w.exec(qLinkTouch, t, vid, key, t)
 		return false, err
 	}
