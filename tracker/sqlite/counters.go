@@ -3,7 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -174,17 +174,15 @@ func (c *counters) saleCredit(store int64, us, total int64, cr credit, sign int6
 }
 
 const (
-	// The rows come as one JSON array of arrays.
+	// %s is the rows' placeholders.
 	upsertLabel = `INSERT INTO label_counts (sid, bucket, label, calls, impressions, clicks, orders, revenue)
-		SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7
-		FROM json_each(?) WHERE true
+		VALUES %s
 		ON CONFLICT (sid, bucket, label) DO UPDATE SET
 			calls = calls + excluded.calls, impressions = impressions + excluded.impressions,
 			clicks = clicks + excluded.clicks, orders = orders + excluded.orders,
 			revenue = revenue + excluded.revenue`
 	upsertTotal = `INSERT INTO totals (sid, bucket, orders, revenue, impacted_orders, impacted_revenue)
-		SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5
-		FROM json_each(?) WHERE true
+		VALUES %s
 		ON CONFLICT (sid, bucket) DO UPDATE SET
 			orders = orders + excluded.orders, revenue = revenue + excluded.revenue,
 			impacted_orders = impacted_orders + excluded.impacted_orders,
@@ -205,38 +203,46 @@ func (c *counters) flush(ctx context.Context, tx *sql.Tx, st *stmts) error {
 		}
 		return s, func() { s.Close() }, nil
 	}
-	upsert := func(q string, rows [][]any) error {
-		if len(rows) == 0 {
-			return nil
+	// upsert writes rows (of ncols values each), many per statement.
+	upsert := func(q string, ncols int, rows []any) error {
+		one := "(?" + strings.Repeat(", ?", ncols-1) + ")"
+		for len(rows) > 0 {
+			n := 1
+			for _, size := range insertSizes {
+				if len(rows) >= size*ncols {
+					n = size
+					break
+				}
+			}
+			s, done, err := stmt(fmt.Sprintf(q, one+strings.Repeat(", "+one, n-1)))
+			if err != nil {
+				return err
+			}
+			_, err = s.ExecContext(ctx, rows[:n*ncols]...)
+			done()
+			if err != nil {
+				return err
+			}
+			rows = rows[n*ncols:]
 		}
-		j, err := json.Marshal(rows)
-		if err != nil {
-			return err
-		}
-		s, done, err := stmt(q)
-		if err != nil {
-			return err
-		}
-		defer done()
-		_, err = s.ExecContext(ctx, string(j))
-		return err
+		return nil
 	}
-	var rows [][]any
+	var rows []any
 	for k, v := range c.labels {
 		if *v != (labelVals{}) {
-			rows = append(rows, []any{k.sid, k.bucket, k.label, v.calls, v.impressions, v.clicks, v.orders, v.revenue})
+			rows = append(rows, k.sid, k.bucket, k.label, v.calls, v.impressions, v.clicks, v.orders, v.revenue)
 		}
 	}
-	if err := upsert(upsertLabel, rows); err != nil {
+	if err := upsert(upsertLabel, 8, rows); err != nil {
 		return err
 	}
 	rows = rows[:0]
 	for k, v := range c.totals {
 		if *v != (totalVals{}) {
-			rows = append(rows, []any{k.sid, k.bucket, v.orders, v.revenue, v.impactedOrders, v.impactedRevenue})
+			rows = append(rows, k.sid, k.bucket, v.orders, v.revenue, v.impactedOrders, v.impactedRevenue)
 		}
 	}
-	if err := upsert(upsertTotal, rows); err != nil {
+	if err := upsert(upsertTotal, 6, rows); err != nil {
 		return err
 	}
 	return nil
