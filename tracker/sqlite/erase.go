@@ -127,12 +127,14 @@ func forgetVids(ctx context.Context, tx *sql.Tx, sid int64, email string, vids [
 			WHERE rid IN (SELECT value FROM json_each(?))`, js[tImps]},
 		{`UPDATE clicks SET vid = 0, product = NULL, api = NULL, labels = NULL, position = NULL,
 			external = NULL, credit = NULL WHERE rid IN (SELECT value FROM json_each(?))`, js[tClicks]},
-		{`UPDATE acts SET vid = 0, value = NULL WHERE rid IN (SELECT value FROM json_each(?))`, js[tActs]},
 		{`UPDATE sales SET vid = NULL, customer = NULL, email = NULL WHERE rid IN (SELECT value FROM json_each(?))`, js[tSales]},
 	} {
 		if _, err := tx.ExecContext(ctx, u.q, u.arg); err != nil {
 			return err
 		}
+	}
+	if err := eraseActs(ctx, tx, rids[tActs]); err != nil {
+		return err
 	}
 	for _, v := range vids {
 		for _, q := range []string{
@@ -260,7 +262,7 @@ func purge(ctx context.Context, tx *sql.Tx, b int64) (int64, error) {
 		if err := reportRaw(ctx, tx, sid, fb*hour, b, c); err != nil {
 			return 0, err
 		}
-		for _, t := range tableNames {
+		for _, t := range tableNames[:tActs] {
 			res, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE sid = ? AND time < ?`, sid, b)
 			if err != nil {
 				return 0, err
@@ -272,6 +274,11 @@ func purge(ctx context.Context, tx *sql.Tx, b int64) (int64, error) {
 			n += d
 		}
 	}
+	d, err := purgeActs(ctx, tx, b)
+	if err != nil {
+		return 0, err
+	}
+	n += d
 	// c holds what the events of the cut hour added; take it away.
 	for _, v := range c.labels {
 		*v = labelVals{-v.calls, -v.impressions, -v.clicks, -v.orders, -v.revenue}
@@ -294,7 +301,11 @@ func purge(ctx context.Context, tx *sql.Tx, b int64) (int64, error) {
 	// to what is left, all of it in vix (the caller wrote what was
 	// pending).
 	for _, t := range vixTables {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO vix_mark (tbl, rid) SELECT ?1, coalesce(max(rid), 0) FROM `+tableNames[t]+`
+		q := `SELECT coalesce(max(rid), 0) FROM ` + tableNames[t]
+		if t == tActs {
+			q = `SELECT coalesce(max(bid), 0) << 16 | 0xffff FROM act_blobs`
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO vix_mark (tbl, rid) SELECT ?1, (`+q+`)
 			WHERE true ON CONFLICT (tbl) DO UPDATE SET rid = excluded.rid`, t); err != nil {
 			return 0, err
 		}

@@ -169,51 +169,71 @@ func (s *Store) History(ctx context.Context, store, visitor string, limit int) (
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: history: %w", err)
 	}
-	var where [][2]int64
+	var clicks, acts []int64
 	for _, e := range append(ents, pend...) {
-		if e.tbl == tClicks || e.tbl == tActs {
-			where = append(where, [2]int64{int64(e.tbl), e.rid})
+		switch e.tbl {
+		case tClicks:
+			clicks = append(clicks, e.rid)
+		case tActs:
+			acts = append(acts, e.rid)
 		}
 	}
-	jw, err := jsonArg(where)
+	type item struct {
+		a  tracker.Activity
+		id string
+	}
+	var items []item
+	found, err := readActs(ctx, s.r, acts)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: history: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx, `WITH x(tbl, rid) AS (SELECT DISTINCT value ->> 0, value ->> 1 FROM json_each(?1))
-		SELECT kind, value, time, id FROM (
-			SELECT 2 AS kind, c.product AS value, c.time AS time, c.id AS id
-				FROM x CROSS JOIN clicks c ON c.rid = x.rid WHERE x.tbl = 1 AND c.vid <> 0
-			UNION ALL
-			SELECT a.kind, a.value, a.time, a.id
-				FROM x CROSS JOIN acts a ON a.rid = x.rid WHERE x.tbl = 3 AND a.kind IN (4, 5, 6) AND a.vid <> 0)
-		ORDER BY time DESC, id DESC LIMIT ?2`, jw, limit)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: history: %w", err)
-	}
-	defer rows.Close()
-	var out []tracker.Activity
-	for rows.Next() {
-		var (
-			a     tracker.Activity
-			v, id sql.NullString
-			us    int64
-		)
-		if err := rows.Scan(&a.Kind, &v, &us, &id); err != nil {
-			return nil, fmt.Errorf("sqlite: history: %w", err)
+	for _, e := range found {
+		if e.tomb() || e.vid == 0 {
+			continue
 		}
+		a := tracker.Activity{Kind: tracker.Kind(e.kind), Time: time.UnixMicro(e.time).UTC()}
 		switch a.Kind {
-		case tracker.KindClick, tracker.KindView:
-			a.Product = v.String
+		case tracker.KindView:
+			a.Product = e.value
 		case tracker.KindCategory:
-			a.Category = v.String
+			a.Category = e.value
 		case tracker.KindSearch:
-			a.Query = v.String
+			a.Query = e.value
+		default:
+			continue // email links are not history
 		}
-		a.Time = time.UnixMicro(us).UTC()
-		out = append(out, a)
+		items = append(items, item{a, e.id})
 	}
-	if err := rows.Err(); err != nil {
+	slices.Sort(clicks)
+	jc, err := jsonArg(slices.Compact(clicks))
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: history: %w", err)
+	}
+	err = eachRow(ctx, s.r, func(rows *sql.Rows) error {
+		var it item
+		var us int64
+		if err := rows.Scan(&it.a.Product, &us, &it.id); err != nil {
+			return err
+		}
+		it.a.Kind, it.a.Time = tracker.KindClick, time.UnixMicro(us).UTC()
+		items = append(items, it)
+		return nil
+	}, `SELECT c.product, c.time, c.id FROM json_each(?) j CROSS JOIN clicks c ON c.rid = j.value WHERE c.vid <> 0`, jc)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: history: %w", err)
+	}
+	slices.SortFunc(items, func(a, b item) int {
+		if c := b.a.Time.Compare(a.a.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(b.id, a.id)
+	})
+	if limit > 0 && len(items) > limit {
+		items = items[:limit]
+	}
+	out := make([]tracker.Activity, len(items))
+	for i, it := range items {
+		out[i] = it.a
 	}
 	return out, nil
 }

@@ -31,7 +31,8 @@ import (
 //	        per store
 //	acts    activity that never affects attribution: product views (kind
 //	        4), category views (5), searches (6) and email links (7), with
-//	        the product, category, query or email in value
+//	        the product, category, query or email in value; since version
+//	        3 packed into act_blobs, with their IDs in act_ids (acts.go)
 //
 // Label and product lists are stored between unit separators (\x1f), so
 // that SQL can match one with instr. Times and money are integers:
@@ -212,6 +213,15 @@ var migrations = []string{
 		rid INTEGER NOT NULL
 	);
 	INSERT INTO vix_mark VALUES (0, 0), (1, 0), (2, 0), (3, 0), (-1, 0);
+	CREATE TABLE act_blobs (
+		bid  INTEGER PRIMARY KEY,
+		sid  INTEGER NOT NULL,
+		tmin INTEGER NOT NULL,
+		tmax INTEGER NOT NULL,
+		data BLOB NOT NULL
+	);
+	CREATE INDEX act_blobs_time ON act_blobs (tmin);
+	CREATE TABLE act_ids (id TEXT PRIMARY KEY) WITHOUT ROWID;
 	CREATE VIEW events (store, time, kind, product, lines) AS
 		SELECT s.name, c.time, 2, c.product, NULL FROM clicks c JOIN stores s ON s.sid = c.sid
 		UNION ALL
@@ -222,7 +232,12 @@ var migrations = []string{
 // the same transaction.
 var afterMigration = map[int]func(context.Context, *sql.Tx) error{
 	2: rebuildCounters,
-	3: indexAll,
+	3: func(ctx context.Context, tx *sql.Tx) error {
+		if err := packActs(ctx, tx); err != nil {
+			return err
+		}
+		return indexAll(ctx, tx)
+	},
 }
 
 // migrate brings db to version target (len(migrations) in production).
@@ -260,12 +275,13 @@ func migrate(ctx context.Context, db *sql.DB, target int) error {
 	return nil
 }
 
-// schemaTables are the tables each migration creates (index 0: migration
-// 1); checkSchema wants those of the version a file claims.
+// schemaTables are the tables a file has at each version (index 0:
+// version 1); checkSchema wants those of the version the file claims.
 var schemaTables = [][]string{
 	{"stores", "visitors", "imps", "clicks", "sales", "acts", "links", "identities"},
-	{"label_counts", "totals"},
-	{"vix", "vix_mark"},
+	{"stores", "visitors", "imps", "clicks", "sales", "acts", "links", "identities", "label_counts", "totals"},
+	{"stores", "visitors", "imps", "clicks", "sales", "links", "identities", "label_counts", "totals",
+		"vix", "vix_mark", "act_blobs", "act_ids"},
 }
 
 // checkSchema reports ErrSchema, naming the first missing table, when db
@@ -275,15 +291,16 @@ func checkSchema(ctx context.Context, db *sql.DB) error {
 	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
 		return fmt.Errorf("sqlite: schema check: %w", err)
 	}
-	for _, tables := range schemaTables[:min(v, len(schemaTables))] {
-		for _, name := range tables {
-			var n int
-			if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?", name).Scan(&n); err != nil {
-				return fmt.Errorf("sqlite: schema check: %w", err)
-			}
-			if n == 0 {
-				return fmt.Errorf("%w: no table %q; remove the file or point the store at a new one", ErrSchema, name)
-			}
+	if v == 0 {
+		return nil
+	}
+	for _, name := range schemaTables[min(v, len(schemaTables))-1] {
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?", name).Scan(&n); err != nil {
+			return fmt.Errorf("sqlite: schema check: %w", err)
+		}
+		if n == 0 {
+			return fmt.Errorf("%w: no table %q; remove the file or point the store at a new one", ErrSchema, name)
 		}
 	}
 	return nil

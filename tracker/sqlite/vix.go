@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -237,24 +238,12 @@ func purgeVix(ctx context.Context, tx *sql.Tx, b int64) error {
 	return nil
 }
 
-// indexAll writes every row into vix as one run (migration to version 3).
+// indexAll writes every row into vix as one run (migration to version 3,
+// when the marks are 0).
 func indexAll(ctx context.Context, tx *sql.Tx) error {
-	var ents []vixEnt
-	for _, t := range vixTables {
-		err := eachRow(ctx, tx, func(rows *sql.Rows) error {
-			e := vixEnt{tbl: t}
-			if err := rows.Scan(&e.vid, &e.time, &e.rid); err != nil {
-				return err
-			}
-			ents = append(ents, e)
-			return nil
-		}, `SELECT vid, time, rid FROM `+tableNames[t]+` WHERE vid <> 0`)
-		if err != nil {
-			return err
-		}
-	}
-	if len(ents) == 0 {
-		return nil
+	ents, err := loadPending(ctx, tx)
+	if err != nil || len(ents) == 0 {
+		return err
 	}
 	return writeRun(ctx, tx, ents)
 }
@@ -295,6 +284,18 @@ var vixTables = []int{tImps, tClicks, tSales, tActs}
 func loadPending(ctx context.Context, q querier) ([]vixEnt, error) {
 	var out []vixEnt
 	for _, t := range vixTables {
+		var mark int64
+		if err := queryRow(ctx, q, `SELECT coalesce((SELECT rid FROM vix_mark WHERE tbl = `+strconv.Itoa(t)+`), 0)`, &mark); err != nil {
+			return nil, err
+		}
+		if t == tActs {
+			ents, err := loadActEnts(ctx, q, mark>>16)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ents...)
+			continue
+		}
 		err := eachRow(ctx, q, func(rows *sql.Rows) error {
 			e := vixEnt{tbl: t}
 			if err := rows.Scan(&e.vid, &e.time, &e.rid); err != nil {
@@ -302,7 +303,7 @@ func loadPending(ctx context.Context, q querier) ([]vixEnt, error) {
 			}
 			out = append(out, e)
 			return nil
-		}, `SELECT vid, time, rid FROM `+tableNames[t]+` WHERE rid > coalesce((SELECT rid FROM vix_mark WHERE tbl = ?), 0) AND vid <> 0`, t)
+		}, `SELECT vid, time, rid FROM `+tableNames[t]+` WHERE rid > ? AND vid <> 0`, mark)
 		if err != nil {
 			return nil, err
 		}

@@ -391,6 +391,9 @@ func tableOf(kind int) int {
 
 var tableNames = [nTables]string{"imps", "clicks", "sales", "acts"}
 
+// idTables hold each table's event IDs.
+var idTables = [nTables]string{"imps", "clicks", "sales", "act_ids"}
+
 var insertCols = [nTables]string{
 	tImps:   "vid, time, id, sid, api, labels, products",
 	tClicks: "vid, time, id, sid, product, api, labels, position, external, credit",
@@ -497,7 +500,7 @@ func (w *writeTx) run(sid int64, rows []*eventRow) error {
 		for i, r := range by[t] {
 			ids[i] = r.id
 		}
-		known, err := w.strings(fmt.Sprintf(qKnownIDs, tableNames[t]), ids)
+		known, err := w.strings(fmt.Sprintf(qKnownIDs, idTables[t]), ids)
 		if err != nil {
 			return err
 		}
@@ -523,10 +526,13 @@ func (w *writeTx) run(sid int64, rows []*eventRow) error {
 	if err := w.visitors(sid, by); err != nil {
 		return err
 	}
-	for _, t := range []int{tImps, tSales, tActs} {
+	for _, t := range []int{tImps, tSales} {
 		if err := w.insert(sid, t, by[t]); err != nil {
 			return err
 		}
+	}
+	if err := w.insertActs(sid, by[tActs]); err != nil {
+		return err
 	}
 	for _, r := range by[tImps] {
 		w.c.contrib(contribRow{sid: sid, kind: r.kind, time: r.time, labels: r.labels, products: r.products}, +1)
