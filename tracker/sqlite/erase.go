@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -105,10 +106,17 @@ func forgetVids(ctx context.Context, tx *sql.Tx, sid int64, email string, vids [
 		}
 	}
 	c := newCounters()
-	rows, err := tx.QueryContext(ctx, `SELECT sid, 1, time, labels, products, NULL, NULL FROM imps
-		WHERE rid IN (SELECT value FROM json_each(?1))
-		UNION ALL SELECT sid, 2, time, NULL, NULL, credit, NULL FROM clicks
-		WHERE rid IN (SELECT value FROM json_each(?2))`, js[tImps], js[tClicks])
+	imps, err := readBlobs(ctx, tx, rids[tImps])
+	if err != nil {
+		return err
+	}
+	for _, e := range imps {
+		if !e.tomb() && e.vid != 0 {
+			c.contrib(impContrib(sid, &e), -1)
+		}
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT sid, 2, time, NULL, NULL, credit, NULL FROM clicks
+		WHERE rid IN (SELECT value FROM json_each(?))`, js[tClicks])
 	if err != nil {
 		return err
 	}
@@ -123,8 +131,6 @@ func forgetVids(ctx context.Context, tx *sql.Tx, sid int64, email string, vids [
 		q   string
 		arg string
 	}{
-		{`UPDATE imps SET vid = 0, api = NULL, labels = NULL, products = NULL
-			WHERE rid IN (SELECT value FROM json_each(?))`, js[tImps]},
 		{`UPDATE clicks SET vid = 0, product = NULL, api = NULL, labels = NULL, position = NULL,
 			external = NULL, credit = NULL WHERE rid IN (SELECT value FROM json_each(?))`, js[tClicks]},
 		{`UPDATE sales SET vid = NULL, customer = NULL, email = NULL WHERE rid IN (SELECT value FROM json_each(?))`, js[tSales]},
@@ -133,7 +139,7 @@ func forgetVids(ctx context.Context, tx *sql.Tx, sid int64, email string, vids [
 			return err
 		}
 	}
-	if err := eraseActs(ctx, tx, rids[tActs]); err != nil {
+	if err := eraseBlobs(ctx, tx, append(rids[tImps], rids[tActs]...)); err != nil {
 		return err
 	}
 	for _, v := range vids {
@@ -262,7 +268,7 @@ func purge(ctx context.Context, tx *sql.Tx, b int64) (int64, error) {
 		if err := reportRaw(ctx, tx, sid, fb*hour, b, c); err != nil {
 			return 0, err
 		}
-		for _, t := range tableNames[:tActs] {
+		for _, t := range []string{"clicks", "sales"} {
 			res, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE sid = ? AND time < ?`, sid, b)
 			if err != nil {
 				return 0, err
@@ -274,7 +280,7 @@ func purge(ctx context.Context, tx *sql.Tx, b int64) (int64, error) {
 			n += d
 		}
 	}
-	d, err := purgeActs(ctx, tx, b)
+	d, err := purgeBlobs(ctx, tx, b)
 	if err != nil {
 		return 0, err
 	}
@@ -302,8 +308,8 @@ func purge(ctx context.Context, tx *sql.Tx, b int64) (int64, error) {
 	// pending).
 	for _, t := range vixTables {
 		q := `SELECT coalesce(max(rid), 0) FROM ` + tableNames[t]
-		if t == tActs {
-			q = `SELECT coalesce(max(bid), 0) << 16 | 0xffff FROM act_blobs`
+		if t == tImps || t == tActs {
+			q = `SELECT coalesce(max(bid), 0) << 16 | 0xffff FROM blobs WHERE tbl = ` + strconv.Itoa(t)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO vix_mark (tbl, rid) SELECT ?1, (`+q+`)
 			WHERE true ON CONFLICT (tbl) DO UPDATE SET rid = excluded.rid`, t); err != nil {

@@ -309,7 +309,7 @@ func loadMem(ctx context.Context, q querier, horizon int64) (*memIndex, error) {
 	}
 	var newest sql.NullInt64
 	if err := queryRow(ctx, q, `SELECT max(t) FROM (
-		SELECT (SELECT max(time) FROM imps WHERE sid = s.sid) AS t FROM stores s
+		SELECT (SELECT max(tmax) FROM blobs WHERE tbl = 0) AS t
 		UNION ALL SELECT (SELECT max(time) FROM clicks WHERE sid = s.sid) FROM stores s
 		UNION ALL SELECT (SELECT max(time) FROM sales WHERE sid = s.sid) FROM stores s)`, &newest); err != nil {
 		return nil, err
@@ -320,15 +320,12 @@ func loadMem(ctx context.Context, q querier, horizon int64) (*memIndex, error) {
 	cut := newest.Int64 - horizon
 	m.newest, m.floor = newest.Int64, cut
 	const where = ` WHERE sid IN (SELECT sid FROM stores) AND time >= ?`
-	err := eachRow(ctx, q, func(rows *sql.Rows) error {
-		var vid, t int64
-		var id, labels, products string
-		if err := rows.Scan(&vid, &t, &id, &labels, &products); err != nil {
-			return err
+	err := eachBlobEnt(ctx, q, `tbl = 0 AND tmax >= ?`, []any{cut}, func(_ int64, e *blobEnt) error {
+		if e.vid != 0 && e.time >= cut {
+			m.addImp(e.vid, e.time, e.id, e.val(1), e.val(2))
 		}
-		m.addImp(vid, t, id, labels, products)
 		return nil
-	}, `SELECT vid, time, id, labels, products FROM imps`+where+` AND vid <> 0`, cut)
+	})
 	if err != nil {
 		return nil, err
 	}

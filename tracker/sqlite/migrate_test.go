@@ -48,9 +48,9 @@ func TestMigrateFromVersion1(t *testing.T) {
 	require.Equal(t, 1, v)
 	_, err = db.Exec(`ATTACH DATABASE ? AS ref`, filepath.Join(filepath.Dir(s.path), "ref.db"))
 	require.NoError(t, err)
-	// (The scenario has no activity: version 3 packs it into blobs, and
-	// there is no acts table in ref to copy from.)
-	for _, table := range []string{"stores", "visitors", "imps", "clicks", "sales", "links", "identities"} {
+	// Impressions and activity are packed into blobs since version 3: ref
+	// has no table of them to copy from, so they are written below.
+	for _, table := range []string{"stores", "visitors", "clicks", "sales", "links", "identities"} {
 		// The columns the table had at version 1.
 		var cols []string
 		rows, err := db.Query(`SELECT name FROM pragma_table_info(?)`, table)
@@ -65,6 +65,10 @@ func TestMigrateFromVersion1(t *testing.T) {
 		_, err = db.Exec(`INSERT INTO ` + table + ` (` + list + `) SELECT ` + list + ` FROM ref.` + table)
 		require.NoError(t, err, table)
 	}
+	_, err = db.Exec(`INSERT INTO imps (vid, time, id, sid, api, labels, products)
+		SELECT v.vid, ?, '1', v.sid, NULL, char(31) || 'Home' || char(31), char(31) || 'p1' || char(31) || 'p2' || char(31)
+		FROM visitors v WHERE v.visitor = 'v'`, t0.UnixMicro())
+	require.NoError(t, err)
 	// A view, written as version 1 kept activity: a row of acts.
 	_, err = db.Exec(`INSERT INTO acts (vid, time, id, sid, kind, value)
 		SELECT v.vid, ?, 'a1', v.sid, 4, 'p2' FROM visitors v WHERE v.visitor = 'v'`, t0.Add(30*time.Minute).UnixMicro())

@@ -124,8 +124,23 @@ func reportRaw(ctx context.Context, q querier, sid, from, to int64, c *counters)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	return scanContrib(rows, c, +1)
+	err = scanContrib(rows, c, +1)
+	rows.Close()
+	if err != nil {
+		return err
+	}
+	return eachBlobEnt(ctx, q, `tbl = 0 AND sid = ? AND tmin < ? AND tmax >= ?`, []any{sid, to, from}, func(_ int64, e *blobEnt) error {
+		if e.vid != 0 && e.time >= from && e.time < to {
+			c.contrib(impContrib(sid, e), +1)
+		}
+		return nil
+	})
+}
+
+// impContrib is what an impression entry counts for.
+func impContrib(sid int64, e *blobEnt) contribRow {
+	return contribRow{sid: sid, kind: kindImpression, time: e.time,
+		labels: sql.NullString{String: e.val(1), Valid: true}, products: sql.NullString{String: e.val(2), Valid: true}}
 }
 
 // History returns the activity of visitor in store, and of every visitor
@@ -183,7 +198,7 @@ func (s *Store) History(ctx context.Context, store, visitor string, limit int) (
 		id string
 	}
 	var items []item
-	found, err := readActs(ctx, s.r, acts)
+	found, err := readBlobs(ctx, s.r, acts)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: history: %w", err)
 	}
@@ -194,11 +209,11 @@ func (s *Store) History(ctx context.Context, store, visitor string, limit int) (
 		a := tracker.Activity{Kind: tracker.Kind(e.kind), Time: time.UnixMicro(e.time).UTC()}
 		switch a.Kind {
 		case tracker.KindView:
-			a.Product = e.value
+			a.Product = e.val(0)
 		case tracker.KindCategory:
-			a.Category = e.value
+			a.Category = e.val(0)
 		case tracker.KindSearch:
-			a.Query = e.value
+			a.Query = e.val(0)
 		default:
 			continue // email links are not history
 		}

@@ -161,25 +161,10 @@ var migrations = []string{
 		PRIMARY KEY (sid, bucket)
 	) WITHOUT ROWID;`,
 
-	// 3: impressions, clicks and activity in arrival order (rowid tables),
-	// found by visitor through vix.
+	// 3: clicks in arrival order (a rowid table), impressions and activity
+	// packed into blobs (Go, after the SQL: packRows), all of them found
+	// by visitor through vix (indexAll).
 	`DROP VIEW events;
-	CREATE TABLE imps_v3 (
-		rid      INTEGER PRIMARY KEY,
-		vid      INTEGER NOT NULL,
-		time     INTEGER NOT NULL,
-		id       TEXT NOT NULL,
-		sid      INTEGER NOT NULL,
-		api      TEXT,
-		labels   TEXT,
-		products TEXT
-	);
-	INSERT INTO imps_v3 (vid, time, id, sid, api, labels, products)
-		SELECT vid, time, id, sid, api, labels, products FROM imps ORDER BY time, id;
-	DROP TABLE imps;
-	ALTER TABLE imps_v3 RENAME TO imps;
-	CREATE UNIQUE INDEX imps_id ON imps (id);
-	CREATE INDEX imps_time ON imps (sid, time);
 	CREATE TABLE clicks_v3 (
 		rid      INTEGER PRIMARY KEY,
 		vid      INTEGER NOT NULL,
@@ -213,14 +198,16 @@ var migrations = []string{
 		rid INTEGER NOT NULL
 	);
 	INSERT INTO vix_mark VALUES (0, 0), (1, 0), (2, 0), (3, 0), (-1, 0);
-	CREATE TABLE act_blobs (
+	CREATE TABLE blobs (
 		bid  INTEGER PRIMARY KEY,
+		tbl  INTEGER NOT NULL,
 		sid  INTEGER NOT NULL,
 		tmin INTEGER NOT NULL,
 		tmax INTEGER NOT NULL,
 		data BLOB NOT NULL
 	);
-	CREATE INDEX act_blobs_time ON act_blobs (tmin);
+	CREATE INDEX blobs_time ON blobs (sid, tmin);
+	CREATE TABLE imp_ids (id TEXT PRIMARY KEY) WITHOUT ROWID;
 	CREATE TABLE act_ids (id TEXT PRIMARY KEY) WITHOUT ROWID;
 	CREATE VIEW events (store, time, kind, product, lines) AS
 		SELECT s.name, c.time, 2, c.product, NULL FROM clicks c JOIN stores s ON s.sid = c.sid
@@ -233,7 +220,7 @@ var migrations = []string{
 var afterMigration = map[int]func(context.Context, *sql.Tx) error{
 	2: rebuildCounters,
 	3: func(ctx context.Context, tx *sql.Tx) error {
-		if err := packActs(ctx, tx); err != nil {
+		if err := packRows(ctx, tx); err != nil {
 			return err
 		}
 		return indexAll(ctx, tx)
@@ -280,8 +267,8 @@ func migrate(ctx context.Context, db *sql.DB, target int) error {
 var schemaTables = [][]string{
 	{"stores", "visitors", "imps", "clicks", "sales", "acts", "links", "identities"},
 	{"stores", "visitors", "imps", "clicks", "sales", "acts", "links", "identities", "label_counts", "totals"},
-	{"stores", "visitors", "imps", "clicks", "sales", "links", "identities", "label_counts", "totals",
-		"vix", "vix_mark", "act_blobs", "act_ids"},
+	{"stores", "visitors", "clicks", "sales", "links", "identities", "label_counts", "totals",
+		"vix", "vix_mark", "blobs", "imp_ids", "act_ids"},
 }
 
 // checkSchema reports ErrSchema, naming the first missing table, when db
@@ -306,11 +293,16 @@ func checkSchema(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// rawCounted selects, for the counters, the impressions, clicks and sales
+// rawCountedV2 selects, for the counters, the impressions, clicks and sales
+// of a version 2 file (impressions had a table then), for rebuildCounters.
+const rawCountedV2 = `SELECT sid, 1, time, labels, products, NULL, NULL FROM imps
+	UNION ALL SELECT sid, 2, time, NULL, NULL, credit, NULL FROM clicks
+	UNION ALL SELECT sid, 3, time, NULL, products, credit, total FROM sales`
+
+// rawCounted selects, for the counters, the clicks and sales
 // of the stores and times that the WHERE clause appended to it picks (with
 // columns sid and time).
-const rawCounted = `SELECT sid, 1, time, labels, products, NULL, NULL FROM imps WHERE %[1]s
-	UNION ALL SELECT sid, 2, time, NULL, NULL, credit, NULL FROM clicks WHERE %[1]s
+const rawCounted = `SELECT sid, 2, time, NULL, NULL, credit, NULL FROM clicks WHERE %[1]s
 	UNION ALL SELECT sid, 3, time, NULL, products, credit, total FROM sales WHERE %[1]s`
 
 func scanContrib(rows *sql.Rows, c *counters, sign int64) error {
@@ -330,7 +322,7 @@ func rebuildCounters(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 	c := newCounters()
-	rows, err := tx.QueryContext(ctx, fmt.Sprintf(rawCounted, "1"))
+	rows, err := tx.QueryContext(ctx, rawCountedV2)
 	if err != nil {
 		return err
 	}

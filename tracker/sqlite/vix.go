@@ -288,8 +288,8 @@ func loadPending(ctx context.Context, q querier) ([]vixEnt, error) {
 		if err := queryRow(ctx, q, `SELECT coalesce((SELECT rid FROM vix_mark WHERE tbl = `+strconv.Itoa(t)+`), 0)`, &mark); err != nil {
 			return nil, err
 		}
-		if t == tActs {
-			ents, err := loadActEnts(ctx, q, mark>>16)
+		if t == tImps || t == tActs {
+			ents, err := loadBlobEnts(ctx, q, t, mark>>16)
 			if err != nil {
 				return nil, err
 			}

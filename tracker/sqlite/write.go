@@ -392,7 +392,7 @@ func tableOf(kind int) int {
 var tableNames = [nTables]string{"imps", "clicks", "sales", "acts"}
 
 // idTables hold each table's event IDs.
-var idTables = [nTables]string{"imps", "clicks", "sales", "act_ids"}
+var idTables = [nTables]string{"imp_ids", "clicks", "sales", "act_ids"}
 
 var insertCols = [nTables]string{
 	tImps:   "vid, time, id, sid, api, labels, products",
@@ -526,13 +526,13 @@ func (w *writeTx) run(sid int64, rows []*eventRow) error {
 	if err := w.visitors(sid, by); err != nil {
 		return err
 	}
-	for _, t := range []int{tImps, tSales} {
-		if err := w.insert(sid, t, by[t]); err != nil {
+	if err := w.insert(sid, tSales, by[tSales]); err != nil {
+		return err
+	}
+	for _, t := range []int{tImps, tActs} {
+		if err := w.insertBlobs(sid, t, by[t]); err != nil {
 			return err
 		}
-	}
-	if err := w.insertActs(sid, by[tActs]); err != nil {
-		return err
 	}
 	for _, r := range by[tImps] {
 		w.c.contrib(contribRow{sid: sid, kind: r.kind, time: r.time, labels: r.labels, products: r.products}, +1)
