@@ -21,7 +21,7 @@ type vixEnt struct {
 
 // vixFlushAt is how many pending vix entries Write gathers before it
 // writes them, sorted, in one go: a visitor's entries then land together.
-const vixFlushAt = 1 << 16
+const vixFlushAt = 1 << 17
 
 // pending keeps the vix entries not written yet, in memory; they are the
 // rows after the marks in vix_mark, and Open finds them again from there.
