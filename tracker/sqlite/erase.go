@@ -207,8 +207,8 @@ func (s *Store) checkpoint(ctx context.Context) error {
 }
 
 // Purge deletes, in every store, the events older than before, and the
-// email and customer links last seen before it, and returns how many events
-// it deleted. Reports over ranges before it come out empty afterwards;
+// email and customer links last seen before it (the time a link was last
+// seen is kept to the hour), and returns how many events it deleted. Reports over ranges before it come out empty afterwards;
 // sales after it keep the credit that purged clicks earned them. Run it on
 // a schedule with PurgeEvery, or from a job of your own.
 func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
