@@ -212,7 +212,8 @@ func insertBlob(ctx context.Context, tx *sql.Tx, exec execer, sid int64, t int, 
 	return res.LastInsertId()
 }
 
-// readBlobs returns the entries at rids, by rid.
+// readBlobs returns the entries at rids, by rid. A rid that no blob holds
+// (one of a write rolled back, read from pending) is left out.
 func readBlobs(ctx context.Context, q querier, rids []int64) (map[int64]blobEnt, error) {
 	want := make(map[int64][]int)
 	var bids []int64
@@ -243,7 +244,7 @@ func readBlobs(ctx context.Context, q querier, rids []int64) (map[int64]blobEnt,
 		}
 		for _, i := range want[bid] {
 			if i >= n {
-				return errBadBlob
+				continue // not this blob's: a rid of a write that was rolled back
 			}
 			e, err := decodeBlobAt(offs, body, i)
 			if err != nil {
@@ -284,25 +285,42 @@ func eachBlobEnt(ctx context.Context, q querier, where string, args []any, f fun
 // that the WHERE clause where picks, writes back the blobs f changed (it
 // reports a change), and deletes those left with tombstones only.
 func rewriteBlobs(ctx context.Context, tx *sql.Tx, where string, args []any, f func(rid int64, e *blobEnt) bool) error {
-	type blob struct {
-		bid  int64
-		ents []blobEnt
-	}
-	var blobs []blob
-	err := eachRow(ctx, tx, func(rows *sql.Rows) error {
-		var x blob
-		var b []byte
-		if err := rows.Scan(&x.bid, &b); err != nil {
+	// A page of blobs at a time: the first purge of a big file may pick
+	// most of them.
+	for after := int64(-1); ; {
+		var blobs []decodedBlob
+		err := eachRow(ctx, tx, func(rows *sql.Rows) error {
+			var x decodedBlob
+			var b []byte
+			if err := rows.Scan(&x.bid, &b); err != nil {
+				return err
+			}
+			var err error
+			x.ents, err = decodeBlob(b)
+			blobs = append(blobs, x)
+			return err
+		}, `SELECT bid, data FROM blobs WHERE (`+where+`) AND bid > ? ORDER BY bid LIMIT 256`, append(args[:len(args):len(args)], after)...)
+		if err != nil {
 			return err
 		}
-		var err error
-		x.ents, err = decodeBlob(b)
-		blobs = append(blobs, x)
-		return err
-	}, `SELECT bid, data FROM blobs WHERE `+where, args...)
-	if err != nil {
-		return err
+		if len(blobs) == 0 {
+			return nil
+		}
+		after = blobs[len(blobs)-1].bid
+		if err := rewritePage(ctx, tx, blobs, f); err != nil {
+			return err
+		}
 	}
+}
+
+type decodedBlob struct {
+	bid  int64
+	ents []blobEnt
+}
+
+// rewritePage is rewriteBlobs for one page of blobs.
+func rewritePage(ctx context.Context, tx *sql.Tx, blobs []decodedBlob, f func(rid int64, e *blobEnt) bool) error {
+	var err error
 	for _, x := range blobs {
 		changed, live := false, false
 		tmin, tmax := int64(0), int64(0)

@@ -17,8 +17,8 @@ import (
 // customer ID or another email they share). Their sales stay, as anonymous
 // orders with their lines, totals and credit, so that reports keep their
 // revenue; the calls, impressions and clicks of those visitors leave the
-// reports. The IDs of erased events are kept, and nothing else of them, so
-// that a late redelivery of one is still ignored.
+// reports. Of erased events only their IDs, kinds, stores and times are
+// kept, so that a late redelivery of one is still ignored.
 //
 // Every connection runs with secure_delete, and Forget ends with a
 // truncating checkpoint of the write-ahead log, so that afterwards none of
@@ -39,6 +39,7 @@ func (s *Store) Forget(ctx context.Context, store, email string) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: forget: %w", err)
 	}
+	defer tx.Rollback() // unless committed, even on a panic
 	// Write the pending vix entries first: Forget finds a visitor's rows
 	// through vix.
 	if err := s.pend.flush(ctx, tx); err != nil {
@@ -207,8 +208,9 @@ func (s *Store) checkpoint(ctx context.Context) error {
 }
 
 // Purge deletes, in every store, the events older than before, and the
-// email and customer links last seen before it (the time a link was last
-// seen is kept to the hour), and returns how many events it deleted. Reports over ranges before it come out empty afterwards;
+// email and customer links last seen more than an hour before it (the time
+// a link was last seen is kept to the hour), and returns how many events
+// it deleted. Reports over ranges before it come out empty afterwards;
 // sales after it keep the credit that purged clicks earned them. Run it on
 // a schedule with PurgeEvery, or from a job of your own.
 func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
@@ -222,6 +224,7 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: purge: %w", err)
 	}
+	defer tx.Rollback() // unless committed, even on a panic
 	if err := s.pend.flush(ctx, tx); err != nil {
 		tx.Rollback()
 		return 0, fmt.Errorf("sqlite: purge: %w", err)
@@ -236,6 +239,7 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
 	}
 	s.pend.clear()
 	if s.mem != nil {
+		s.mem.purged = max(s.mem.purged, b)
 		s.mem.dropBefore(b)
 		if err := s.mem.loadGroups(ctx, s.w); err != nil {
 			s.mem = nil // rebuilt by the next write
@@ -303,6 +307,12 @@ func purge(ctx context.Context, tx *sql.Tx, b int64) (int64, error) {
 	if err := purgeVix(ctx, tx, b); err != nil {
 		return 0, err
 	}
+	// The writer's index looks at nothing before the latest cut, after a
+	// restart too.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO vix_mark (tbl, rid) VALUES (-2, ?)
+		ON CONFLICT (tbl) DO UPDATE SET rid = max(rid, excluded.rid)`, b); err != nil {
+		return 0, err
+	}
 	// Rowids are reused once the newest rows are gone: the marks go back
 	// to what is left, all of it in vix (the caller wrote what was
 	// pending).
@@ -316,7 +326,10 @@ func purge(ctx context.Context, tx *sql.Tx, b int64) (int64, error) {
 			return 0, err
 		}
 	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM links WHERE time < ?`, b)
+	// A link's time is kept to the hour (Write touches it at most hourly):
+	// one seen again after the cut may still read up to an hour before
+	// it, and must stay, or Forget would not find its visitor.
+	res, err := tx.ExecContext(ctx, `DELETE FROM links WHERE time < ?`, b-hour)
 	if err != nil {
 		return 0, err
 	}

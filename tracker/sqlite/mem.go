@@ -15,16 +15,20 @@ import (
 // finding a visitor's events is this index's job (and, for History and
 // Forget, the vix table's).
 //
-// It keeps the events of the last horizon (the backtracking lookback, the
+// It holds the events of the last horizon (the backtracking lookback, the
 // attribution window and a week for late events) before the newest event
-// it has seen. floor is the time before which it may lack
-// events: sales whose window starts before it keep the credit they have.
+// it has seen, and never those before the last Purge: cut. Lookups see
+// only events from cut on, whether or not older ones are still in memory
+// (eviction runs every horizon/8, and Open loads from cut), so that what
+// Write resolves does not depend on restarts. Sales whose window starts
+// before cut keep the credit they have.
 // The index is guarded by the Store's write mutex; a failed write
 // transaction discards it (stale) and the next write rebuilds it.
 type memIndex struct {
 	horizon int64
 	newest  int64
-	floor   int64
+	purged  int64 // the latest Purge's cut, persisted as vix_mark -2
+	floor   int64 // entries before it are dropped
 	v       map[int64]*vmem
 	n       int // entries
 
@@ -83,9 +87,18 @@ type saleEnt struct {
 }
 
 func newMemIndex(horizon int64) *memIndex {
-	return &memIndex{horizon: horizon, newest: math.MinInt64, floor: math.MinInt64, v: make(map[int64]*vmem),
+	return &memIndex{horizon: horizon, newest: math.MinInt64, purged: math.MinInt64, floor: math.MinInt64, v: make(map[int64]*vmem),
 		setOf: make(map[string]uint32), groupOf: make(map[int64]int64), inGroup: make(map[int64][]int64),
 		links: make(map[linkKey]int64)}
+}
+
+// cut is the time from which lookups see events.
+func (m *memIndex) cut() int64 {
+	c := m.purged
+	if m.newest != math.MinInt64 {
+		c = max(c, m.newest-m.horizon)
+	}
+	return c
 }
 
 // members returns the visitors linked to vid, itself included.
@@ -133,6 +146,12 @@ func (m *memIndex) loadGroups(ctx context.Context, q querier) error {
 }
 
 func (m *memIndex) put(s string) span {
+	if uint64(len(m.arena))+uint64(len(s)) > math.MaxUint32 {
+		m.compact(0) // spans are 32-bit
+		if uint64(len(m.arena))+uint64(len(s)) > math.MaxUint32 {
+			panic("sqlite: the writer's index outgrew 4 GiB of IDs and product lists; shorten the attribution window")
+		}
+	}
 	off := len(m.arena)
 	m.arena = append(m.arena, s...)
 	return span{uint32(off), uint32(len(s))}
@@ -211,9 +230,10 @@ func (m *memIndex) backtrack(vid int64, needle []byte, t, lookback int64) sql.Nu
 		return sql.NullString{}
 	}
 	var best *impEnt
+	from := max(t-lookback, m.cut())
 	for i := range vm.imps {
 		e := &vm.imps[i]
-		if e.time > t || e.time < t-lookback || !bytes.Contains(m.bytes(e.products), needle) {
+		if e.time > t || e.time < from || !bytes.Contains(m.bytes(e.products), needle) {
 			continue
 		}
 		if best == nil || e.time > best.time || (e.time == best.time && bytes.Compare(m.bytes(e.id), m.bytes(best.id)) > 0) {
@@ -226,13 +246,10 @@ func (m *memIndex) backtrack(vid int64, needle []byte, t, lookback int64) sql.Nu
 	return m.setStr(best.labels)
 }
 
-// evict drops what is older than the horizon, when enough is.
+// evict drops what is older than cut, when enough is.
 func (m *memIndex) evict() {
-	if m.newest == math.MinInt64 {
-		return
-	}
-	cut := m.newest - m.horizon
-	if cut <= m.floor+m.horizon/8 && m.floor != math.MinInt64 {
+	cut := m.cut()
+	if cut == math.MinInt64 || (m.floor != math.MinInt64 && cut <= m.floor+m.horizon/8) {
 		return
 	}
 	m.dropBefore(cut)
@@ -314,11 +331,15 @@ func loadMem(ctx context.Context, q querier, horizon int64) (*memIndex, error) {
 		UNION ALL SELECT (SELECT max(time) FROM sales WHERE sid = s.sid) FROM stores s)`, &newest); err != nil {
 		return nil, err
 	}
+	if err := queryRow(ctx, q, `SELECT coalesce((SELECT rid FROM vix_mark WHERE tbl = -2), -9223372036854775808)`, &m.purged); err != nil {
+		return nil, err
+	}
 	if !newest.Valid {
 		return m, nil
 	}
-	cut := newest.Int64 - horizon
-	m.newest, m.floor = newest.Int64, cut
+	m.newest = newest.Int64
+	cut := m.cut()
+	m.floor = cut
 	const where = ` WHERE sid IN (SELECT sid FROM stores) AND time >= ?`
 	err := eachBlobEnt(ctx, q, `tbl = 0 AND tmax >= ?`, []any{cut}, func(_ int64, e *blobEnt) error {
 		if e.vid != 0 && e.time >= cut {

@@ -202,8 +202,10 @@ func (s *Store) History(ctx context.Context, store, visitor string, limit int) (
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: history: %w", err)
 	}
+	// Only these visitors' entries: a rid read from pending may belong to
+	// a write that was rolled back, and be someone else's by now.
 	for _, e := range found {
-		if e.tomb() || e.vid == 0 {
+		if e.tomb() || !set[e.vid] {
 			continue
 		}
 		a := tracker.Activity{Kind: tracker.Kind(e.kind), Time: time.UnixMicro(e.time).UTC()}
@@ -224,6 +226,10 @@ func (s *Store) History(ctx context.Context, store, visitor string, limit int) (
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: history: %w", err)
 	}
+	jv, err := jsonArg(vids)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: history: %w", err)
+	}
 	err = eachRow(ctx, s.r, func(rows *sql.Rows) error {
 		var it item
 		var us int64
@@ -233,7 +239,8 @@ func (s *Store) History(ctx context.Context, store, visitor string, limit int) (
 		it.a.Kind, it.a.Time = tracker.KindClick, time.UnixMicro(us).UTC()
 		items = append(items, it)
 		return nil
-	}, `SELECT c.product, c.time, c.id FROM json_each(?) j CROSS JOIN clicks c ON c.rid = j.value WHERE c.vid <> 0`, jc)
+	}, `SELECT c.product, c.time, c.id FROM json_each(?1) j CROSS JOIN clicks c ON c.rid = j.value
+		WHERE c.vid IN (SELECT value FROM json_each(?2))`, jc, jv)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: history: %w", err)
 	}

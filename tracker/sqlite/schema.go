@@ -12,18 +12,20 @@ import (
 //
 // Strings that many rows share are stored once and referred to by integer:
 // stores (sid) and visitors (vid, unique per store). Events are split by
-// what they are used for, each with a unique index on the event ID (so
-// writes are idempotent) and an index on (sid, time) for reports and
-// retention. Since version 3 the event tables are rowid tables in the
-// order events arrive, so that a batch appends to a few pages instead of
-// touching a page per visitor; vid 0 holds the erased rows. Finding a
-// visitor's events is the job of vix: for each visitor and run, the
-// (time, table, rid) of its rows packed in a blob (vix.go), a run written
-// every 65,536 events; and, for resolving credit as events arrive, of an
-// index the writer keeps in memory (mem.go):
+// what they are used for. Since version 3 everything is kept in the order
+// it arrives, so that a batch appends to a few pages instead of touching a
+// page per visitor: clicks and sales are rowid tables with a unique index
+// on the event ID (writes are idempotent) and one on (sid, time), for
+// reports and retention; impressions and activity are packed into blobs
+// (blobs.go), with their IDs in imp_ids and act_ids. Erased clicks have vid
+// 0, erased sales a NULL vid. Finding a visitor's events is the job of vix:
+// for each visitor and run, the (time, table, rid) of its events packed in
+// a blob (vix.go), a run written every 131,072 events; and, for resolving
+// credit as events arrive, of an index the writer keeps in memory (mem.go).
+// The tables of version 1, and what became of them:
 //
 //	imps    impressions: labels and products (the call's labels and what
-//	        it showed)
+//	        it showed); since version 3 packed into blobs (tbl 0)
 //	clicks  product, labels (as given), credit (labels credited: given or
 //	        backtracked, NULL under no label)
 //	sales   sale, lines, products, total, customer, email, credit (label
@@ -32,7 +34,7 @@ import (
 //	acts    activity that never affects attribution: product views (kind
 //	        4), category views (5), searches (6) and email links (7), with
 //	        the product, category, query or email in value; since version
-//	        3 packed into act_blobs, with their IDs in act_ids (acts.go)
+//	        3 packed into blobs (tbl 3)
 //
 // Label and product lists are stored between unit separators (\x1f), so
 // that SQL can match one with instr. Times and money are integers:
@@ -49,7 +51,8 @@ import (
 //
 // vix_mark (version 3) holds, per table, the last rid whose vix entry is
 // written (the rows after it are indexed in memory and written to vix with
-// the next run), and, as table -1, the number of the last run.
+// the next run); as table -1, the number of the last run; as table -2, the
+// latest time Purge cut at.
 //
 // The view events shows clicks and sales as (store, time, kind, product,
 // lines), for queries that read both.

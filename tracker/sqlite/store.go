@@ -289,10 +289,11 @@ func dsn(path string, busy time.Duration, readOnly bool) string {
 		q.Add("_pragma", "query_only(ON)")
 	} else {
 		q.Set("_txlock", "immediate")
-		// Checkpoint less often than every 1000 pages: a batch dirties
-		// pages all over the visitor-ordered tables, and a page written by
-		// several batches is then copied into the database once. The log
-		// grows to about 80 MB between checkpoints.
+		// The background checkpointer runs every 64 commits; this is the
+		// backstop. A page that many batches write (the tails of the
+		// tables and indexes, the counters) is then copied into the
+		// database once per checkpoint rather than once per batch. The log
+		// grows to about 80 MB at most.
 		q.Add("_pragma", "wal_autocheckpoint(20000)")
 	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()

@@ -11,8 +11,8 @@ import (
 	"sync"
 )
 
-// vixEnt is an entry of the vix table: where a visitor's impression, click
-// or activity row is.
+// vixEnt is an entry of the vix table: where a visitor's impression,
+// click, sale or activity is (a row's rid, or a blob entry's).
 type vixEnt struct {
 	vid, time int64
 	tbl       int
@@ -170,6 +170,9 @@ func decodeEnts(out []vixEnt, vid int64, b []byte) ([]vixEnt, error) {
 		}
 		t += d
 		tbl := int(b[n])
+		if tbl >= nTables {
+			return out, errBadVix
+		}
 		b = b[n+1:]
 		rid, m := binary.Uvarint(b)
 		if m <= 0 {

@@ -276,6 +276,9 @@ func (s *Store) Write(ctx context.Context, events []tracker.Event) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: write: %w", err)
 	}
+	// Rolled back unless committed: a panic must not leave the one writer
+	// connection in a transaction.
+	defer tx.Rollback()
 	w := &writeTx{ctx: ctx, s: s, tx: tx, window: s.window, c: newCounters(), sids: make(map[string]int64),
 		vids: make(map[vidKey]int64), mem: s.mem}
 	mark := s.pend.len()
@@ -394,23 +397,17 @@ var tableNames = [nTables]string{"imps", "clicks", "sales", "acts"}
 // idTables hold each table's event IDs.
 var idTables = [nTables]string{"imp_ids", "clicks", "sales", "act_ids"}
 
+// insertCols are the columns insert writes, for the tables of rows.
 var insertCols = [nTables]string{
-	tImps:   "vid, time, id, sid, api, labels, products",
 	tClicks: "vid, time, id, sid, product, api, labels, position, external, credit",
 	tSales:  "id, sid, vid, time, sale, lines, products, total, customer, email",
-	tActs:   "vid, time, id, sid, kind, value",
 }
 
 func (r *eventRow) args(sid int64, args []any) []any {
-	switch tableOf(r.kind) {
-	case tImps:
-		return append(args, r.vid, r.time, r.id, sid, ns(r.api), ns(r.labels), ns(r.products))
-	case tClicks:
-		return append(args, r.vid, r.time, r.id, sid, ns(r.product), ns(r.api), ns(r.labels), ni(r.position), ni(r.external), ns(r.credit))
-	case tSales:
+	if tableOf(r.kind) == tSales {
 		return append(args, r.id, sid, r.vid, r.time, ns(r.sale), ns(r.lines), ns(r.products), ni(r.total), ns(r.customer), ns(r.email))
 	}
-	return append(args, r.vid, r.time, r.id, sid, r.kind, ns(r.actValue()))
+	return append(args, r.vid, r.time, r.id, sid, ns(r.product), ns(r.api), ns(r.labels), ni(r.position), ni(r.external), ns(r.credit))
 }
 
 // ns and ni pass a nullable value to the driver as itself or nil, rather
@@ -760,6 +757,7 @@ func (w *writeTx) lateClicks(imps []*eventRow) []clickRow {
 	var out []clickRow
 	var seen map[*clickEnt]bool
 	m := w.mem
+	cut := m.cut()
 	for _, r := range imps {
 		vm := m.v[r.vid]
 		if vm == nil {
@@ -767,7 +765,7 @@ func (w *writeTx) lateClicks(imps []*eventRow) []clickRow {
 		}
 		for i := range vm.clicks {
 			c := &vm.clicks[i]
-			if c.labelled || c.time < r.time || seen[c] || !hasItem(r.products.String, m.bytes(c.product)) {
+			if c.labelled || c.time < r.time || c.time < cut || seen[c] || !hasItem(r.products.String, m.bytes(c.product)) {
 				continue
 			}
 			if seen == nil {
@@ -913,6 +911,7 @@ func (w *writeTx) salesAfterClicks(clicks []clickRow, dirty map[int64]bool) {
 		vids[i] = c.vid
 	}
 	ms := w.members(vids)
+	cut := w.mem.cut()
 	for _, c := range clicks {
 		needle := []byte(sep + c.product + sep)
 		for _, m := range ms[c.vid] {
@@ -921,7 +920,7 @@ func (w *writeTx) salesAfterClicks(clicks []clickRow, dirty map[int64]bool) {
 				continue
 			}
 			for _, x := range vm.sales {
-				if x.time >= c.time && x.time <= c.time+w.window && bytes.Contains(w.mem.bytes(x.products), needle) {
+				if x.time >= c.time && x.time >= cut && x.time <= c.time+w.window && bytes.Contains(w.mem.bytes(x.products), needle) {
 					dirty[x.rid] = true
 				}
 			}
@@ -935,11 +934,14 @@ func (w *writeTx) salesOfGroups(vids []int64, dirty map[int64]bool) {
 		return
 	}
 	ms := w.members(vids)
+	cut := w.mem.cut()
 	for _, v := range vids {
 		for _, m := range ms[v] {
 			if vm := w.mem.v[m]; vm != nil {
 				for _, x := range vm.sales {
-					dirty[x.rid] = true
+					if x.time >= cut {
+						dirty[x.rid] = true
+					}
 				}
 			}
 		}
@@ -974,6 +976,7 @@ func (w *writeTx) attribute(sid int64, dirty, fresh map[int64]bool) error {
 	}
 	sales := make(map[int64]*sale, len(rids))
 	var vids []int64
+	cut := w.mem.cut()
 	rows, err := w.q(qSaleRows, j) // anonymous since Forget: credit stays as it was
 	if err != nil {
 		return err
@@ -986,7 +989,7 @@ func (w *writeTx) attribute(sid int64, dirty, fresh map[int64]bool) error {
 			rows.Close()
 			return err
 		}
-		if !fresh[rid] && s.time-w.window < w.mem.floor {
+		if !fresh[rid] && s.time-w.window < cut {
 			continue
 		}
 		if err := json.Unmarshal([]byte(lines), &s.lines); err != nil {
@@ -1018,7 +1021,7 @@ func (w *writeTx) attribute(sid int64, dirty, fresh map[int64]bool) error {
 			}
 			for i := range vm.clicks {
 				c := &vm.clicks[i]
-				if c.credit == 0 || c.time < s.time-w.window || c.time > s.time {
+				if c.credit == 0 || c.time < s.time-w.window || c.time < cut || c.time > s.time {
 					continue
 				}
 				p := w.mem.bytes(c.product)
