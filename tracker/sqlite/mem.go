@@ -42,6 +42,7 @@ type memIndex struct {
 	// The groups of linked visitors, as the identities table has them.
 	groupOf map[int64]int64   // vid → group
 	inGroup map[int64][]int64 // group → vids
+	maxGrp  int64
 
 	// links seen by this writer: when each was last written (at least).
 	links map[linkKey]int64
@@ -112,6 +113,7 @@ func (m *memIndex) members(vid int64) []int64 {
 // join mirrors link: vid joins group target (unless it has a group), and
 // the groups merged go into target.
 func (m *memIndex) join(vid, target int64, merged []int64) {
+	m.maxGrp = max(m.maxGrp, target)
 	if _, ok := m.groupOf[vid]; !ok {
 		m.groupOf[vid] = target
 		m.inGroup[target] = append(m.inGroup[target], vid)
@@ -134,6 +136,7 @@ func (m *memIndex) loadGroups(ctx context.Context, q querier) error {
 	clear(m.links)
 	clear(m.groupOf)
 	clear(m.inGroup)
+	m.maxGrp = 0
 	return eachRow(ctx, q, func(rows *sql.Rows) error {
 		var vid, g int64
 		if err := rows.Scan(&vid, &g); err != nil {
@@ -141,6 +144,7 @@ func (m *memIndex) loadGroups(ctx context.Context, q querier) error {
 		}
 		m.groupOf[vid] = g
 		m.inGroup[g] = append(m.inGroup[g], vid)
+		m.maxGrp = max(m.maxGrp, g)
 		return nil
 	}, `SELECT vid, grp FROM identities`)
 }

@@ -466,10 +466,8 @@ const (
 	qSaleCredit  = `UPDATE sales SET credit = ? WHERE rid = ?`
 	qLinkInsert  = `INSERT OR IGNORE INTO links (vid, key, sid, time) VALUES (?, ?, ?, ?)`
 	qLinkTouch   = `UPDATE links SET time = ? WHERE vid = ? AND key = ? AND time < ?`
-	qLinkGroups  = `SELECT grp FROM identities WHERE vid = ?1
-		UNION SELECT g.grp FROM links l JOIN identities g ON g.vid = l.vid
-		WHERE l.sid = ?2 AND l.key = ?3 AND l.vid <> ?1`
-	qSaleRows = `SELECT x.rid, x.vid, x.time, x.lines, x.total, x.credit
+	qLinkHolders = `SELECT vid FROM links WHERE sid = ? AND key = ? AND vid <> ?`
+	qSaleRows    = `SELECT x.rid, x.vid, x.time, x.lines, x.total, x.credit
 		FROM json_each(?) j CROSS JOIN sales x ON x.rid = j.value
 		WHERE x.vid IS NOT NULL`
 )
@@ -844,34 +842,31 @@ func (w *writeTx) link(sid, vid int64, key string, t int64) (bool, error) {
 		_, err := w.exec(qLinkTouch, t, vid, key, t)
 		return false, err
 	}
+	// The groups it joins: its own, and those of the visitors holding key.
 	var grps []int64
-	rows, err := w.q(qLinkGroups, vid, sid, key)
+	if g, ok := w.mem.groupOf[vid]; ok {
+		grps = append(grps, g)
+	}
+	rows, err := w.q(qLinkHolders, sid, key, vid)
 	if err != nil {
 		return false, err
 	}
 	for rows.Next() {
-		var g int64
-		if err := rows.Scan(&g); err != nil {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
 			rows.Close()
 			return false, err
 		}
-		grps = append(grps, g)
+		if g, ok := w.mem.groupOf[v]; ok && !slices.Contains(grps, g) {
+			grps = append(grps, g)
+		}
 	}
 	if err := rows.Close(); err != nil {
 		return false, err
 	}
 	var target int64
 	if len(grps) == 0 {
-		rows, err := w.q(`SELECT coalesce(max(grp), 0) + 1 FROM identities`)
-		if err != nil {
-			return false, err
-		}
-		for rows.Next() {
-			err = rows.Scan(&target)
-		}
-		if err := errors.Join(err, rows.Close()); err != nil {
-			return false, err
-		}
+		target = w.mem.maxGrp + 1
 	} else {
 		target = slices.Min(grps)
 	}
