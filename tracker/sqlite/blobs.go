@@ -13,7 +13,8 @@ import (
 // links) are more than three quarters of all events, and once written
 // they do not change, so they are not stored a row per event: a write
 // packs each kind into blobs of up to perBlob entries (table blobs, column
-// tbl), and keeps the event IDs in imp_ids and act_ids, for idempotency.
+// tbl), and keeps the event IDs in ids (one namespace for both), for
+// idempotency.
 // An entry's rid is its blob's bid << 16 | its index in the blob; vix finds
 // a visitor's entries by it, as it finds rows.
 //

@@ -233,3 +233,27 @@ func TestPurgeManyBlobs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, h, 100)
 }
+
+// Impressions and activity share one namespace of event IDs (as the Sink
+// contract has it): a second event with an ID already used is ignored,
+// in the same batch or a later one, whatever its kind.
+func TestOneIDNamespaceForImpressionsAndActivity(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "v.db"))
+	require.NoError(t, err)
+	defer s.Close()
+	i := rev("same", "v", tracker.KindImpression, rt0)
+	i.Labels, i.Products = []string{"Home"}, []string{"p1"}
+	v := rev("same", "v", tracker.KindView, rt0.Add(time.Second))
+	v.Product = "p9"
+	require.NoError(t, s.Write(ctx, []tracker.Event{i, v}))
+	require.NoError(t, s.Write(ctx, []tracker.Event{v}))
+	h, err := s.History(ctx, "shop", "v", 0)
+	require.NoError(t, err)
+	assert.Empty(t, h, "the view reused the impression's ID")
+	rep, err := s.Report(ctx, "shop", rt0, rt0.Add(time.Hour))
+	require.NoError(t, err)
+	require.Len(t, rep.Labels, 1)
+	assert.Equal(t, 1, rep.Labels[0].Calls)
+}

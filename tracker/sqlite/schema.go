@@ -17,7 +17,7 @@ import (
 // page per visitor: clicks and sales are rowid tables with a unique index
 // on the event ID (writes are idempotent) and one on (sid, time), for
 // reports and retention; impressions and activity are packed into blobs
-// (blobs.go), with their IDs in imp_ids and act_ids. Erased clicks have vid
+// (blobs.go), with their IDs in ids. Erased clicks have vid
 // 0, erased sales a NULL vid. Finding a visitor's events is the job of vix:
 // for each visitor and run, the (time, table, rid) of its events packed in
 // a blob (vix.go), a run written every 131,072 events; and, for resolving
@@ -210,8 +210,7 @@ var migrations = []string{
 		data BLOB NOT NULL
 	);
 	CREATE INDEX blobs_time ON blobs (sid, tmin);
-	CREATE TABLE imp_ids (id TEXT PRIMARY KEY) WITHOUT ROWID;
-	CREATE TABLE act_ids (id TEXT PRIMARY KEY) WITHOUT ROWID;
+	CREATE TABLE ids (id TEXT PRIMARY KEY) WITHOUT ROWID;
 	CREATE VIEW events (store, time, kind, product, lines) AS
 		SELECT s.name, c.time, 2, c.product, NULL FROM clicks c JOIN stores s ON s.sid = c.sid
 		UNION ALL
@@ -271,7 +270,7 @@ var schemaTables = [][]string{
 	{"stores", "visitors", "imps", "clicks", "sales", "acts", "links", "identities"},
 	{"stores", "visitors", "imps", "clicks", "sales", "acts", "links", "identities", "label_counts", "totals"},
 	{"stores", "visitors", "clicks", "sales", "links", "identities", "label_counts", "totals",
-		"vix", "vix_mark", "blobs", "imp_ids", "act_ids"},
+		"vix", "vix_mark", "blobs", "ids"},
 }
 
 // checkSchema reports ErrSchema, naming the first missing table, when db

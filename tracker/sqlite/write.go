@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/visitrack/visitrack/tracker"
@@ -202,6 +201,34 @@ type writeTx struct {
 	sids   map[string]int64 // stores created by this transaction
 	vids   map[vidKey]int64 // visitors looked up or created by this transaction
 	mem    *memIndex
+
+	touches map[linkKey]int64 // links seen again, and when
+}
+
+// touch notes that link k was seen at t; touchLinks writes it.
+func (w *writeTx) touch(k linkKey, t int64) {
+	if w.touches == nil {
+		w.touches = make(map[linkKey]int64)
+	}
+	w.touches[k] = max(w.touches[k], t)
+}
+
+// touchLinks moves the time of the links seen again, in one statement.
+func (w *writeTx) touchLinks() error {
+	if len(w.touches) == 0 {
+		return nil
+	}
+	arg := make([][]any, 0, len(w.touches))
+	for k, t := range w.touches {
+		arg = append(arg, []any{k.vid, k.key, t})
+	}
+	clear(w.touches)
+	j, err := jsonArg(arg)
+	if err != nil {
+		return err
+	}
+	_, err = w.exec(qLinkTouch, j)
+	return err
 }
 
 // q runs a query through the statements prepared on the writer.
@@ -395,7 +422,7 @@ func tableOf(kind int) int {
 var tableNames = [nTables]string{"imps", "clicks", "sales", "acts"}
 
 // idTables hold each table's event IDs.
-var idTables = [nTables]string{"imp_ids", "clicks", "sales", "act_ids"}
+var idTables = [nTables]string{"ids", "clicks", "sales", "ids"}
 
 // insertCols are the columns insert writes, for the tables of rows.
 var insertCols = [nTables]string{
@@ -463,9 +490,10 @@ const (
 	qVisitors    = `SELECT visitor, vid FROM visitors WHERE sid = ? AND visitor IN (SELECT value FROM json_each(?))`
 	qNewVisitor  = `INSERT INTO visitors (sid, visitor) VALUES (?, ?)`
 	qClickCredit = `UPDATE clicks SET credit = ? WHERE rid = ?`
-	qSaleCredit  = `UPDATE sales SET credit = ? WHERE rid = ?`
+	qSaleCredit  = `UPDATE sales SET credit = j.value ->> 1 FROM json_each(?) j WHERE sales.rid = j.value ->> 0`
 	qLinkInsert  = `INSERT OR IGNORE INTO links (vid, key, sid, time) VALUES (?, ?, ?, ?)`
-	qLinkTouch   = `UPDATE links SET time = ? WHERE vid = ? AND key = ? AND time < ?`
+	qLinkTouch   = `UPDATE links SET time = j.value ->> 2 FROM json_each(?) j
+		WHERE links.vid = j.value ->> 0 AND links.key = j.value ->> 1 AND links.time < j.value ->> 2`
 	qLinkHolders = `SELECT vid FROM links WHERE sid = ? AND key = ? AND vid <> ?`
 	qSaleRows    = `SELECT x.rid, x.vid, x.time, x.lines, x.total, x.credit
 		FROM json_each(?) j CROSS JOIN sales x ON x.rid = j.value
@@ -480,7 +508,7 @@ func (w *writeTx) run(sid int64, rows []*eventRow) error {
 	seen := make(map[string]bool, len(rows))
 	for _, r := range rows {
 		t := tableOf(r.kind)
-		k := strconv.Itoa(t) + r.id
+		k := idTables[t] + "\x00" + r.id // impressions and activity share ids
 		if seen[k] {
 			continue
 		}
@@ -612,6 +640,9 @@ func (w *writeTx) run(sid int64, rows []*eventRow) error {
 				}
 			}
 		}
+	}
+	if err := w.touchLinks(); err != nil {
+		return err
 	}
 	w.salesAfterClicks(changed, dirty)
 	w.salesOfGroups(joined, dirty)
@@ -823,8 +854,8 @@ func (w *writeTx) link(sid, vid int64, key string, t int64) (bool, error) {
 	if at, ok := w.mem.links[k]; ok {
 		if t > at+hour {
 			w.mem.links[k] = t
-			_, err := w.exec(qLinkTouch, t, vid, key, t)
-			return false, err
+			w.touch(k, t)
+			return false, nil
 		}
 		return false, nil
 	}
@@ -839,8 +870,8 @@ func (w *writeTx) link(sid, vid int64, key string, t int64) (bool, error) {
 	if n, err := res.RowsAffected(); err != nil {
 		return false, err
 	} else if n == 0 {
-		_, err := w.exec(qLinkTouch, t, vid, key, t)
-		return false, err
+		w.touch(k, t)
+		return false, nil
 	}
 	// The groups it joins: its own, and those of the visitors holding key.
 	var grps []int64
@@ -1004,6 +1035,7 @@ func (w *writeTx) attribute(sid int64, dirty, fresh map[int64]bool) error {
 		return nil
 	}
 	ms := w.members(vids)
+	var credits [][]any // rid, credit
 	for _, rid := range rids {
 		s := sales[rid]
 		if s == nil {
@@ -1041,11 +1073,17 @@ func (w *writeTx) attribute(sid int64, dirty, fresh map[int64]bool) error {
 		if now == s.old {
 			continue
 		}
-		if _, err := w.exec(qSaleCredit, now, rid); err != nil {
-			return err
-		}
+		credits = append(credits, []any{rid, ns(now)})
 		w.c.saleCredit(sid, s.time, s.total, decodeCredit(s.old), -1)
 		w.c.saleCredit(sid, s.time, s.total, cr, +1)
 	}
-	return nil
+	if len(credits) == 0 {
+		return nil
+	}
+	j, err = jsonArg(credits)
+	if err != nil {
+		return err
+	}
+	_, err = w.exec(qSaleCredit, j)
+	return err
 }
