@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"slices"
-	"strings"
 )
 
 // Impressions and activity (product and category views, searches, email
@@ -154,30 +153,11 @@ func decodeBlob(b []byte) ([]blobEnt, error) {
 	return out, nil
 }
 
-// insertBlobs stores rows of table t (tImps or tActs): their IDs, then
-// their blobs; each row gets its rid.
+// insertBlobs stores rows of table t (tImps or tActs) in blobs (claimIDs
+// stored their IDs); each row gets its rid.
 func (w *writeTx) insertBlobs(sid int64, t int, rows []*eventRow) error {
 	if len(rows) == 0 {
 		return nil
-	}
-	args := make([]any, 0, insertSizes[0])
-	for rest := rows; len(rest) > 0; {
-		n := 1
-		for _, size := range insertSizes {
-			if len(rest) >= size {
-				n = size
-				break
-			}
-		}
-		args = args[:0]
-		for _, r := range rest[:n] {
-			args = append(args, r.id)
-		}
-		q := `INSERT INTO ` + idTables[t] + ` (id) VALUES (?)` + strings.Repeat(", (?)", n-1)
-		if _, err := w.exec(q, args...); err != nil {
-			return err
-		}
-		rest = rest[n:]
 	}
 	for chunk := range slices.Chunk(rows, perBlob) {
 		ents := make([]blobEnt, len(chunk))

@@ -515,7 +515,10 @@ func (w *writeTx) run(sid int64, rows []*eventRow) error {
 		seen[k] = true
 		by[t] = append(by[t], r)
 	}
-	for t := range nTables {
+	if err := w.claimIDs(&by); err != nil {
+		return err
+	}
+	for _, t := range []int{tClicks, tSales} {
 		if len(by[t]) == 0 {
 			continue
 		}
@@ -659,6 +662,74 @@ func (w *writeTx) index(t int, rows []*eventRow) {
 		ents[i] = vixEnt{vid: r.vid, time: r.time, tbl: t, rid: r.rid}
 	}
 	w.s.pend.add(ents...)
+}
+
+// claimIDs stores the IDs of the impressions and activity in by and drops
+// those stored already. Most batches hold none: it inserts them all, and
+// only when some were there already goes back and finds which.
+func (w *writeTx) claimIDs(by *[nTables][]*eventRow) error {
+	rows := append(slices.Clip(by[tImps]), by[tActs]...)
+	if len(rows) == 0 {
+		return nil
+	}
+	if _, err := w.tx.ExecContext(w.ctx, `SAVEPOINT ids`); err != nil {
+		return err
+	}
+	n, err := w.insertIDs(rows)
+	if err != nil {
+		return err
+	}
+	if n == int64(len(rows)) {
+		_, err := w.tx.ExecContext(w.ctx, `RELEASE ids`)
+		return err
+	}
+	if _, err := w.tx.ExecContext(w.ctx, `ROLLBACK TO ids; RELEASE ids`); err != nil {
+		return err
+	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.id
+	}
+	known, err := w.strings(fmt.Sprintf(qKnownIDs, "ids"), ids)
+	if err != nil {
+		return err
+	}
+	for _, t := range []int{tImps, tActs} {
+		by[t] = slices.DeleteFunc(by[t], func(r *eventRow) bool { return known[r.id] })
+	}
+	_, err = w.insertIDs(append(slices.Clip(by[tImps]), by[tActs]...))
+	return err
+}
+
+// insertIDs stores the IDs of rows in ids, ignoring those there already,
+// and returns how many it stored.
+func (w *writeTx) insertIDs(rows []*eventRow) (int64, error) {
+	var total int64
+	args := make([]any, 0, insertSizes[0])
+	for len(rows) > 0 {
+		n := 1
+		for _, size := range insertSizes {
+			if len(rows) >= size {
+				n = size
+				break
+			}
+		}
+		args = args[:0]
+		for _, r := range rows[:n] {
+			args = append(args, r.id)
+		}
+		res, err := w.exec(`INSERT OR IGNORE INTO ids (id) VALUES (?)`+strings.Repeat(", (?)", n-1), args...)
+		if err != nil {
+			return 0, err
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return 0, err
+		}
+		total += k
+		rows = rows[n:]
+	}
+	return total, nil
 }
 
 // strings runs query with vals as a JSON array (the last argument) and
