@@ -240,6 +240,13 @@ func (w *writeTx) q(query string, args ...any) (*sql.Rows, error) {
 	return st.QueryContext(w.ctx, args...)
 }
 
+// queryFunc makes a query function (such as writeTx.q) a querier.
+type queryFunc func(query string, args ...any) (*sql.Rows, error)
+
+func (f queryFunc) QueryContext(_ context.Context, query string, args ...any) (*sql.Rows, error) {
+	return f(query, args...)
+}
+
 // exec runs a statement through the statements prepared on the writer.
 func (w *writeTx) exec(query string, args ...any) (sql.Result, error) {
 	st, err := w.s.st.in(w.ctx, w.tx, query)
@@ -488,7 +495,7 @@ const (
 	qKnownIDs    = `SELECT id FROM %s WHERE id IN (SELECT value FROM json_each(?))`
 	qKnownSales  = `SELECT sale FROM sales WHERE sid = ? AND sale IN (SELECT value FROM json_each(?))`
 	qVisitors    = `SELECT visitor, vid FROM visitors WHERE sid = ? AND visitor IN (SELECT value FROM json_each(?))`
-	qNewVisitor  = `INSERT INTO visitors (sid, visitor) VALUES (?, ?)`
+	qNewVisitors = `INSERT INTO visitors (sid, visitor) SELECT ?, value FROM json_each(?) WHERE true`
 	qClickCredit = `UPDATE clicks SET credit = ? WHERE rid = ?`
 	qSaleCredit  = `UPDATE sales SET credit = j.value ->> 1 FROM json_each(?) j WHERE sales.rid = j.value ->> 0`
 	qLinkInsert  = `INSERT OR IGNORE INTO links (vid, key, sid, time) VALUES (?, ?, ?, ?)`
@@ -796,15 +803,34 @@ func (w *writeTx) visitors(sid int64, by [nTables][]*eventRow) error {
 	if err := rows.Close(); err != nil {
 		return err
 	}
+	// The new ones, in one statement, then their vids.
+	var fresh []string
 	for _, v := range names {
 		if vids[v] == 0 {
-			res, err := w.exec(qNewVisitor, sid, v)
-			if err != nil {
-				return err
-			}
-			if vids[v], err = res.LastInsertId(); err != nil {
-				return err
-			}
+			fresh = append(fresh, v)
+		}
+	}
+	if len(fresh) > 0 {
+		j, err := jsonArg(fresh)
+		if err != nil {
+			return err
+		}
+		if _, err := w.exec(qNewVisitors, sid, j); err != nil {
+			return err
+		}
+		if err := eachRow(w.ctx, queryFunc(w.q), func(rows *sql.Rows) error {
+			var v string
+			var id int64
+			err := rows.Scan(&v, &id)
+			vids[v] = id
+			return err
+		}, qVisitors, sid, j); err != nil {
+			return err
+		}
+	}
+	for _, v := range names {
+		if vids[v] == 0 {
+			return fmt.Errorf("visitor %d of the batch not stored", len(w.vids))
 		}
 		w.vids[vidKey{sid, v}] = vids[v]
 	}
