@@ -498,11 +498,16 @@ const (
 	qNewVisitors = `INSERT INTO visitors (sid, visitor) SELECT ?, value FROM json_each(?) WHERE true`
 	qClickCredit = `UPDATE clicks SET credit = ? WHERE rid = ?`
 	qSaleCredit  = `UPDATE sales SET credit = j.value ->> 1 FROM json_each(?) j WHERE sales.rid = j.value ->> 0`
-	qLinkInsert  = `INSERT OR IGNORE INTO links (vid, key, sid, time) VALUES (?, ?, ?, ?)`
-	qLinkTouch   = `UPDATE links SET time = j.value ->> 2 FROM json_each(?) j
+	qLinksKnown  = `SELECT l.vid, l.key FROM json_each(?) j CROSS JOIN links l
+		ON l.vid = j.value ->> 0 AND l.key = j.value ->> 1`
+	qLinksInsert = `INSERT OR IGNORE INTO links (vid, key, sid, time)
+		SELECT value ->> 0, value ->> 1, ?1, value ->> 2 FROM json_each(?2) WHERE true`
+	qLinkTouch = `UPDATE links SET time = j.value ->> 2 FROM json_each(?) j
 		WHERE links.vid = j.value ->> 0 AND links.key = j.value ->> 1 AND links.time < j.value ->> 2`
-	qLinkHolders = `SELECT vid FROM links WHERE sid = ? AND key = ? AND vid <> ?`
-	qSaleRows    = `SELECT x.rid, x.vid, x.time, x.lines, x.total, x.credit
+	qLinkHolders = `SELECT j.value, l.vid FROM json_each(?2) j CROSS JOIN links l ON l.sid = ?1 AND l.key = j.value`
+	qIdentities  = `INSERT INTO identities (vid, grp) SELECT value ->> 0, value ->> 1 FROM json_each(?) WHERE true
+		ON CONFLICT (vid) DO UPDATE SET grp = excluded.grp`
+	qSaleRows = `SELECT x.rid, x.vid, x.time, x.lines, x.total, x.credit
 		FROM json_each(?) j CROSS JOIN sales x ON x.rid = j.value
 		WHERE x.vid IS NOT NULL`
 )
@@ -634,22 +639,20 @@ func (w *writeTx) run(sid int64, rows []*eventRow) error {
 	for _, r := range by[tSales] {
 		dirty[r.rid] = true
 	}
-	var joined []int64 // visitors whose group grew
+	var reqs []linkReq
 	for _, t := range []int{tSales, tActs} {
 		for _, r := range by[t] {
 			if r.kind != kindSale && r.kind != kindEmail {
 				continue
 			}
 			for _, key := range linkKeys(r) {
-				grew, err := w.link(sid, r.vid, key, r.time)
-				if err != nil {
-					return err
-				}
-				if grew {
-					joined = append(joined, r.vid)
-				}
+				reqs = append(reqs, linkReq{linkKey{r.vid, key}, r.time})
 			}
 		}
+	}
+	joined, err := w.links(sid, reqs) // visitors whose group grew
+	if err != nil {
+		return err
 	}
 	if err := w.touchLinks(); err != nil {
 		return err
@@ -941,75 +944,128 @@ func linkKeys(r *eventRow) []string {
 	return keys
 }
 
-// link stores the link between visitor vid and key and merges the groups
-// it joins. It reports whether the link is new: then the visitor's group
-// may have grown, and its sales need attributing again.
-func (w *writeTx) link(sid, vid int64, key string, t int64) (bool, error) {
-	// Known already: keep the latest time it was seen, which is what Purge
-	// compares with, to the hour.
-	k := linkKey{vid, key}
-	if at, ok := w.mem.links[k]; ok {
-		if t > at+hour {
-			w.mem.links[k] = t
-			w.touch(k, t)
-			return false, nil
+// linkReq asks for the link between a visitor and a key, seen at t.
+type linkReq struct {
+	linkKey
+	t int64
+}
+
+// links stores the links of a batch and merges the groups they join, and
+// returns the visitors of the new ones: their groups may have grown, and
+// their sales need attributing again. A link known already only has its
+// time moved (to the hour: touch), which Purge compares with.
+func (w *writeTx) links(sid int64, reqs []linkReq) ([]int64, error) {
+	m := w.mem
+	var cand []linkReq // not in the cache, in order, once each
+	at := make(map[linkKey]int)
+	for _, r := range reqs {
+		if seen, ok := m.links[r.linkKey]; ok {
+			if r.t > seen+hour {
+				m.links[r.linkKey] = r.t
+				w.touch(r.linkKey, r.t)
+			}
+			continue
 		}
-		return false, nil
+		if i, ok := at[r.linkKey]; ok {
+			cand[i].t = max(cand[i].t, r.t)
+			continue
+		}
+		at[r.linkKey] = len(cand)
+		cand = append(cand, r)
 	}
-	if len(w.mem.links) >= maxCachedLinks {
-		clear(w.mem.links)
+	if len(cand) == 0 {
+		return nil, nil
 	}
-	w.mem.links[k] = t
-	res, err := w.exec(qLinkInsert, vid, key, sid, t)
+	if len(m.links)+len(cand) > maxCachedLinks {
+		clear(m.links)
+	}
+	arg := make([][]any, len(cand))
+	for i, r := range cand {
+		arg[i] = []any{r.vid, r.key, r.t}
+		m.links[r.linkKey] = r.t
+	}
+	j, err := jsonArg(arg)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return false, err
-	} else if n == 0 {
-		w.touch(k, t)
-		return false, nil
+	known := make(map[linkKey]bool)
+	if err := eachRow(w.ctx, queryFunc(w.q), func(rows *sql.Rows) error {
+		var k linkKey
+		err := rows.Scan(&k.vid, &k.key)
+		known[k] = true
+		return err
+	}, qLinksKnown, j); err != nil {
+		return nil, err
 	}
-	// The groups it joins: its own, and those of the visitors holding key.
-	var grps []int64
-	if g, ok := w.mem.groupOf[vid]; ok {
-		grps = append(grps, g)
+	var fresh []linkReq
+	for _, r := range cand {
+		if known[r.linkKey] {
+			w.touch(r.linkKey, r.t)
+		} else {
+			fresh = append(fresh, r)
+		}
 	}
-	rows, err := w.q(qLinkHolders, sid, key, vid)
-	if err != nil {
-		return false, err
+	if len(fresh) == 0 {
+		return nil, nil
 	}
-	for rows.Next() {
+	arg = arg[:0]
+	var keys []string
+	for _, r := range fresh {
+		arg = append(arg, []any{r.vid, r.key, r.t})
+		keys = append(keys, r.key)
+	}
+	if j, err = jsonArg(arg); err != nil {
+		return nil, err
+	}
+	if _, err := w.exec(qLinksInsert, sid, j); err != nil {
+		return nil, err
+	}
+	// Every visitor holding each key, this batch's included; then the
+	// groups merge link by link, in the index, as one by one they would.
+	holders := make(map[string][]int64)
+	if j, err = jsonArg(keys); err != nil {
+		return nil, err
+	}
+	if err := eachRow(w.ctx, queryFunc(w.q), func(rows *sql.Rows) error {
+		var key string
 		var v int64
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
-			return false, err
-		}
-		if g, ok := w.mem.groupOf[v]; ok && !slices.Contains(grps, g) {
+		err := rows.Scan(&key, &v)
+		holders[key] = append(holders[key], v)
+		return err
+	}, qLinkHolders, sid, j); err != nil {
+		return nil, err
+	}
+	var joined []int64
+	touched := make(map[int64]bool)
+	for _, r := range fresh {
+		var grps []int64
+		if g, ok := m.groupOf[r.vid]; ok {
 			grps = append(grps, g)
 		}
-	}
-	if err := rows.Close(); err != nil {
-		return false, err
-	}
-	var target int64
-	if len(grps) == 0 {
-		target = w.mem.maxGrp + 1
-	} else {
-		target = slices.Min(grps)
-	}
-	if _, err := w.exec(`INSERT OR IGNORE INTO identities (vid, grp) VALUES (?, ?)`, vid, target); err != nil {
-		return false, err
-	}
-	for _, g := range grps {
-		if g != target {
-			if _, err := w.exec(`UPDATE identities SET grp = ? WHERE grp = ?`, target, g); err != nil {
-				return false, err
+		for _, v := range holders[r.key] {
+			if g, ok := m.groupOf[v]; ok && v != r.vid && !slices.Contains(grps, g) {
+				grps = append(grps, g)
 			}
 		}
+		target := m.maxGrp + 1
+		if len(grps) > 0 {
+			target = slices.Min(grps)
+		}
+		m.join(r.vid, target, grps)
+		for _, v := range m.inGroup[target] {
+			touched[v] = true
+		}
+		joined = append(joined, r.vid)
 	}
-	w.mem.join(vid, target, grps)
-	return true, nil
+	arg = arg[:0]
+	for v := range touched {
+		arg = append(arg, []any{v, m.groupOf[v]})
+	}
+	if j, err = jsonArg(arg); err != nil {
+		return nil, err
+	}
+	_, err = w.exec(qIdentities, j)
+	return joined, err
 }
 
 // members returns, for each of vids, the visitors of its group (itself
