@@ -28,9 +28,10 @@
 // the order it arrives, so that a batch appends to a few pages rather than
 // touching a page for each visitor in it. Every event ID is unique, so
 // Write is idempotent, and a sale ID is unique per store. Write finds the
-// events it already has with one query per kind before it stores the
-// others, and stores a visitor ID only along with a new event of that
-// visitor.
+// clicks and sales it already has with a query each; the IDs of
+// impressions and activity it simply inserts, and looks for the known ones
+// only when some were. It stores a visitor ID only along with a new event
+// of that visitor.
 //
 // Write resolves credit as events arrive: a click without labels is
 // backtracked to the latest impression of its product for its visitor
