@@ -207,13 +207,7 @@ func (c *counters) flush(ctx context.Context, tx *sql.Tx, st *stmts) error {
 	upsert := func(q string, ncols int, rows []any) error {
 		one := "(?" + strings.Repeat(", ?", ncols-1) + ")"
 		for len(rows) > 0 {
-			n := 1
-			for _, size := range insertSizes {
-				if len(rows) >= size*ncols {
-					n = size
-					break
-				}
-			}
+			n := chunkSize(len(rows) / ncols)
 			s, done, err := stmt(fmt.Sprintf(q, one+strings.Repeat(", "+one, n-1)))
 			if err != nil {
 				return err

@@ -45,7 +45,7 @@
 // visitor, the writer keeps an index in memory of the impressions, clicks
 // and sales of the last lookback + window + one week (about 85 bytes each,
 // in a few large allocations the garbage collector does not scan), and the
-// groups of linked visitors; Open builds it from the file (about 1 s per
+// groups of linked visitors; Open builds it from the file (under 2 s per
 // million events on a small machine). An event that arrives more than a
 // week after newer ones is stored and counted, and resolved against what
 // the index still holds; sales whose window reaches back past it keep the

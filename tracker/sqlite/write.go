@@ -477,6 +477,16 @@ func (r *eventRow) actValue() sql.NullString {
 // insertSizes are the row counts of the prepared multi-row inserts.
 var insertSizes = []int{128, 32, 8, 1}
 
+// chunkSize is how many of n rows the next multi-row statement takes.
+func chunkSize(n int) int {
+	for _, size := range insertSizes {
+		if n >= size {
+			return size
+		}
+	}
+	return 1
+}
+
 func insertSQL(table, n int) string {
 	ncols := strings.Count(insertCols[table], ",") + 1
 	one := "(?" + strings.Repeat(", ?", ncols-1) + ")"
@@ -717,13 +727,7 @@ func (w *writeTx) insertIDs(rows []*eventRow) (int64, error) {
 	var total int64
 	args := make([]any, 0, insertSizes[0])
 	for len(rows) > 0 {
-		n := 1
-		for _, size := range insertSizes {
-			if len(rows) >= size {
-				n = size
-				break
-			}
-		}
+		n := chunkSize(len(rows))
 		args = args[:0]
 		for _, r := range rows[:n] {
 			args = append(args, r.id)
@@ -851,13 +855,7 @@ func (w *writeTx) visitors(sid int64, by [nTables][]*eventRow) error {
 func (w *writeTx) insert(sid int64, t int, rows []*eventRow) error {
 	args := make([]any, 0, 10*insertSizes[0])
 	for len(rows) > 0 {
-		n := 1
-		for _, size := range insertSizes {
-			if len(rows) >= size {
-				n = size
-				break
-			}
-		}
+		n := chunkSize(len(rows))
 		args = args[:0]
 		for _, r := range rows[:n] {
 			args = r.args(sid, args)
