@@ -3,6 +3,7 @@ package sqlite
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -256,4 +257,75 @@ func TestOneIDNamespaceForImpressionsAndActivity(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, rep.Labels, 1)
 	assert.Equal(t, 1, rep.Labels[0].Calls)
+}
+
+// History runs while writes move pending entries into vix runs: what a
+// visitor did never disappears from it, and nothing fails.
+func TestHistoryDuringRuns(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "v.db"), WithVixFlushAt(50))
+	require.NoError(t, err)
+	defer s.Close()
+	done := make(chan error, 1)
+	go func() {
+		defer close(done)
+		for i := range 150 {
+			var evs []tracker.Event
+			for k := range 10 {
+				v := rev(fmt.Sprintf("e%d-%d", i, k), fmt.Sprintf("v%d", k%3), tracker.KindView, rt0.Add(time.Duration(i*10+k)*time.Second))
+				v.Product = "p"
+				evs = append(evs, v)
+			}
+			if err := s.Write(ctx, evs); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	last := 0
+	for running := true; running; {
+		select {
+		case err, ok := <-done:
+			require.NoError(t, err)
+			running = ok
+		default:
+		}
+		h, err := s.History(ctx, "shop", "v0", 0)
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, len(h), last, "history lost entries")
+		last = len(h)
+	}
+	h, err := s.History(ctx, "shop", "v0", 0)
+	require.NoError(t, err)
+	assert.Len(t, h, 150*4) // k = 0, 3, 6, 9
+}
+
+// A write larger than a blob spreads over several blobs.
+func TestWriteSpansBlobs(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "v.db"))
+	require.NoError(t, err)
+	defer s.Close()
+	const n = 2*perBlob + 17
+	evs := make([]tracker.Event, n)
+	for i := range evs {
+		evs[i] = rev(fmt.Sprintf("i%d", i), fmt.Sprintf("v%d", i%7), tracker.KindImpression, rt0.Add(time.Duration(i)*time.Millisecond))
+		evs[i].Labels, evs[i].Products = []string{"Home"}, []string{"p1"}
+	}
+	require.NoError(t, s.Write(ctx, evs))
+	var blobs int
+	require.NoError(t, s.w.QueryRow(`SELECT count(*) FROM blobs`).Scan(&blobs))
+	assert.Equal(t, 3, blobs)
+	rep, err := s.Report(ctx, "shop", rt0.Add(-time.Hour), rt0.Add(time.Hour))
+	require.NoError(t, err)
+	require.Len(t, rep.Labels, 1)
+	assert.Equal(t, n, rep.Labels[0].Calls)
+	c := rev("c", "v3", tracker.KindClick, rt0.Add(time.Minute))
+	c.Product = "p1"
+	require.NoError(t, s.Write(ctx, []tracker.Event{c}))
+	rep, err = s.Report(ctx, "shop", rt0.Add(-time.Hour), rt0.Add(time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Labels[0].Clicks, "backtracked to an impression in the last blob")
 }
