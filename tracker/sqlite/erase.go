@@ -42,7 +42,7 @@ func (s *Store) Forget(ctx context.Context, store, email string) error {
 	defer tx.Rollback() // unless committed, even on a panic
 	// Write the pending vix entries first: Forget finds a visitor's rows
 	// through vix.
-	if err := s.pend.flush(ctx, tx); err != nil {
+	if err := s.pend.flush(ctx, tx, nil); err != nil {
 		tx.Rollback()
 		return fmt.Errorf("sqlite: forget: %w", err)
 	}
@@ -225,7 +225,7 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
 		return 0, fmt.Errorf("sqlite: purge: %w", err)
 	}
 	defer tx.Rollback() // unless committed, even on a panic
-	if err := s.pend.flush(ctx, tx); err != nil {
+	if err := s.pend.flush(ctx, tx, nil); err != nil {
 		tx.Rollback()
 		return 0, fmt.Errorf("sqlite: purge: %w", err)
 	}

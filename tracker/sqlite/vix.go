@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -23,16 +24,16 @@ type vixEnt struct {
 // writes them, sorted, in one go: a visitor's entries then land together.
 const vixFlushAt = 1 << 17
 
-// pending keeps the vix entries not written yet, in memory; they are the
-// rows after the marks in vix_mark, and Open finds them again from there.
-// History reads them under mu; writers change them under the write mutex
-// and mu.
+// pending keeps the vix entries of committed events not written to vix
+// yet, in memory; they are the rows after the marks in vix_mark, and Open
+// finds them again from there. History reads them under mu; writers change
+// them, after they commit, under the write mutex and mu.
 type pending struct {
 	mu   sync.RWMutex
 	ents []vixEnt
 }
 
-// add queues e; the caller holds the write mutex.
+// add adds es; the caller holds the write mutex.
 func (p *pending) add(es ...vixEnt) {
 	p.mu.Lock()
 	p.ents = append(p.ents, es...)
@@ -52,12 +53,12 @@ func (p *pending) of(vids map[int64]bool) []vixEnt {
 	return out
 }
 
-// flush writes the pending entries into vix as a run, a row per visitor,
-// and moves the marks past them. The caller clears them (p.clear) once tx
-// commits.
-func (p *pending) flush(ctx context.Context, tx *sql.Tx) error {
+// flush writes the pending entries, and extra, into vix as a run, a row
+// per visitor, and moves the marks past them. The caller clears them
+// (p.clear) once tx commits.
+func (p *pending) flush(ctx context.Context, tx *sql.Tx, extra []vixEnt) error {
 	p.mu.RLock()
-	ents := slices.Clone(p.ents)
+	ents := append(slices.Clone(p.ents), extra...)
 	p.mu.RUnlock()
 	if len(ents) == 0 {
 		return nil
@@ -135,16 +136,7 @@ func insertVix(n int) string {
 }
 
 func cmpVix(a, b vixEnt) int {
-	if a.vid != b.vid {
-		return cmpInt(a.vid, b.vid)
-	}
-	if a.time != b.time {
-		return cmpInt(a.time, b.time)
-	}
-	if a.tbl != b.tbl {
-		return a.tbl - b.tbl
-	}
-	return cmpInt(a.rid, b.rid)
+	return cmp.Or(cmp.Compare(a.vid, b.vid), cmp.Compare(a.time, b.time), cmp.Compare(a.tbl, b.tbl), cmp.Compare(a.rid, b.rid))
 }
 
 // encodeEnts packs one visitor's entries, sorted by time: for each, the
@@ -251,13 +243,6 @@ func indexAll(ctx context.Context, tx *sql.Tx) error {
 	return writeRun(ctx, tx, ents)
 }
 
-// truncate drops the entries after the first n.
-func (p *pending) truncate(n int) {
-	p.mu.Lock()
-	p.ents = p.ents[:min(n, len(p.ents))]
-	p.mu.Unlock()
-}
-
 func (p *pending) clear() {
 	p.mu.Lock()
 	p.ents = p.ents[:0]
@@ -268,16 +253,6 @@ func (p *pending) len() int {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	return len(p.ents)
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // vixTables are the tables vix indexes by visitor.

@@ -203,6 +203,7 @@ type writeTx struct {
 	mem    *memIndex
 
 	touches map[linkKey]int64 // links seen again, and when
+	staged  []vixEnt          // vix entries of this batch's events
 }
 
 // touch notes that link k was seen at t; touchLinks writes it.
@@ -264,8 +265,7 @@ type clickRow struct {
 	product string
 	time    int64
 	credit  sql.NullString
-	isNew   bool
-	newRow  *eventRow
+	newRow  *eventRow // a click of this batch
 }
 
 // jsonArg encodes v as the JSON text that json_each reads; the queries
@@ -284,7 +284,7 @@ func jsonArg(v any) (string, error) {
 //
 // Write resolves what an event changes as it stores it: a click's credit
 // (given labels, or the latest impression of the product for that visitor
-// at or before the click), and the credit of every sale that a new or
+// at or before the click, within the lookback), and the credit of every sale that a new or
 // changed click, or a new email or customer link, may affect. A late event
 // therefore corrects what was resolved before it, so that the result does
 // not depend on the order in which events arrive.
@@ -310,39 +310,43 @@ func (s *Store) Write(ctx context.Context, events []tracker.Event) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: write: %w", err)
 	}
-	// Rolled back unless committed: a panic must not leave the one writer
-	// connection in a transaction.
-	defer tx.Rollback()
 	w := &writeTx{ctx: ctx, s: s, tx: tx, window: s.window, c: newCounters(), sids: make(map[string]int64),
 		vids: make(map[vidKey]int64), mem: s.mem}
-	mark := s.pend.len()
-	fail := func(err error) error {
-		tx.Rollback()
-		s.mem = nil // it holds what the transaction did; rebuilt by the next write
-		s.pend.truncate(mark)
-		return fmt.Errorf("sqlite: write: %w", err)
-	}
+	// Unless committed (an error, or a panic): roll back, so that the one
+	// writer connection is free, and drop the index, which holds what the
+	// transaction did; the next write rebuilds it.
+	committed := false
+	defer func() {
+		if !committed {
+			tx.Rollback()
+			s.mem = nil
+		}
+	}()
 	if err := w.runAll(rows); err != nil {
-		return fail(err)
+		return fmt.Errorf("sqlite: write: %w", err)
 	}
 	if s.failWrite != nil {
 		if err := s.failWrite(); err != nil {
-			return fail(err)
+			return fmt.Errorf("sqlite: write: %w", err)
 		}
 	}
-	flushed := s.pend.len() >= s.flushAt
-	if flushed {
-		if err := s.pend.flush(ctx, tx); err != nil {
-			return fail(err)
+	// The vix entries of this batch become pending once it commits, so
+	// that History never sees a rolled-back write's; with those pending
+	// already, they may make a run.
+	run := s.pend.len()+len(w.staged) >= s.flushAt
+	if run {
+		if err := s.pend.flush(ctx, tx, w.staged); err != nil {
+			return fmt.Errorf("sqlite: write: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		s.mem = nil
-		s.pend.truncate(mark)
 		return fmt.Errorf("sqlite: write: %w", err)
 	}
-	if flushed {
+	committed = true
+	if run {
 		s.pend.clear()
+	} else {
+		s.pend.add(w.staged...)
 	}
 	s.mem.evict()
 	for name, sid := range w.sids {
@@ -607,7 +611,7 @@ func (w *writeTx) run(sid int64, rows []*eventRow) error {
 	todo := late
 	for _, r := range by[tClicks] {
 		if !r.labels.Valid {
-			todo = append(todo, clickRow{vid: r.vid, id: r.id, product: r.product.String, time: r.time, isNew: true, newRow: r})
+			todo = append(todo, clickRow{vid: r.vid, id: r.id, product: r.product.String, time: r.time, newRow: r})
 		}
 	}
 	w.backtrack(todo)
@@ -672,16 +676,11 @@ func (w *writeTx) run(sid int64, rows []*eventRow) error {
 	return w.attribute(sid, dirty, fresh)
 }
 
-// index queues the vix entries of rows stored in table t.
+// index stages the vix entries of rows stored in table t.
 func (w *writeTx) index(t int, rows []*eventRow) {
-	if len(rows) == 0 {
-		return
+	for _, r := range rows {
+		w.staged = append(w.staged, vixEnt{vid: r.vid, time: r.time, tbl: t, rid: r.rid})
 	}
-	ents := make([]vixEnt, len(rows))
-	for i, r := range rows {
-		ents[i] = vixEnt{vid: r.vid, time: r.time, tbl: t, rid: r.rid}
-	}
-	w.s.pend.add(ents...)
 }
 
 // claimIDs stores the IDs of the impressions and activity in by and drops
