@@ -164,7 +164,7 @@ func (w *writeTx) insertBlobs(sid int64, t int, rows []*eventRow) error {
 		for i, r := range chunk {
 			ents[i] = blobEnt{id: r.id, vid: r.vid, time: r.time, kind: r.kind, vals: blobVals(r)}
 		}
-		bid, err := insertBlob(w.ctx, w.tx, w.exec, sid, t, ents)
+		bid, err := insertBlob(w.exec, sid, t, ents)
 		if err != nil {
 			return err
 		}
@@ -175,13 +175,8 @@ func (w *writeTx) insertBlobs(sid int64, t int, rows []*eventRow) error {
 	return nil
 }
 
-type execer func(query string, args ...any) (sql.Result, error)
-
 // insertBlob stores ents as one blob of table t and returns its bid.
-func insertBlob(ctx context.Context, tx *sql.Tx, exec execer, sid int64, t int, ents []blobEnt) (int64, error) {
-	if exec == nil {
-		exec = func(q string, args ...any) (sql.Result, error) { return tx.ExecContext(ctx, q, args...) }
-	}
+func insertBlob(exec execer, sid int64, t int, ents []blobEnt) (int64, error) {
 	tmin, tmax := ents[0].time, ents[0].time
 	for _, e := range ents {
 		tmin, tmax = min(tmin, e.time), max(tmax, e.time)
@@ -361,33 +356,28 @@ func eraseBlobs(ctx context.Context, tx *sql.Tx, rids []int64) error {
 // purgeBlobs turns the entries older than b into tombstones, deletes
 // their IDs and returns how many there were.
 func purgeBlobs(ctx context.Context, tx *sql.Tx, b int64) (int64, error) {
-	var ids [nTables][]string
-	err := rewriteBlobs(ctx, tx, `tmin < ?`, []any{b}, func(rid int64, e *blobEnt) bool {
+	var ids []string
+	err := rewriteBlobs(ctx, tx, `tmin < ?`, []any{b}, func(_ int64, e *blobEnt) bool {
 		if e.time >= b {
 			return false
 		}
-		t := tableOf(e.kind)
-		ids[t] = append(ids[t], e.id)
+		ids = append(ids, e.id)
 		*e = blobEnt{}
 		return true
 	})
 	if err != nil {
 		return 0, err
 	}
-	var n int64
-	for t, ids := range ids {
-		n += int64(len(ids))
-		for chunk := range slices.Chunk(ids, 500) {
-			j, err := jsonArg(chunk)
-			if err != nil {
-				return 0, err
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+idTables[t]+` WHERE id IN (SELECT value FROM json_each(?))`, j); err != nil {
-				return 0, err
-			}
+	for chunk := range slices.Chunk(ids, 500) {
+		j, err := jsonArg(chunk)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM ids WHERE id IN (SELECT value FROM json_each(?))`, j); err != nil {
+			return 0, err
 		}
 	}
-	return n, nil
+	return int64(len(ids)), nil
 }
 
 // loadBlobEnts returns the vix entries of the blobs of table t after bid.
@@ -450,7 +440,7 @@ func packRows(ctx context.Context, tx *sql.Tx) error {
 				}
 			}
 			for chunk := range slices.Chunk(ents, perBlob) {
-				if _, err := insertBlob(ctx, tx, nil, sid, p.t, chunk); err != nil {
+				if _, err := insertBlob(txExec(ctx, tx), sid, p.t, chunk); err != nil {
 					return err
 				}
 			}

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"strconv"
@@ -189,37 +188,13 @@ const (
 			impacted_revenue = impacted_revenue + excluded.impacted_revenue`
 )
 
-// flush adds the accumulated changes to the stored counters. st, when not
-// nil, gives the statements prepared on the store's writer.
-func (c *counters) flush(ctx context.Context, tx *sql.Tx, st *stmts) error {
-	stmt := func(q string) (*sql.Stmt, func(), error) {
-		if st != nil {
-			s, err := st.in(ctx, tx, q)
-			return s, func() {}, err
-		}
-		s, err := tx.PrepareContext(ctx, q)
-		if err != nil {
-			return nil, nil, err
-		}
-		return s, func() { s.Close() }, nil
-	}
+// flush adds the accumulated changes to the stored counters, through
+// exec (the writer's prepared statements, or txExec).
+func (c *counters) flush(exec execer) error {
 	// upsert writes rows (of ncols values each), many per statement.
 	upsert := func(q string, ncols int, rows []any) error {
-		one := "(?" + strings.Repeat(", ?", ncols-1) + ")"
-		for len(rows) > 0 {
-			n := chunkSize(len(rows) / ncols)
-			s, done, err := stmt(fmt.Sprintf(q, one+strings.Repeat(", "+one, n-1)))
-			if err != nil {
-				return err
-			}
-			_, err = s.ExecContext(ctx, rows[:n*ncols]...)
-			done()
-			if err != nil {
-				return err
-			}
-			rows = rows[n*ncols:]
-		}
-		return nil
+		query := func(n int) string { return fmt.Sprintf(q, placeholders(n, ncols)) }
+		return execRows(exec, query, ncols, rows, nil)
 	}
 	var rows []any
 	for k, v := range c.labels {
@@ -236,8 +211,5 @@ func (c *counters) flush(ctx context.Context, tx *sql.Tx, st *stmts) error {
 			rows = append(rows, k.sid, k.bucket, v.orders, v.revenue, v.impactedOrders, v.impactedRevenue)
 		}
 	}
-	if err := upsert(upsertTotal, 6, rows); err != nil {
-		return err
-	}
-	return nil
+	return upsert(upsertTotal, 6, rows)
 }

@@ -182,7 +182,7 @@ func forgetVids(ctx context.Context, tx *sql.Tx, sid int64, email string, vids [
 			return err
 		}
 	}
-	return c.flush(ctx, tx, nil)
+	return c.flush(txExec(ctx, tx))
 }
 
 // checkpoint copies the write-ahead log into the database and truncates it,
@@ -340,7 +340,7 @@ func purge(ctx context.Context, tx *sql.Tx, b int64) (int64, error) {
 			return 0, err
 		}
 	}
-	return n, c.flush(ctx, tx, nil)
+	return n, c.flush(txExec(ctx, tx))
 }
 
 // PurgeEvery runs Purge at once and then every interval, deleting what is

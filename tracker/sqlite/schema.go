@@ -333,5 +333,5 @@ func rebuildCounters(ctx context.Context, tx *sql.Tx) error {
 	if err != nil {
 		return err
 	}
-	return c.flush(ctx, tx, nil)
+	return c.flush(txExec(ctx, tx))
 }

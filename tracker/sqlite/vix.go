@@ -8,7 +8,6 @@ import (
 	"errors"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 )
 
@@ -74,51 +73,20 @@ func writeRun(ctx context.Context, tx *sql.Tx, ents []vixEnt) error {
 		return err
 	}
 	var marks [nTables]int64
-	const per = 100
-	var st *sql.Stmt
-	args := make([]any, 0, 4*per)
-	var blob []byte
-	flush := func() error {
-		if len(args) == 0 {
-			return nil
-		}
-		var err error
-		if len(args) == 4*per {
-			if st == nil {
-				if st, err = tx.PrepareContext(ctx, insertVix(per)); err != nil {
-					return err
-				}
-			}
-			_, err = st.ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, insertVix(len(args)/4), args...)
-		}
-		args = args[:0]
-		return err
-	}
-	defer func() {
-		if st != nil {
-			st.Close()
-		}
-	}()
+	var args []any
 	for len(ents) > 0 {
 		n := 1
 		for n < len(ents) && ents[n].vid == ents[0].vid {
 			n++
 		}
-		blob = encodeEnts(blob[:0], ents[:n])
-		args = append(args, ents[0].vid, run, ents[0].time, slices.Clone(blob))
+		args = append(args, ents[0].vid, run, ents[0].time, encodeEnts(nil, ents[:n]))
 		for _, e := range ents[:n] {
 			marks[e.tbl] = max(marks[e.tbl], e.rid)
 		}
-		if len(args) == 4*per {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
 		ents = ents[n:]
 	}
-	if err := flush(); err != nil {
+	query := func(n int) string { return `INSERT INTO vix (vid, run, tmin, ents) VALUES ` + placeholders(n, 4) }
+	if err := execRows(txExec(ctx, tx), query, 4, args, nil); err != nil {
 		return err
 	}
 	for t, rid := range marks {
@@ -129,10 +97,6 @@ func writeRun(ctx context.Context, tx *sql.Tx, ents []vixEnt) error {
 		}
 	}
 	return nil
-}
-
-func insertVix(n int) string {
-	return `INSERT INTO vix (vid, run, tmin, ents) VALUES (?, ?, ?, ?)` + strings.Repeat(", (?, ?, ?, ?)", n-1)
 }
 
 func cmpVix(a, b vixEnt) int {

@@ -406,7 +406,7 @@ func (w *writeTx) runAll(rows []eventRow) error {
 			return err
 		}
 	}
-	return w.c.flush(w.ctx, w.tx, w.s.st)
+	return w.c.flush(w.exec)
 }
 
 // The tables events go to, by kind.
@@ -491,18 +491,39 @@ func chunkSize(n int) int {
 	return 1
 }
 
-func insertSQL(table, n int) string {
-	ncols := strings.Count(insertCols[table], ",") + 1
+// placeholders is n rows of ncols parameters: "(?, ?), (?, ?)".
+func placeholders(n, ncols int) string {
 	one := "(?" + strings.Repeat(", ?", ncols-1) + ")"
-	var b strings.Builder
-	b.WriteString("INSERT INTO " + tableNames[table] + " (" + insertCols[table] + ") VALUES ")
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
+	return one + strings.Repeat(", "+one, n-1)
+}
+
+// execer runs a statement, as writeTx.exec does.
+type execer func(query string, args ...any) (sql.Result, error)
+
+// txExec runs statements in tx.
+func txExec(ctx context.Context, tx *sql.Tx) execer {
+	return func(q string, args ...any) (sql.Result, error) { return tx.ExecContext(ctx, q, args...) }
+}
+
+// execRows runs the multi-row statement query(n) over args, ncols values
+// a row, n rows at a time (chunkSize, so that few statements are ever
+// prepared); done, when not nil, sees the first row, the number of rows
+// and the result of each statement.
+func execRows(exec execer, query func(n int) string, ncols int, args []any, done func(first, n int, res sql.Result) error) error {
+	for first := 0; first*ncols < len(args); {
+		n := chunkSize(len(args)/ncols - first)
+		res, err := exec(query(n), args[first*ncols:(first+n)*ncols]...)
+		if err != nil {
+			return err
 		}
-		b.WriteString(one)
+		if done != nil {
+			if err := done(first, n, res); err != nil {
+				return err
+			}
+		}
+		first += n
 	}
-	return b.String()
+	return nil
 }
 
 const (
@@ -723,26 +744,18 @@ func (w *writeTx) claimIDs(by *[nTables][]*eventRow) error {
 // insertIDs stores the IDs of rows in ids, ignoring those there already,
 // and returns how many it stored.
 func (w *writeTx) insertIDs(rows []*eventRow) (int64, error) {
-	var total int64
-	args := make([]any, 0, insertSizes[0])
-	for len(rows) > 0 {
-		n := chunkSize(len(rows))
-		args = args[:0]
-		for _, r := range rows[:n] {
-			args = append(args, r.id)
-		}
-		res, err := w.exec(`INSERT OR IGNORE INTO ids (id) VALUES (?)`+strings.Repeat(", (?)", n-1), args...)
-		if err != nil {
-			return 0, err
-		}
-		k, err := res.RowsAffected()
-		if err != nil {
-			return 0, err
-		}
-		total += k
-		rows = rows[n:]
+	args := make([]any, len(rows))
+	for i, r := range rows {
+		args[i] = r.id
 	}
-	return total, nil
+	var total int64
+	query := func(n int) string { return `INSERT OR IGNORE INTO ids (id) VALUES ` + placeholders(n, 1) }
+	err := execRows(w.exec, query, 1, args, func(_, _ int, res sql.Result) error {
+		k, err := res.RowsAffected()
+		total += k
+		return err
+	})
+	return total, err
 }
 
 // strings runs query with vals as a JSON array (the last argument) and
@@ -852,29 +865,26 @@ func (w *writeTx) visitors(sid int64, by [nTables][]*eventRow) error {
 
 // insert stores rows into table t, many per statement, and sets their rid.
 func (w *writeTx) insert(sid int64, t int, rows []*eventRow) error {
-	args := make([]any, 0, 10*insertSizes[0])
-	for len(rows) > 0 {
-		n := chunkSize(len(rows))
-		args = args[:0]
-		for _, r := range rows[:n] {
-			args = r.args(sid, args)
-		}
-		res, err := w.exec(insertSQL(t, n), args...)
-		if err != nil {
-			return err
-		}
+	ncols := strings.Count(insertCols[t], ",") + 1
+	args := make([]any, 0, ncols*len(rows))
+	for _, r := range rows {
+		args = r.args(sid, args)
+	}
+	query := func(n int) string {
+		return "INSERT INTO " + tableNames[t] + " (" + insertCols[t] + ") VALUES " + placeholders(n, ncols)
+	}
+	return execRows(w.exec, query, ncols, args, func(first, n int, res sql.Result) error {
 		last, err := res.LastInsertId()
 		if err != nil {
 			return err
 		}
 		// A multi-row insert into a rowid table, with no other writer,
 		// assigns consecutive rowids.
-		for i, r := range rows[:n] {
+		for i, r := range rows[first : first+n] {
 			r.rid = last - int64(n-1-i)
 		}
-		rows = rows[n:]
-	}
-	return nil
+		return nil
+	})
 }
 
 // lateClicks returns the stored unlabelled clicks that a new impression
