@@ -434,10 +434,15 @@ func packRows(ctx context.Context, tx *sql.Tx) error {
 			if err != nil {
 				return err
 			}
-			for _, e := range ents {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO `+idTables[p.t]+` (id) VALUES (?)`, e.id); err != nil {
-					return err
-				}
+			// Version 1 kept impression and activity IDs apart: the second
+			// of an ID used by both is kept, as an event, but claims no ID.
+			args := make([]any, len(ents))
+			for i, e := range ents {
+				args[i] = e.id
+			}
+			query := func(n int) string { return `INSERT OR IGNORE INTO ids (id) VALUES ` + placeholders(n, 1) }
+			if err := execRows(txExec(ctx, tx), query, 1, args, nil); err != nil {
+				return err
 			}
 			for chunk := range slices.Chunk(ents, perBlob) {
 				if _, err := insertBlob(txExec(ctx, tx), sid, p.t, chunk); err != nil {

@@ -69,9 +69,14 @@ func TestMigrateFromVersion1(t *testing.T) {
 		SELECT v.vid, ?, '1', v.sid, NULL, char(31) || 'Home' || char(31), char(31) || 'p1' || char(31) || 'p2' || char(31)
 		FROM visitors v WHERE v.visitor = 'v'`, t0.UnixMicro())
 	require.NoError(t, err)
-	// A view, written as version 1 kept activity: a row of acts.
+	// A view, written as version 1 kept activity: a row of acts; and a
+	// search with the impression's ID, which version 1 allowed (its IDs
+	// were per table).
 	_, err = db.Exec(`INSERT INTO acts (vid, time, id, sid, kind, value)
 		SELECT v.vid, ?, 'a1', v.sid, 4, 'p2' FROM visitors v WHERE v.visitor = 'v'`, t0.Add(30*time.Minute).UnixMicro())
+	require.NoError(t, err)
+	_, err = db.Exec(`INSERT INTO acts (vid, time, id, sid, kind, value)
+		SELECT v.vid, ?, '1', v.sid, 6, 'shoes' FROM visitors v WHERE v.visitor = 'v'`, t0.Add(20*time.Minute).UnixMicro())
 	require.NoError(t, err)
 	_, err = db.Exec(`DETACH DATABASE ref`)
 	require.NoError(t, err)
@@ -93,14 +98,15 @@ func TestMigrateFromVersion1(t *testing.T) {
 	assert.Equal(t, 2, got.ImpactedOrders)
 	h, err := s.History(ctx, "shop", "v", 0)
 	require.NoError(t, err)
-	require.Len(t, h, 2)
+	require.Len(t, h, 3)
 	assert.Equal(t, tracker.Activity{Kind: tracker.KindView, Product: "p2", Time: t0.Add(30 * time.Minute)}, h[0])
-	assert.Equal(t, "p1", h[1].Product)
+	assert.Equal(t, tracker.Activity{Kind: tracker.KindSearch, Query: "shoes", Time: t0.Add(20 * time.Minute)}, h[1])
+	assert.Equal(t, "p1", h[2].Product)
 
 	// Its ID is known: a redelivery is ignored.
 	require.NoError(t, s.Write(ctx, []tracker.Event{{ID: "a1", Store: "shop", Visitor: "v", Time: t0.Add(30 * time.Minute),
 		Kind: tracker.KindView, Product: "p2"}}))
 	h, err = s.History(ctx, "shop", "v", 0)
 	require.NoError(t, err)
-	assert.Len(t, h, 2)
+	assert.Len(t, h, 3)
 }
