@@ -100,8 +100,8 @@ func forgetVids(ctx context.Context, tx *sql.Tx, sid int64, email string, vids [
 	for _, e := range ents {
 		rids[e.tbl] = append(rids[e.tbl], e.rid)
 	}
-	var js [nTables]string
-	for _, t := range vixTables {
+	var js [nTables]string // the rows' rids, for the tables of rows
+	for _, t := range []int{tClicks, tSales} {
 		if js[t], err = jsonArg(rids[t]); err != nil {
 			return err
 		}
@@ -126,8 +126,9 @@ func forgetVids(ctx context.Context, tx *sql.Tx, sid int64, email string, vids [
 	if err != nil {
 		return err
 	}
-	// The events' IDs stay, so that a late redelivery is still ignored;
-	// nothing else of them does. Sales stay as anonymous totals.
+	// The events' IDs, kinds and times stay, so that a late redelivery is
+	// still ignored; nothing of the visitor does. Sales stay as anonymous
+	// totals.
 	for _, u := range []struct {
 		q   string
 		arg string
