@@ -45,12 +45,12 @@ func (e *blobEnt) val(i int) string {
 	return ""
 }
 
-// blobVals are the values an entry keeps of a row.
-func blobVals(r *eventRow) []string {
+// appendVals appends the values an entry keeps of a row.
+func appendVals(vals []string, r *eventRow) []string {
 	if r.kind == kindImpression {
-		return []string{r.api.String, r.labels.String, r.products.String}
+		return append(vals, r.api.String, r.labels.String, r.products.String)
 	}
-	return []string{r.actValue().String}
+	return append(vals, r.actValue().String)
 }
 
 func blobRid(bid int64, i int) int64 { return bid<<16 | int64(i) }
@@ -161,8 +161,11 @@ func (w *writeTx) insertBlobs(sid int64, t int, rows []*eventRow) error {
 	}
 	for chunk := range slices.Chunk(rows, perBlob) {
 		ents := make([]blobEnt, len(chunk))
+		vals := make([]string, 0, 3*len(chunk)) // one array for all the entries' values
 		for i, r := range chunk {
-			ents[i] = blobEnt{id: r.id, vid: r.vid, time: r.time, kind: r.kind, vals: blobVals(r)}
+			n := len(vals)
+			vals = appendVals(vals, r)
+			ents[i] = blobEnt{id: r.id, vid: r.vid, time: r.time, kind: r.kind, vals: vals[n:len(vals):len(vals)]}
 		}
 		bid, err := insertBlob(w.exec, sid, t, ents)
 		if err != nil {

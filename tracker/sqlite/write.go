@@ -552,10 +552,11 @@ func (w *writeTx) run(sid int64, rows []*eventRow) error {
 	// Keep the events not stored yet: the first of each ID, and of each
 	// sale ID.
 	var by [nTables][]*eventRow
-	seen := make(map[string]bool, len(rows))
+	type idKey struct{ table, id string } // impressions and activity share ids
+	seen := make(map[idKey]bool, len(rows))
 	for _, r := range rows {
 		t := tableOf(r.kind)
-		k := idTables[t] + "\x00" + r.id // impressions and activity share ids
+		k := idKey{idTables[t], r.id}
 		if seen[k] {
 			continue
 		}
