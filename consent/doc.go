@@ -10,4 +10,14 @@
 // The default decision, used by the middleware when no hook is configured,
 // is Default(ChoiceCookie): the visitor's recorded choice, then Global
 // Privacy Control (Sec-GPC: 1) capping at Cookieless, then Cookieless.
+//
+// # Concepts
+//
+//   - State: Unknown, Disabled, Cookieless or Persistent; ParseState reads
+//     one, Clerk.io's words included.
+//   - Hook: decides one request's State, or answers Unknown to abstain.
+//   - Chain, Fixed, GPC, FromCookie, Default: hooks, and how to combine them.
+//   - ChoiceCookie, ChoiceCookieFor: the cookie that records a visitor's choice.
+//   - CookieValue, HasCookie: allocation-free cookie lookups the other
+//     packages share.
 package consent

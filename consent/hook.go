@@ -4,7 +4,8 @@ import "net/http"
 
 // Hook decides the consent state of one request. It returns Unknown when it
 // has no opinion. Hooks run on every request, so they should not allocate or
-// block.
+// block. Chain skips a nil Hook, and the middleware takes a nil one for
+// Default(ChoiceCookie).
 type Hook func(r *http.Request) State
 
 // Chain returns a hook that asks each hook in turn and returns the first

@@ -38,7 +38,8 @@ func (s State) String() string {
 // Valid reports whether s is one of the four defined states.
 func (s State) Valid() bool { return int(s) < len(names) }
 
-// MarshalText implements encoding.TextMarshaler.
+// MarshalText implements encoding.TextMarshaler with the name String
+// returns. A state outside the four gives an error wrapping ErrBadState.
 func (s State) MarshalText() ([]byte, error) {
 	if !s.Valid() {
 		return nil, fmt.Errorf("%w: %d", ErrBadState, uint8(s))

@@ -38,8 +38,9 @@ type Config struct {
 
 	// Cookieless keeps IDs of visitors in the Cookieless state. Nil means a
 	// session.CompactStore: a signed browser-session cookie named
-	// SessionCookie. Use session.NewSessionKeeper to keep the ID in the
-	// shop's own gorilla session, or session.NewDerived for no cookie at all.
+	// SessionCookie, limited by Timeouts. Use session.NewSessionKeeper to
+	// keep the ID in the shop's own gorilla session, or session.NewDerived
+	// for no cookie at all; such a keeper has its own name and timeouts.
 	Cookieless session.Cookieless
 
 	// Secure decides the cookies' Secure attribute. The zero value,
@@ -50,7 +51,8 @@ type Config struct {
 
 	// PersistentCookie names the long-term cookie; default "vt_id".
 	PersistentCookie string
-	// SessionCookie names the cookieless session cookie; default "vt_s".
+	// SessionCookie names the built-in cookieless session cookie; default
+	// "vt_s".
 	SessionCookie string
 	// ChoiceCookie names the cookie that records the visitor's choice;
 	// default consent.ChoiceCookie ("vt_consent").
@@ -59,8 +61,8 @@ type Config struct {
 	// PersistentMaxAge is the long-term cookie's lifetime; default 13
 	// months.
 	PersistentMaxAge time.Duration
-	// Timeouts limit cookieless sessions: 30 minutes idle and 24 hours in
-	// all by default.
+	// Timeouts limit the built-in cookieless sessions: 30 minutes idle and
+	// 24 hours in all by default.
 	Timeouts session.Timeouts
 
 	// IsBot reports requests from bots, which get consent.Disabled. Nil
@@ -75,8 +77,15 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Configuration errors returned by New, wrapped with the field's name.
+// Configuration errors returned by New; test with errors.Is. Unusable Keys
+// give an error wrapping session.ErrKeys instead.
 var (
-	ErrNoStore    = errors.New("middleware: Store is required")
+	// ErrNoStore is returned by New when Config.Store is empty. There is no
+	// default: the store's name is bound into every cookie and stamped on
+	// every event, so that activity never crosses stores.
+	ErrNoStore = errors.New("middleware: Store is required")
+	// ErrNoRecorder is returned by New when Config.Recorder is nil: the
+	// trackers would have nowhere to send events. tracker.NewMemory() will
+	// do in tests.
 	ErrNoRecorder = errors.New("middleware: Recorder is required (tracker.NewMemory() will do in tests)")
 )

@@ -11,10 +11,11 @@ import (
 
 // Errors returned by SetConsent.
 var (
-	// ErrNoMiddleware: the request did not pass through a Middleware.
+	// ErrNoMiddleware means the request did not pass through a
+	// Middleware's Handler.
 	ErrNoMiddleware = errors.New("middleware: request did not pass through visitrack's middleware")
-	// ErrCommitted: the response's headers were already sent, so its
-	// cookies can no longer change.
+	// ErrCommitted means the response's headers were already sent (or the
+	// connection hijacked), so its cookies can no longer change.
 	ErrCommitted = errors.New("middleware: response already started; call SetConsent before writing")
 )
 
@@ -29,7 +30,8 @@ var (
 //   - Disabled → Cookieless or Persistent assigns a fresh ID.
 //
 // Call it before the handler writes its response (ErrCommitted otherwise).
-// s must be Disabled, Cookieless or Persistent.
+// s must be Disabled, Cookieless or Persistent (an error wrapping
+// consent.ErrBadState otherwise).
 func SetConsent(w http.ResponseWriter, r *http.Request, s consent.State) error {
 	if s == consent.Unknown || !s.Valid() {
 		return fmt.Errorf("middleware: SetConsent(%v): %w", s, consent.ErrBadState)

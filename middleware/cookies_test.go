@@ -197,10 +197,7 @@ func TestKeyRotation(t *testing.T) {
 	rotated := newFixture(t, func(c *middleware.Config) { c.Keys = append(append([][]byte{}, keysB...), keysA...) }) // {B, A}
 	onlyNew := newFixture(t, func(c *middleware.Config) { c.Keys = keysB })                                          // {B}
 
-	for _, tc := range []struct {
-		name  string
-		state consent.State
-	}{{"vt_s", consent.Cookieless}, {"vt_id", consent.Persistent}} {
+	for _, tc := range visitorCookies {
 		t.Run(tc.name, func(t *testing.T) {
 			id, value := issue(t, old, tc.state, tc.name)
 
@@ -226,10 +223,7 @@ func TestStoreBinding(t *testing.T) {
 	t.Parallel()
 	dk := newFixture(t)
 	se := newFixture(t, func(c *middleware.Config) { c.Store = "shop-se" })
-	for _, tc := range []struct {
-		name  string
-		state consent.State
-	}{{"vt_s", consent.Cookieless}, {"vt_id", consent.Persistent}} {
+	for _, tc := range visitorCookies {
 		t.Run(tc.name, func(t *testing.T) {
 			id, value := issue(t, dk, tc.state, tc.name)
 			resp := serve(dk.m.Handler(echo), inState(tc.state, tc.name, value))

@@ -17,4 +17,15 @@
 // Responses that set a cookie carry Vary: Cookie and a Cache-Control
 // no-cache="Set-Cookie" directive, so shared caches never hand one visitor's
 // cookie to another.
+//
+// # Concepts
+//
+//   - Config: keys, store name and recorder (required), and the optional
+//     consent hook, cookieless keeper, cookie names and lifetimes.
+//   - New, Middleware: check a Config once; the result is shared by every request.
+//   - Handler: wraps the shop's handler; a handler reads tracker.From(r.Context()).
+//   - SetConsent: records the visitor's choice and applies it to this response.
+//   - IsBot: the default bot matcher; bots get consent.Disabled.
+//   - ErrNoStore, ErrNoRecorder: what New refuses; ErrNoMiddleware,
+//     ErrCommitted: when SetConsent cannot act.
 package middleware

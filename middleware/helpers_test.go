@@ -2,6 +2,7 @@ package middleware_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/visitrack/visitrack/consent"
 	"github.com/visitrack/visitrack/middleware"
+	"github.com/visitrack/visitrack/session/sessiontest"
 	"github.com/visitrack/visitrack/tracker"
 )
 
@@ -32,26 +34,6 @@ var (
 
 // t0 is the fixed start of every test's clock.
 var t0 = time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)
-
-// clock is a settable time source, safe for concurrent use.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: t0} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // logBuffer collects log output; safe for concurrent use.
 type logBuffer struct {
@@ -75,7 +57,7 @@ func (b *logBuffer) String() string {
 type fixture struct {
 	m     *middleware.Middleware
 	rec   *tracker.Memory
-	clock *clock
+	clock *sessiontest.Clock
 	log   *logBuffer
 }
 
@@ -83,7 +65,7 @@ type fixture struct {
 // clock, a memory recorder and a debug-level logger; edit adjusts the config.
 func newFixture(t *testing.T, edit ...func(*middleware.Config)) *fixture {
 	t.Helper()
-	f := &fixture{rec: tracker.NewMemory(), clock: newClock(), log: &logBuffer{}}
+	f := &fixture{rec: tracker.NewMemory(), clock: sessiontest.NewClock(t0), log: &logBuffer{}}
 	cfg := middleware.Config{
 		Keys:     keysA,
 		Store:    "shop-dk",
@@ -122,7 +104,6 @@ func parseVisit(t *testing.T, body string) visit {
 	return visit{ID: id, State: s}
 }
 
-// newRequest returns a GET request from a browser carrying cookies.
 // inState returns a request whose visitor chose state and carries the
 // visitor cookie name=value.
 func inState(state consent.State, name, value string) *http.Request {
@@ -131,6 +112,7 @@ func inState(state consent.State, name, value string) *http.Request {
 		&http.Cookie{Name: name, Value: value})
 }
 
+// newRequest returns a GET request from a browser carrying cookies.
 func newRequest(target string, cookies ...*http.Cookie) *http.Request {
 	r := httptest.NewRequest(http.MethodGet, target, nil)
 	r.Header.Set("User-Agent", browserUA)
@@ -138,6 +120,17 @@ func newRequest(target string, cookies ...*http.Cookie) *http.Request {
 		r.AddCookie(c)
 	}
 	return r
+}
+
+// fetch sends a browser's GET request for target with client, within ctx.
+func fetch(t *testing.T, ctx context.Context, client *http.Client, target string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	require.NoError(t, err)
+	req.Header.Set("User-Agent", browserUA)
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	return resp
 }
 
 // serve runs r through h and returns the response.
@@ -175,6 +168,13 @@ func cookieNames(resp *http.Response) []string {
 	}
 	return names
 }
+
+// visitorCookies are the two cookies that keep a visitor ID, each with the
+// consent state it serves.
+var visitorCookies = []struct {
+	name  string
+	state consent.State
+}{{"vt_s", consent.Cookieless}, {"vt_id", consent.Persistent}}
 
 // deleted reports whether c deletes its cookie.
 func deleted(c *http.Cookie) bool { return c != nil && c.MaxAge < 0 }

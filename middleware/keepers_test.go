@@ -1,6 +1,7 @@
 package middleware_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -21,7 +22,7 @@ func TestSessionKeeperSharesTheShopsSession(t *testing.T) {
 	t.Parallel()
 	store := sessions.NewCookieStore([]byte("shop-session-key-0123456789abcdef"))
 	f := newFixture(t, func(c *middleware.Config) {
-		c.Cookieless = session.NewSessionKeeper(store, "shop", session.Timeouts{}, nil)
+		c.Cookieless = session.NewSessionKeeper(session.SessionKeeperConfig{Store: store, Name: "shop"})
 	})
 	type seen struct {
 		id, cart string
@@ -55,11 +56,7 @@ func TestSessionKeeperSharesTheShopsSession(t *testing.T) {
 	client := &http.Client{Jar: jar}
 	get := func(path string) (*http.Response, seen) {
 		t.Helper()
-		req, err := http.NewRequest(http.MethodGet, srv.URL+path, nil)
-		require.NoError(t, err)
-		req.Header.Set("User-Agent", browserUA)
-		resp, err := client.Do(req)
-		require.NoError(t, err)
+		resp := fetch(t, context.Background(), client, srv.URL+path)
 		require.Equal(t, "ok", body(t, resp))
 		return resp, <-seenCh
 	}

@@ -14,7 +14,8 @@ import (
 )
 
 // Middleware gives visitors IDs, honours their consent and attaches a
-// tracker to every request. Make one with New; it is safe for concurrent use.
+// tracker to every request. Make one with New (the zero Middleware is not
+// usable); it is safe for concurrent use.
 type Middleware struct {
 	store      string
 	decide     consent.Hook
@@ -29,7 +30,9 @@ type Middleware struct {
 	now        func() time.Time
 }
 
-// New checks cfg and returns a Middleware. Errors name the field at fault.
+// New checks cfg and returns a Middleware. Errors name the field at fault:
+// ErrNoStore, ErrNoRecorder, or one wrapping session.ErrKeys for missing or
+// unusable Keys.
 func New(cfg Config) (*Middleware, error) {
 	if cfg.Store == "" {
 		return nil, ErrNoStore

@@ -240,11 +240,7 @@ func TestSecureCookies(t *testing.T) {
 		client.Jar = jar
 
 		get := func() (*http.Response, visit) {
-			req, err := http.NewRequest(http.MethodGet, srv.URL+"/", nil)
-			require.NoError(t, err)
-			req.Header.Set("User-Agent", browserUA)
-			resp, err := client.Do(req)
-			require.NoError(t, err)
+			resp := fetch(t, context.Background(), client, srv.URL+"/")
 			return resp, parseVisit(t, body(t, resp))
 		}
 		resp, first := get()

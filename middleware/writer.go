@@ -84,8 +84,9 @@ func (rw *responseWriter) commit() {
 		set = true
 	}
 	if rw.dropPersistent {
-		m.persistent.Drop(w, r)
-		set = true
+		if err := m.persistent.Drop(w, r); err == nil {
+			set = true
+		}
 	} else if rw.keepPersistent {
 		if err := m.persistent.Keep(w, r, rw.id); err == nil {
 			set = true

@@ -78,11 +78,7 @@ func TestFlushStreams(t *testing.T) {
 	})))
 	t.Cleanup(srv.Close)
 
-	req, err := http.NewRequest(http.MethodGet, srv.URL, nil)
-	require.NoError(t, err)
-	req.Header.Set("User-Agent", browserUA)
-	resp, err := srv.Client().Do(req)
-	require.NoError(t, err)
+	resp := fetch(t, context.Background(), srv.Client(), srv.URL)
 	defer resp.Body.Close()
 	assert.NotNil(t, setCookie(resp, "vt_s"), "cookies went out with the flushed headers")
 	assert.Contains(t, resp.Header.Get("Cache-Control"), `no-cache="Set-Cookie"`)
@@ -121,11 +117,7 @@ func TestHijack(t *testing.T) {
 	})))
 	t.Cleanup(srv.Close)
 
-	req, err := http.NewRequest(http.MethodGet, srv.URL, nil)
-	require.NoError(t, err)
-	req.Header.Set("User-Agent", browserUA)
-	resp, err := srv.Client().Do(req)
-	require.NoError(t, err)
+	resp := fetch(t, context.Background(), srv.Client(), srv.URL)
 	assert.Equal(t, "hijacked", body(t, resp))
 	<-done
 	assert.Equal(t, "yes", resp.Header.Get("X-Raw"))
@@ -191,11 +183,7 @@ func TestEarlyHintsDoNotCommit(t *testing.T) {
 		}
 		return nil
 	}}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodGet, srv.URL, nil)
-	require.NoError(t, err)
-	req.Header.Set("User-Agent", browserUA)
-	resp, err := srv.Client().Do(req)
-	require.NoError(t, err)
+	resp := fetch(t, httptrace.WithClientTrace(context.Background(), trace), srv.Client(), srv.URL)
 	v := parseVisit(t, body(t, resp))
 
 	require.NoError(t, <-setErr, "SetConsent still works after a 1xx")
@@ -222,11 +210,7 @@ func TestHijackOverHTTP2KeepsCookies(t *testing.T) {
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 
-	req, err := http.NewRequest(http.MethodGet, srv.URL, nil)
-	require.NoError(t, err)
-	req.Header.Set("User-Agent", browserUA)
-	resp, err := srv.Client().Do(req)
-	require.NoError(t, err)
+	resp := fetch(t, context.Background(), srv.Client(), srv.URL)
 	v := parseVisit(t, body(t, resp))
 	require.Equal(t, 2, resp.ProtoMajor)
 	assert.ErrorIs(t, <-hijackErr, http.ErrNotSupported)

@@ -25,12 +25,14 @@ const (
 	KeySaved   = "visitrack.saved"
 )
 
-// CompactConfig configures NewCompactStore. Only Keys is required.
+// CompactConfig configures NewCompactStore. Only Keys is required; every
+// other field's zero value takes the default it names.
 type CompactConfig struct {
 	// Keys are pairs of hash key and optional block key, newest first, as
 	// in PersistentConfig.
 	Keys [][]byte
-	// Store is bound into the signature.
+	// Store is bound into the signature: a cookie issued for one store is
+	// invalid for another.
 	Store string
 	// Name is the cookie's name; default DefaultSessionName.
 	Name string
@@ -46,16 +48,15 @@ type CompactConfig struct {
 // cookie (no Max-Age, no Expires: the browser drops it when it closes). It is
 // the default Cookieless keeper, and also a gorilla sessions.Store whose
 // sessions hold only the KeyID, KeyCreated and KeySaved values. The cookie is
-// about 110 bytes and verifies without allocating.
+// about 110 bytes and verifies without allocating. Make one with
+// NewCompactStore; it is safe for concurrent use.
 type CompactStore struct {
+	visitorCookie
 	codec    *codec
-	name     string
 	store    string
-	secure   SecurePolicy
 	timeouts Timeouts
 	now      func() time.Time
-	names    cookieNames
-	signed   string
+	signed   string // the name bound into the signature: name, mode and store
 }
 
 // NewCompactStore returns a CompactStore. It returns an error wrapping
@@ -71,22 +72,13 @@ func NewCompactStore(cfg CompactConfig) (*CompactStore, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &CompactStore{codec: c, name: cfg.Name, store: cfg.Store, secure: cfg.Secure,
-		timeouts: cfg.Timeouts.withDefaults(), now: cfg.Now}
-	s.names, s.signed = newCookieNames(cfg.Name), s.signedName(cfg.Name)
+	s := &CompactStore{visitorCookie: visitorCookie{names: newCookieNames(cfg.Name), secure: cfg.Secure},
+		codec: c, store: cfg.Store, timeouts: cfg.Timeouts.withDefaults(), now: cfg.Now}
+	s.signed = s.signedName(cfg.Name)
 	return s, nil
 }
 
 func (s *CompactStore) signedName(name string) string { return name + "|cookieless|" + s.store }
-
-// Name returns the cookie's name for r, with the __Host- prefix when Secure.
-func (s *CompactStore) Name(r *http.Request) string { return s.names.get(s.secure.For(r)) }
-
-// Present reports whether r carries the cookie, valid or not.
-func (s *CompactStore) Present(r *http.Request) bool {
-	_, ok := consent.CookieValue(r, s.Name(r))
-	return ok
-}
 
 // Load restores the visit kept in r's cookie.
 func (s *CompactStore) Load(r *http.Request) (Visit, error) {
@@ -143,12 +135,6 @@ func (s *CompactStore) Keep(w http.ResponseWriter, r *http.Request, v Visit) err
 	secure := s.secure.For(r)
 	http.SetCookie(w, &http.Cookie{Name: s.names.get(secure), Value: val, Path: "/",
 		Secure: secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	return nil
-}
-
-// Drop deletes the cookie.
-func (s *CompactStore) Drop(w http.ResponseWriter, r *http.Request) error {
-	http.SetCookie(w, expired(s.Name(r), s.secure.For(r)))
 	return nil
 }
 

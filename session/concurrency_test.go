@@ -10,17 +10,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/visitrack/visitrack/session"
+	"github.com/visitrack/visitrack/session/sessiontest"
 )
 
 // TestConcurrentUse runs Load and Keep of every keeper from many goroutines
 // at once; run with -race.
 func TestConcurrentUse(t *testing.T) {
 	t.Parallel()
-	clk := newClock(start)
+	clk := sessiontest.NewClock(start)
 	p := newPersistent(t, session.PersistentConfig{Keys: [][]byte{hashB, blockB, hashA, blockA}, Now: clk.Now})
 	c := newCompact(t, session.CompactConfig{Keys: [][]byte{hashA, blockA}, Now: clk.Now})
 	d := session.NewDerived(session.DerivedConfig{Secret: secret, Now: clk.Now, MaxTracked: 16})
-	k := session.NewSessionKeeper(shopStore(), "shop", session.Timeouts{}, clk.Now)
+	k := session.NewSessionKeeper(session.SessionKeeperConfig{Store: shopStore(), Name: "shop", Now: clk.Now})
 
 	// One visitor's cookies, sent by many concurrent requests.
 	id := session.NewID()
@@ -46,7 +47,7 @@ func TestConcurrentUse(t *testing.T) {
 				if err != nil || got != id {
 					errs <- err
 				}
-				visit, err := loadVisit(c, cv)
+				visit, err := load(c, cv)
 				if err != nil || visit.ID != id {
 					errs <- err
 				}

@@ -17,8 +17,13 @@ const (
 )
 
 // Visit is a cookieless session's visitor ID and when the session began.
+// The zero Visit holds no ID: CompactStore and SessionKeeper refuse to keep
+// it.
 type Visit struct {
-	ID      string
+	// ID is the visitor ID, as NewID makes it.
+	ID string
+	// Created is when the session began. Keep treats a zero Created as
+	// now.
 	Created time.Time
 	// Refresh is set by Load when the session should be kept again to stay
 	// alive: the idle timeout runs from the last save, and saving on every

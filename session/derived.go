@@ -15,7 +15,8 @@ import (
 	"github.com/rs/xid"
 )
 
-// DerivedConfig configures NewDerived.
+// DerivedConfig configures NewDerived. Every field is optional: its zero
+// value takes the default it names, and the zero DerivedConfig works.
 type DerivedConfig struct {
 	// Store is hashed into every ID, so IDs never match across stores.
 	Store string
@@ -58,6 +59,8 @@ type DerivedConfig struct {
 // address and User-Agent can recompute that visitor's IDs; without one, no
 // one can once the process ends. The address and User-Agent are hashed, never
 // kept.
+//
+// Make one with NewDerived; it is safe for concurrent use.
 type Derived struct {
 	store   string
 	secret  []byte
@@ -83,7 +86,7 @@ type carriedID struct {
 	last time.Time
 }
 
-// NewDerived returns a Derived keeper.
+// NewDerived returns a Derived keeper configured by cfg.
 func NewDerived(cfg DerivedConfig) *Derived {
 	d := &Derived{store: cfg.Store, secret: cfg.Secret, trusted: cfg.TrustedProxies,
 		idle: cfg.IdleTimeout, max: cfg.MaxTracked, now: cfg.Now, saltDay: -1}

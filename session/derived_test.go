@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/visitrack/visitrack/session"
+	"github.com/visitrack/visitrack/session/sessiontest"
 )
 
 const firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -35,9 +36,12 @@ func derive(t *testing.T, d *session.Derived, r *http.Request) string {
 
 var secret = []byte("shop secret, shared by instances")
 
+// at is a UTC instant in March 2026, for the tests that cross midnight.
+func at(day, h, m int) time.Time { return time.Date(2026, 3, day, h, m, 0, 0, time.UTC) }
+
 func TestDerivedStable(t *testing.T) {
 	t.Parallel()
-	clk := newClock(start)
+	clk := sessiontest.NewClock(start)
 	d := session.NewDerived(session.DerivedConfig{Store: "shop", Secret: secret, Now: clk.Now})
 	id := derive(t, d, from("203.0.113.7:5000", firefox))
 
@@ -78,7 +82,7 @@ func TestDerivedSetsNoCookie(t *testing.T) {
 
 func TestDerivedNewIDEachDay(t *testing.T) {
 	t.Parallel()
-	clk := newClock(time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC))
+	clk := sessiontest.NewClock(time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC))
 	d := session.NewDerived(session.DerivedConfig{Secret: secret, Now: clk.Now})
 	r := from("192.0.2.1:1", firefox)
 	monday := derive(t, d, r)
@@ -93,8 +97,7 @@ func TestDerivedNewIDEachDay(t *testing.T) {
 
 func TestDerivedSpansMidnight(t *testing.T) {
 	t.Parallel()
-	at := func(day, h, m int) time.Time { return time.Date(2026, 3, day, h, m, 0, 0, time.UTC) }
-	clk := newClock(at(14, 23, 50))
+	clk := sessiontest.NewClock(at(14, 23, 50))
 	d := session.NewDerived(session.DerivedConfig{Secret: secret, Now: clk.Now})
 	active := from("192.0.2.1:1", firefox)
 	quiet := from("192.0.2.2:1", firefox)
@@ -127,8 +130,7 @@ func TestDerivedSpansMidnight(t *testing.T) {
 
 func TestDerivedSpansMidnightConfiguredIdle(t *testing.T) {
 	t.Parallel()
-	at := func(day, h, m int) time.Time { return time.Date(2026, 3, day, h, m, 0, 0, time.UTC) }
-	clk := newClock(at(14, 22, 30))
+	clk := sessiontest.NewClock(at(14, 22, 30))
 	d := session.NewDerived(session.DerivedConfig{Secret: secret, Now: clk.Now, IdleTimeout: 2 * time.Hour})
 	r := from("192.0.2.1:1", firefox)
 	before := derive(t, d, r)
@@ -144,8 +146,7 @@ func TestDerivedSpansMidnightConfiguredIdle(t *testing.T) {
 
 func TestDerivedMaxTracked(t *testing.T) {
 	t.Parallel()
-	at := func(day, h, m int) time.Time { return time.Date(2026, 3, day, h, m, 0, 0, time.UTC) }
-	clk := newClock(at(14, 23, 50))
+	clk := sessiontest.NewClock(at(14, 23, 50))
 	d := session.NewDerived(session.DerivedConfig{Secret: secret, Now: clk.Now, MaxTracked: 2})
 	a, b, c := from("192.0.2.1:1", firefox), from("192.0.2.2:1", firefox), from("192.0.2.3:1", firefox)
 	idA, idB, idC := derive(t, d, a), derive(t, d, b), derive(t, d, c)
@@ -158,7 +159,7 @@ func TestDerivedMaxTracked(t *testing.T) {
 
 func TestDerivedXForwardedFor(t *testing.T) {
 	t.Parallel()
-	clk := newClock(start)
+	clk := sessiontest.NewClock(start)
 	plain := session.NewDerived(session.DerivedConfig{Secret: secret, Now: clk.Now})
 	direct := derive(t, plain, from("10.0.0.1:1", firefox))
 	assert.Equal(t, direct, derive(t, plain, from("10.0.0.1:1", firefox, "203.0.113.9")),
@@ -224,8 +225,7 @@ func TestDerivedGarbageRemoteAddr(t *testing.T) {
 
 func TestDerivedCarriesIDWhileVisitLasts(t *testing.T) {
 	t.Parallel()
-	at := func(day, h, m int) time.Time { return time.Date(2026, 3, day, h, m, 0, 0, time.UTC) }
-	clk := newClock(at(14, 23, 50))
+	clk := sessiontest.NewClock(at(14, 23, 50))
 	d := session.NewDerived(session.DerivedConfig{Secret: secret, Now: clk.Now})
 	r := from("192.0.2.1:1", firefox)
 	before := derive(t, d, r)

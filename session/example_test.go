@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"time"
 
+	"github.com/gorilla/sessions"
+
 	"github.com/visitrack/visitrack/session"
 )
 
@@ -94,6 +96,31 @@ func ExampleCompactStore() {
 	// Set-Cookie has Max-Age: false
 	// 5 minutes later: true <nil> refresh: true
 	// 36 minutes later: true
+}
+
+// The visit lives in the shop's own gorilla session, next to its basket.
+func ExampleSessionKeeper() {
+	store := sessions.NewCookieStore(bytes.Repeat([]byte("s"), 32))
+	store.Options.MaxAge = 0 // a browser-session cookie
+	keeper := session.NewSessionKeeper(session.SessionKeeperConfig{Store: store, Name: "shop"})
+
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	sess, _ := store.Get(r, "shop") // the shop's handler, in the same request
+	sess.Values["basket"] = "12793x2"
+	id := session.NewID()
+	w := httptest.NewRecorder()
+	if err := keeper.Keep(w, r, session.Visit{ID: id}); err != nil {
+		panic(err)
+	}
+	fmt.Println("cookies:", len(w.Result().Cookies()), w.Result().Cookies()[0].Name)
+
+	next := browser(w)
+	v, err := keeper.Load(next)
+	sess, _ = store.Get(next, "shop")
+	fmt.Println("same ID:", v.ID == id, err, "basket:", sess.Values["basket"])
+	// Output:
+	// cookies: 1 shop
+	// same ID: true <nil> basket: 12793x2
 }
 
 func ExampleValidID() {

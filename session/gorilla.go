@@ -7,12 +7,27 @@ import (
 	"github.com/gorilla/sessions"
 )
 
+// SessionKeeperConfig configures NewSessionKeeper. Store and Name are
+// required.
+type SessionKeeperConfig struct {
+	// Store is the shop's own gorilla store. Its Options are the cookie's
+	// attributes: for a browser-session cookie, leave their MaxAge at 0.
+	Store sessions.Store
+	// Name is the session's name, the one the shop's handlers pass to
+	// Store.Get.
+	Name string
+	// Timeouts limits sessions; zero fields take the defaults.
+	Timeouts Timeouts
+	// Now returns the current time; default time.Now.
+	Now func() time.Time
+}
+
 // SessionKeeper keeps a cookieless visit in a session of the shop's own
 // gorilla sessions.Store, under KeyID, KeyCreated and KeySaved. The shop's
 // other values in that session are left untouched, and the session is the
 // same *sessions.Session the shop's handlers get from the store's Get during
-// the request. The cookie's attributes are the store's Options: for a
-// browser-session cookie, leave their MaxAge at 0.
+// the request. Make one with NewSessionKeeper; it is safe for concurrent use
+// when the store is.
 type SessionKeeper struct {
 	store    sessions.Store
 	name     string
@@ -20,13 +35,13 @@ type SessionKeeper struct {
 	now      func() time.Time
 }
 
-// NewSessionKeeper returns a keeper for the session called name in store.
-// Zero timeouts take the defaults; a nil now means time.Now.
-func NewSessionKeeper(store sessions.Store, name string, t Timeouts, now func() time.Time) *SessionKeeper {
-	if now == nil {
-		now = time.Now
+// NewSessionKeeper returns a SessionKeeper for the session cfg.Name in
+// cfg.Store.
+func NewSessionKeeper(cfg SessionKeeperConfig) *SessionKeeper {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
-	return &SessionKeeper{store: store, name: name, timeouts: t.withDefaults(), now: now}
+	return &SessionKeeper{store: cfg.Store, name: cfg.Name, timeouts: cfg.Timeouts.withDefaults(), now: cfg.Now}
 }
 
 // Load restores the visit from the shop's session.

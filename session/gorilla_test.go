@@ -11,11 +11,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/visitrack/visitrack/session"
+	"github.com/visitrack/visitrack/session/sessiontest"
 )
 
 func TestCompactStoreIsGorillaStore(t *testing.T) {
 	t.Parallel()
-	clk := newClock(start)
+	clk := sessiontest.NewClock(start)
 	var store sessions.Store = newCompact(t, session.CompactConfig{Store: "shop", Now: clk.Now})
 	id := session.NewID()
 
@@ -85,14 +86,9 @@ func TestCompactStoreGetBadCookie(t *testing.T) {
 	t.Parallel()
 	a := newCompact(t, session.CompactConfig{Store: "a"})
 	b := newCompact(t, session.CompactConfig{Store: "b"})
-	r := get()
-	sess, err := a.Get(r, "visit")
-	require.NoError(t, err)
-	sess.Values[session.KeyID] = session.NewID()
-	w := httptest.NewRecorder()
-	require.NoError(t, sess.Save(r, w))
+	w := saveVisit(t, a, get())
 
-	sess, err = b.Get(withCookies(t, get(), w), "visit")
+	sess, err := b.Get(withCookies(t, get(), w), "visit")
 	assert.ErrorIs(t, err, session.ErrInvalid, "issued for another store")
 	require.NotNil(t, sess)
 	assert.True(t, sess.IsNew)
@@ -107,18 +103,25 @@ func TestCompactStoreGetBadCookie(t *testing.T) {
 func TestCompactStoreSecureSessionName(t *testing.T) {
 	t.Parallel()
 	store := newCompact(t, session.CompactConfig{})
-	r := getTLS()
+	w := saveVisit(t, store, getTLS())
+	c := cookie(t, w)
+	assert.Equal(t, "__Host-visit", c.Name)
+	assert.True(t, c.Secure)
+	sess, err := store.Get(withCookies(t, getTLS(), w), "visit")
+	require.NoError(t, err)
+	assert.False(t, sess.IsNew)
+}
+
+// saveVisit has store save, in answer to r, a session called "visit"
+// holding a fresh ID, and returns the response.
+func saveVisit(t *testing.T, store sessions.Store, r *http.Request) *httptest.ResponseRecorder {
+	t.Helper()
 	sess, err := store.Get(r, "visit")
 	require.NoError(t, err)
 	sess.Values[session.KeyID] = session.NewID()
 	w := httptest.NewRecorder()
 	require.NoError(t, sess.Save(r, w))
-	c := cookie(t, w)
-	assert.Equal(t, "__Host-visit", c.Name)
-	assert.True(t, c.Secure)
-	sess, err = store.Get(withCookies(t, getTLS(), w), "visit")
-	require.NoError(t, err)
-	assert.False(t, sess.IsNew)
+	return w
 }
 
 // shopStore is the shop's own gorilla store, holding a browser-session
@@ -133,9 +136,9 @@ func shopStore() *sessions.CookieStore {
 
 func TestSessionKeeperSharesTheShopsSession(t *testing.T) {
 	t.Parallel()
-	clk := newClock(start)
+	clk := sessiontest.NewClock(start)
 	store := shopStore()
-	k := session.NewSessionKeeper(store, "shop", session.Timeouts{}, clk.Now)
+	k := session.NewSessionKeeper(session.SessionKeeperConfig{Store: store, Name: "shop", Now: clk.Now})
 
 	// The shop puts its basket in the session.
 	r := get()
@@ -188,9 +191,10 @@ func TestSessionKeeperSharesTheShopsSession(t *testing.T) {
 
 func TestSessionKeeperTimeouts(t *testing.T) {
 	t.Parallel()
-	clk := newClock(start)
+	clk := sessiontest.NewClock(start)
 	store := shopStore()
-	k := session.NewSessionKeeper(store, "shop", session.Timeouts{Idle: 10 * time.Minute, Max: time.Hour}, clk.Now)
+	k := session.NewSessionKeeper(session.SessionKeeperConfig{Store: store, Name: "shop",
+		Timeouts: session.Timeouts{Idle: 10 * time.Minute, Max: time.Hour}, Now: clk.Now})
 	id := session.NewID()
 	w := httptest.NewRecorder()
 	require.NoError(t, k.Keep(w, get(), session.Visit{ID: id}))
@@ -228,8 +232,8 @@ func TestSessionKeeperTimeouts(t *testing.T) {
 
 func TestSessionKeeperDefaults(t *testing.T) {
 	t.Parallel()
-	clk := newClock(start)
-	k := session.NewSessionKeeper(shopStore(), "shop", session.Timeouts{}, clk.Now)
+	clk := sessiontest.NewClock(start)
+	k := session.NewSessionKeeper(session.SessionKeeperConfig{Store: shopStore(), Name: "shop", Now: clk.Now})
 	w := httptest.NewRecorder()
 	require.NoError(t, k.Keep(w, get(), session.Visit{ID: session.NewID()}))
 	r := withCookies(t, get(), w)
@@ -244,7 +248,7 @@ func TestSessionKeeperDefaults(t *testing.T) {
 func TestSessionKeeperBadSession(t *testing.T) {
 	t.Parallel()
 	store := shopStore()
-	k := session.NewSessionKeeper(store, "shop", session.Timeouts{}, nil)
+	k := session.NewSessionKeeper(session.SessionKeeperConfig{Store: store, Name: "shop"})
 
 	_, err := k.Load(carrying("shop", "tampered"))
 	assert.ErrorIs(t, err, session.ErrInvalid)

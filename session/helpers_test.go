@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/visitrack/visitrack/session"
 )
 
 // key returns a deterministic key of n bytes, distinct per seed.
@@ -20,32 +21,6 @@ var (
 	hashB  = key('b', 64)
 	blockB = key('B', 16)
 )
-
-// clock is a Now that tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock(t time.Time) *clock { return &clock{t: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
 
 // start is a fixed instant for tests that move time: 2026-03-14 12:00 UTC.
 var start = time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
@@ -82,4 +57,57 @@ func carrying(name, value string) *http.Request {
 	r := get()
 	r.Header.Set("Cookie", name+"="+value)
 	return r
+}
+
+// defaultKeys are the keys newPersistent and newCompact give a config that
+// has none.
+var defaultKeys = [][]byte{hashA, blockA}
+
+func newPersistent(t *testing.T, cfg session.PersistentConfig) *session.Persistent {
+	t.Helper()
+	if cfg.Keys == nil {
+		cfg.Keys = defaultKeys
+	}
+	return build(t, session.NewPersistent, cfg)
+}
+
+func newCompact(t *testing.T, cfg session.CompactConfig) *session.CompactStore {
+	t.Helper()
+	if cfg.Keys == nil {
+		cfg.Keys = defaultKeys
+	}
+	return build(t, session.NewCompactStore, cfg)
+}
+
+// build returns what newKeeper makes of cfg, failing t on an error.
+func build[C, K any](t *testing.T, newKeeper func(C) (K, error), cfg C) K {
+	t.Helper()
+	k, err := newKeeper(cfg)
+	require.NoError(t, err)
+	return k
+}
+
+// keeper is what the cookie tests use of the two cookie keepers: Persistent
+// keeps a bare ID (T is string), CompactStore a Visit.
+type keeper[T any] interface {
+	Name(*http.Request) string
+	Keep(http.ResponseWriter, *http.Request, T) error
+	Load(*http.Request) (T, error)
+	Drop(http.ResponseWriter, *http.Request) error
+	Present(*http.Request) bool
+}
+
+// keep has k keep v in answer to a plain-HTTP request and returns the
+// cookie's value.
+func keep[T any](t *testing.T, k keeper[T], v T) string {
+	t.Helper()
+	w := httptest.NewRecorder()
+	require.NoError(t, k.Keep(w, get(), v))
+	return cookie(t, w).Value
+}
+
+// load has k load what a plain-HTTP request carrying value in k's cookie
+// holds.
+func load[T any](k keeper[T], value string) (T, error) {
+	return k.Load(carrying(k.Name(get()), value))
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/visitrack/visitrack/session"
+	"github.com/visitrack/visitrack/session/sessiontest"
 )
 
 func b64(b []byte) string { return base64.URLEncoding.EncodeToString(b) }
@@ -122,7 +123,7 @@ func TestInteropSecurecookieRotation(t *testing.T) {
 func TestInteropExpiry(t *testing.T) {
 	t.Parallel()
 	// A cookie we issued long ago is expired for securecookie too.
-	clk := newClock(time.Now().Add(-40 * 24 * time.Hour))
+	clk := sessiontest.NewClock(time.Now().Add(-40 * 24 * time.Hour))
 	p := newPersistent(t, session.PersistentConfig{Keys: [][]byte{hashA, blockA}, Now: clk.Now})
 	v := keep(t, p, session.NewID())
 	var payload []byte

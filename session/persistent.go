@@ -17,7 +17,8 @@ const DefaultPersistentName = "vt_id"
 // measurement. The lifetime runs from consent and is not extended by visits.
 const DefaultPersistentMaxAge = 395 * 24 * time.Hour
 
-// PersistentConfig configures NewPersistent. Only Keys is required.
+// PersistentConfig configures NewPersistent. Only Keys is required; every
+// other field's zero value takes the default it names.
 type PersistentConfig struct {
 	// Keys are pairs of hash key (at least 32 bytes) and block key (16, 24
 	// or 32 bytes; nil for signing only), newest first.
@@ -37,13 +38,18 @@ type PersistentConfig struct {
 }
 
 // Persistent keeps a visitor ID in a signed long-term first-party cookie,
-// for consent.Persistent. It is safe for concurrent use.
+// for consent.Persistent. Make one with NewPersistent; it is safe for
+// concurrent use.
+//
+// Its Name, Present and Drop are CompactStore's. Load and Keep carry a bare
+// ID rather than a Visit: the cookie's lifetime runs from
+// Keep, with no session start to remember and no idle timeout to refresh, so
+// a Persistent is never mistaken for a Cookieless keeper.
 type Persistent struct {
+	visitorCookie
 	codec  *codec
-	names  cookieNames
 	signed string // the name bound into the signature: name and store
 	maxAge time.Duration
-	secure SecurePolicy
 	now    func() time.Time
 }
 
@@ -54,7 +60,7 @@ func NewPersistent(cfg PersistentConfig) (*Persistent, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Persistent{codec: c, maxAge: cfg.MaxAge, secure: cfg.Secure, now: cfg.Now}
+	p := &Persistent{codec: c, maxAge: cfg.MaxAge, now: cfg.Now}
 	if cfg.Name == "" {
 		cfg.Name = DefaultPersistentName
 	}
@@ -64,19 +70,9 @@ func NewPersistent(cfg PersistentConfig) (*Persistent, error) {
 	if p.now == nil {
 		p.now = time.Now
 	}
-	p.names = newCookieNames(cfg.Name)
+	p.visitorCookie = visitorCookie{names: newCookieNames(cfg.Name), secure: cfg.Secure}
 	p.signed = cfg.Name + "|persistent|" + cfg.Store
 	return p, nil
-}
-
-// Name returns the cookie's name for r: with the __Host- prefix when the
-// cookie is Secure.
-func (p *Persistent) Name(r *http.Request) string { return p.names.get(p.secure.For(r)) }
-
-// Present reports whether r carries the cookie, valid or not.
-func (p *Persistent) Present(r *http.Request) bool {
-	_, ok := consent.CookieValue(r, p.Name(r))
-	return ok
 }
 
 // Load returns the visitor ID in r's cookie. It returns ErrNoCookie without
@@ -126,15 +122,4 @@ func (p *Persistent) Keep(w http.ResponseWriter, r *http.Request, id string) err
 		SameSite: http.SameSiteLaxMode,
 	})
 	return nil
-}
-
-// Drop deletes the cookie.
-func (p *Persistent) Drop(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, expired(p.Name(r), p.secure.For(r)))
-}
-
-// expired returns a cookie that deletes the cookie called name.
-func expired(name string, secure bool) *http.Cookie {
-	return &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1,
-		Expires: time.Unix(0, 0).UTC(), Secure: secure, HttpOnly: true, SameSite: http.SameSiteLaxMode}
 }

@@ -9,20 +9,19 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/visitrack/visitrack/session"
+	"github.com/visitrack/visitrack/session/sessiontest"
 )
 
 func TestPersistentRefusesCookiesFromTheFuture(t *testing.T) {
 	t.Parallel()
-	clk := newClock(start.Add(100 * 24 * time.Hour))
-	p, err := session.NewPersistent(session.PersistentConfig{Keys: [][]byte{hashA, blockA}, Store: "s",
-		MaxAge: time.Hour, Now: clk.Now})
-	require.NoError(t, err)
+	clk := sessiontest.NewClock(start.Add(100 * 24 * time.Hour))
+	p := newPersistent(t, session.PersistentConfig{Store: "s", MaxAge: time.Hour, Now: clk.Now})
 	w := httptest.NewRecorder()
 	require.NoError(t, p.Keep(w, get(), session.NewID()))
 	r := withCookies(t, get(), w)
 
 	clk.Set(start) // the cookie was issued 100 days from now
-	_, err = p.Load(r)
+	_, err := p.Load(r)
 	assert.ErrorIs(t, err, session.ErrInvalid)
 
 	clk.Set(start.Add(100*24*time.Hour - 30*time.Second)) // within clock skew

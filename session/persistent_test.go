@@ -2,9 +2,7 @@ package session_test
 
 import (
 	"errors"
-	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,29 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/visitrack/visitrack/session"
+	"github.com/visitrack/visitrack/session/sessiontest"
 )
-
-func newPersistent(t *testing.T, cfg session.PersistentConfig) *session.Persistent {
-	t.Helper()
-	if cfg.Keys == nil {
-		cfg.Keys = [][]byte{hashA, blockA}
-	}
-	p, err := session.NewPersistent(cfg)
-	require.NoError(t, err)
-	return p
-}
-
-// keep has p set a cookie for id and returns its value.
-func keep(t *testing.T, p *session.Persistent, id string) string {
-	t.Helper()
-	w := httptest.NewRecorder()
-	require.NoError(t, p.Keep(w, get(), id))
-	return cookie(t, w).Value
-}
-
-func load(p *session.Persistent, value string) (string, error) {
-	return p.Load(carrying(session.DefaultPersistentName, value))
-}
 
 func TestPersistentRoundTrip(t *testing.T) {
 	t.Parallel()
@@ -63,29 +40,6 @@ func TestPersistentEncrypts(t *testing.T) {
 	assert.NotContains(t, decodeB64(t, sealed), b64(x[:]), "with a block key the ID is encrypted")
 	again := keep(t, newPersistent(t, session.PersistentConfig{Keys: [][]byte{hashA, blockA}}), id)
 	assert.NotEqual(t, sealed, again, "a random IV per cookie")
-}
-
-func TestPersistentNoCookie(t *testing.T) {
-	t.Parallel()
-	p := newPersistent(t, session.PersistentConfig{})
-	_, err := p.Load(get())
-	assert.ErrorIs(t, err, session.ErrNoCookie)
-	assert.False(t, p.Present(get()))
-
-	r := carrying("vt_idx", keep(t, p, session.NewID()))
-	_, err = p.Load(r)
-	assert.ErrorIs(t, err, session.ErrNoCookie, "another cookie whose name starts alike")
-	assert.True(t, p.Present(carrying(session.DefaultPersistentName, "garbage")))
-}
-
-func TestPersistentKeepRejectsBadID(t *testing.T) {
-	t.Parallel()
-	p := newPersistent(t, session.PersistentConfig{})
-	for _, id := range []string{"", "not-an-id", strings.ToUpper(session.NewID()), session.NewID() + "0"} {
-		w := httptest.NewRecorder()
-		assert.ErrorIs(t, p.Keep(w, get(), id), session.ErrInvalid, "%q", id)
-		assert.Empty(t, w.Header().Values("Set-Cookie"), "%q", id)
-	}
 }
 
 func TestPersistentKeyRotation(t *testing.T) {
@@ -146,7 +100,7 @@ func TestPersistentNameBinding(t *testing.T) {
 
 func TestPersistentMaxAge(t *testing.T) {
 	t.Parallel()
-	clk := newClock(start)
+	clk := sessiontest.NewClock(start)
 	p := newPersistent(t, session.PersistentConfig{Now: clk.Now, MaxAge: 48 * time.Hour})
 	id := session.NewID()
 	v := keep(t, p, id)
@@ -170,54 +124,6 @@ func TestPersistentMaxAge(t *testing.T) {
 	clk.Add(2 * 24 * time.Hour)
 	_, err = load(def, v)
 	assert.ErrorIs(t, err, session.ErrExpired)
-}
-
-func TestPersistentCookieAttributes(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name   string
-		policy session.SecurePolicy
-		r      *http.Request
-		secure bool
-	}{
-		{"auto, plain HTTP", session.SecureAuto, get(), false},
-		{"auto, TLS", session.SecureAuto, getTLS(), true},
-		{"always, plain HTTP", session.SecureAlways, get(), true},
-		{"never, TLS", session.SecureNever, getTLS(), false},
-	}
-	for _, tt := range tests {
-		clk := newClock(start)
-		p := newPersistent(t, session.PersistentConfig{Secure: tt.policy, Now: clk.Now})
-		w := httptest.NewRecorder()
-		require.NoError(t, p.Keep(w, tt.r, session.NewID()))
-		c := cookie(t, w)
-		wantName := session.DefaultPersistentName
-		if tt.secure {
-			wantName = "__Host-" + wantName
-		}
-		assert.Equal(t, wantName, c.Name, tt.name)
-		assert.Equal(t, wantName, p.Name(tt.r), tt.name)
-		assert.Equal(t, tt.secure, c.Secure, tt.name)
-		assert.True(t, c.HttpOnly, tt.name)
-		assert.Equal(t, http.SameSiteLaxMode, c.SameSite, tt.name)
-		assert.Equal(t, "/", c.Path, tt.name)
-		assert.Empty(t, c.Domain, tt.name)
-		months := float64(c.MaxAge) / (30.4 * 24 * 3600)
-		assert.InDelta(t, 13, months, 0.2, "%s: Max-Age %d", tt.name, c.MaxAge)
-		assert.WithinDuration(t, start.Add(session.DefaultPersistentMaxAge), c.Expires, time.Second, tt.name)
-		assert.Less(t, len(c.Value), 200, "%s: a small cookie", tt.name)
-
-		// Drop deletes the same cookie.
-		w = httptest.NewRecorder()
-		p.Drop(w, tt.r)
-		d := cookie(t, w)
-		assert.Equal(t, wantName, d.Name, tt.name)
-		assert.Negative(t, d.MaxAge, tt.name)
-		assert.Empty(t, d.Value, tt.name)
-		assert.Equal(t, "/", d.Path, tt.name)
-		assert.Equal(t, tt.secure, d.Secure, tt.name)
-		assert.Empty(t, d.Domain, tt.name)
-	}
 }
 
 func TestPersistentSecureReadsHostName(t *testing.T) {

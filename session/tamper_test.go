@@ -13,7 +13,8 @@ import (
 	"github.com/visitrack/visitrack/session"
 )
 
-// keeper is what the tamper tests need of Persistent and CompactStore.
+// tamperCase is a valid cookie of Persistent or CompactStore and how to read
+// the ID in a cookie with another value.
 type tamperCase struct {
 	name  string
 	value string                       // a valid cookie value
@@ -32,9 +33,9 @@ func tamperCases(t *testing.T) []tamperCase {
 		c := newCompact(t, session.CompactConfig{Keys: keys, Store: "s"})
 		cases = append(cases, tamperCase{
 			name:  "compact",
-			value: keepVisit(t, c, session.Visit{ID: session.NewID()}),
+			value: keep(t, c, session.Visit{ID: session.NewID()}),
 			load: func(v string) (string, error) {
-				visit, err := loadVisit(c, v)
+				visit, err := load(c, v)
 				return visit.ID, err
 			},
 		})
