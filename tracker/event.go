@@ -69,8 +69,11 @@ func (k *Kind) UnmarshalText(b []byte) error {
 }
 
 // Event is one tracked fact. The tracker fills ID (an xid, unique), Store,
-// Visitor and Time; the other fields depend on Kind. Sinks must be
-// idempotent by ID: the Queue may deliver an event more than once.
+// Visitor and Time (to the microsecond); the other fields depend on Kind.
+// Sinks must be idempotent by ID: the Queue may deliver an event more than
+// once. Everything a Tracker records is normalized and passes Validate; a
+// Sink given events from elsewhere calls Normalize, Validate and CheckTime
+// on each.
 type Event struct {
 	ID      string    `json:"id"`
 	Kind    Kind      `json:"kind"`

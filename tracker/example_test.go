@@ -102,3 +102,52 @@ func ExampleMicros() {
 	// Output:
 	// 1000000 1
 }
+
+// A refused input names its field, and errors.Is finds the rule it broke.
+func ExampleFieldError() {
+	t := tracker.From(context.Background())
+	err := t.Sale(tracker.Sale{ID: "567", Products: []tracker.Line{
+		{ID: "12793", Price: 99.95, Quantity: 2},
+		{ID: "8812", Price: 1, Quantity: 1},
+		{ID: "4711", Price: -1, Quantity: 1},
+	}})
+	fmt.Println(err)
+
+	var fe *tracker.FieldError
+	if errors.As(err, &fe) {
+		fmt.Println(fe.Field, errors.Is(err, tracker.ErrBadPrice))
+	}
+
+	err = t.Search("wo\x00ol")
+	fmt.Println(errors.Is(err, tracker.ErrBadText))
+	// Output:
+	// tracker: sale "567", products[2].price: price must be finite, 0 ≤ price ≤ 1e9 (got -1)
+	// products[2].price true
+	// true
+}
+
+// A store checks each event it is given, as a Tracker does before
+// recording: Normalize, then Validate, then CheckTime against its own clock.
+func ExampleEvent_Validate() {
+	now := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
+	events := []tracker.Event{
+		{ID: "d6ncvqq6r8bc73b8ggo0", Kind: tracker.KindClick, Store: "shop-dk", Visitor: "cv7o1m8a6ts6hq6q0rl0",
+			Time: now, Product: " 12793 ", Labels: []string{"Home", " Home"}},
+		{ID: "d6ncvqq6r8bc73b8ggog", Kind: tracker.KindView, Store: "shop-dk", Visitor: "cv7o1m8a6ts6hq6q0rl0",
+			Time: now, Product: "127\x1f93"},
+		{ID: "d6ncvqq6r8bc73b8ggp0", Kind: tracker.KindView, Store: "shop-dk", Visitor: "cv7o1m8a6ts6hq6q0rl0",
+			Time: now.Add(time.Hour), Product: "12793"},
+	}
+	for _, e := range events {
+		e.Normalize()
+		err := e.Validate()
+		if err == nil {
+			err = e.CheckTime(now)
+		}
+		fmt.Printf("%q %q %v\n", e.Product, e.Labels, err)
+	}
+	// Output:
+	// "12793" ["Home"] <nil>
+	// "127\x1f93" [] tracker: product: text must be valid UTF-8 without control characters (control character U+001F at byte 3)
+	// "12793" [] tracker: product, time: dated in the future (1h0m0s after the receiver's clock, at most 5m0s)
+}

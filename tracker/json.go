@@ -12,8 +12,11 @@ import (
 // is Clerk.io's most common sales-tracking failure.
 type ProductID string
 
-// UnmarshalJSON accepts a JSON string or a JSON integer. Fractions, exponents,
-// booleans, null, objects and arrays give an error wrapping ErrBadProductID.
+// UnmarshalJSON accepts a JSON string or a JSON integer of at most
+// MaxIDBytes. Fractions, exponents, booleans, null, objects and arrays give
+// an error wrapping ErrBadProductID; a longer ID one wrapping ErrBadProductID
+// and ErrTooLong. Other rules (trimming, text without control characters)
+// are the Tracker's to apply, as for IDs that do not come from JSON.
 func (p *ProductID) UnmarshalJSON(b []byte) error {
 	s, err := parseID(b)
 	if err != nil {
@@ -23,6 +26,10 @@ func (p *ProductID) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// maxQuotedID is the longest JSON string that may hold an ID of MaxIDBytes:
+// each byte written as a six-byte \u escape, and the quotes.
+const maxQuotedID = 6*MaxIDBytes + 2
+
 // parseID decodes a JSON string or integer into its string form.
 func parseID(b []byte) (string, error) {
 	b = bytes.TrimSpace(b)
@@ -30,9 +37,17 @@ func parseID(b []byte) (string, error) {
 		return "", ErrBadProductID
 	}
 	if b[0] == '"' {
+		if len(b) > maxQuotedID {
+			// Each byte of an ID takes at most six in JSON (\u0000):
+			// a string this long is refused without decoding it.
+			return "", fmt.Errorf("%w: %w (more than %d bytes)", ErrBadProductID, ErrTooLong, MaxIDBytes)
+		}
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return "", fmt.Errorf("%w: %v", ErrBadProductID, err)
+		}
+		if len(s) > MaxIDBytes {
+			return "", fmt.Errorf("%w: %w (%d bytes, at most %d)", ErrBadProductID, ErrTooLong, len(s), MaxIDBytes)
 		}
 		return s, nil
 	}

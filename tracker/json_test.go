@@ -3,11 +3,13 @@ package tracker_test
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/visitrack/visitrack/consent"
 	"github.com/visitrack/visitrack/tracker"
 )
 
@@ -24,6 +26,8 @@ func TestProductIDAcceptsStringsAndIntegers(t *testing.T) {
 		`"\u00e6bler"`:                  "æbler",
 		`""`:                            "",
 		`98765432109876543210987654321`: "98765432109876543210987654321", // beyond int64: IDs are strings
+		`"` + strings.Repeat("x", tracker.MaxIDBytes) + `"`:      tracker.ProductID(strings.Repeat("x", tracker.MaxIDBytes)),
+		`"` + strings.Repeat(`\u0041`, tracker.MaxIDBytes) + `"`: tracker.ProductID(strings.Repeat("A", tracker.MaxIDBytes)),
 	}
 	for in, want := range tests {
 		var p tracker.ProductID
@@ -46,6 +50,17 @@ func TestProductIDRejects(t *testing.T) {
 		err := json.Unmarshal([]byte(in), &p)
 		assert.ErrorIs(t, err, tracker.ErrBadProductID, "%s", in)
 		assert.Equal(t, tracker.ProductID("kept"), p, "%s", in)
+	}
+	// IDs longer than MaxIDBytes, however they are written.
+	for _, in := range []string{`"` + strings.Repeat("x", tracker.MaxIDBytes+1) + `"`,
+		`"` + strings.Repeat(`\u0041`, tracker.MaxIDBytes+1) + `"`,
+		`"` + strings.Repeat("æ", tracker.MaxIDBytes/2) + `x"`,
+		`"` + strings.Repeat("x", 1<<20) + `"`} {
+		var p tracker.ProductID = "kept"
+		err := json.Unmarshal([]byte(in), &p)
+		assert.ErrorIs(t, err, tracker.ErrBadProductID, "%.20s", in)
+		assert.ErrorIs(t, err, tracker.ErrTooLong, "%.20s", in)
+		assert.Equal(t, tracker.ProductID("kept"), p)
 	}
 	// Not JSON at all: UnmarshalJSON itself must refuse, whatever decoder
 	// (or none) calls it.
@@ -118,6 +133,25 @@ func TestSaleJSONErrors(t *testing.T) {
 	}
 }
 
+// IDs are bounded where they enter: a sale, customer, line or click ID
+// longer than MaxIDBytes does not decode.
+func TestJSONRefusesLongIDs(t *testing.T) {
+	t.Parallel()
+	long := `"` + strings.Repeat("7", tracker.MaxIDBytes+1) + `"`
+	for _, in := range []string{
+		`{"sale": ` + long + `, "products": [{"id": 1, "price": 1, "quantity": 1}]}`,
+		`{"sale": 1, "customer": ` + long + `, "products": [{"id": 1, "price": 1, "quantity": 1}]}`,
+		`{"sale": 1, "products": [{"id": 1, "price": 1, "quantity": 1}, {"id": ` + long + `, "price": 1, "quantity": 1}]}`,
+	} {
+		var s tracker.Sale
+		assert.ErrorIs(t, json.Unmarshal([]byte(in), &s), tracker.ErrTooLong)
+	}
+	var c tracker.Click
+	assert.ErrorIs(t, json.Unmarshal([]byte(`{"product": `+long+`}`), &c), tracker.ErrTooLong)
+	var l tracker.Line
+	assert.ErrorIs(t, json.Unmarshal([]byte(`{"id": `+long+`}`), &l), tracker.ErrTooLong)
+}
+
 func TestSaleJSONRoundTrip(t *testing.T) {
 	t.Parallel()
 	s := tracker.Sale{ID: "567", Customer: "1234", Email: "a@example.com",
@@ -172,12 +206,15 @@ func FuzzProductID(f *testing.F) {
 		`0123`, `"0123"`, `""`, `"\u00e6"`, `"\ud800"`, " 7\n", `"a\"b"`, "\"\xff\""} {
 		f.Add([]byte(s))
 	}
+	f.Add([]byte(`"` + strings.Repeat("x", tracker.MaxIDBytes+1) + `"`))
+	f.Add([]byte(`"` + strings.Repeat(`\u00e6`, tracker.MaxIDBytes/2) + `"`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var p tracker.ProductID
 		if err := p.UnmarshalJSON(data); err != nil {
 			assert.ErrorIs(t, err, tracker.ErrBadProductID)
 			return
 		}
+		assert.LessOrEqual(t, len(p), tracker.MaxIDBytes)
 		// The ID, sent on as a JSON string, is the same ID.
 		b, err := json.Marshal(string(p))
 		require.NoError(t, err)
@@ -232,7 +269,8 @@ func isInteger(b []byte) bool {
 
 // saleSentinels are the errors Sale.Validate may return, wrapped.
 var saleSentinels = []error{tracker.ErrNoSaleID, tracker.ErrNoLines, tracker.ErrNoProduct,
-	tracker.ErrBadQuantity, tracker.ErrBadPrice, tracker.ErrBadEmail}
+	tracker.ErrBadQuantity, tracker.ErrBadPrice, tracker.ErrBadTotal, tracker.ErrBadEmail,
+	tracker.ErrTooLong, tracker.ErrBadText, tracker.ErrTooMany, tracker.ErrEmpty}
 
 func FuzzSaleJSON(f *testing.F) {
 	for _, s := range []string{
@@ -248,6 +286,10 @@ func FuzzSaleJSON(f *testing.F) {
 		`{"SALE": 1, "Products": [{"ID": 1, "Price": 1, "Quantity": 1}], "sale": 2}`,
 		`null`, `{}`, `[]`, `{"sale": null}`, `{"sale": 1.5}`, `{"products": null}`,
 		"{\"sale\": \"\xff\", \"products\": [{\"id\": \"\\ud800\", \"price\": 1, \"quantity\": 1}]}",
+		`{"sale": 1, "products": [{"id": "a\u001fb", "price": 1, "quantity": 1}]}`,
+		`{"sale": 1, "products": [{"id": 1, "price": 1e9, "quantity": 1000000}]}`,
+		`{"sale": 1, "products": [{"id": 1, "price": 1000000000.01, "quantity": 1}]}`,
+		`{"sale": "` + strings.Repeat("9", tracker.MaxIDBytes+1) + `", "products": [{"id": 1, "price": 1, "quantity": 1}]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -256,10 +298,31 @@ func FuzzSaleJSON(f *testing.F) {
 		if err := json.Unmarshal(data, &s); err != nil {
 			return
 		}
+		assert.LessOrEqual(t, len(s.ID), tracker.MaxIDBytes)
+		assert.LessOrEqual(t, len(s.Customer), tracker.MaxIDBytes)
+		for _, l := range s.Products {
+			assert.LessOrEqual(t, len(l.ID), tracker.MaxIDBytes)
+		}
+
+		// A Tracker refuses what Validate refuses, and records only what
+		// a store accepts.
+		m := tracker.NewMemory()
+		tr := tracker.New(tracker.Options{Store: trkStore, Visitor: trkVisitor, Consent: consent.Cookieless, Recorder: m})
+		terr := tr.Sale(s)
+		for _, e := range m.Events() {
+			assert.NoError(t, e.Validate())
+		}
+
 		if _, err := s.Validate(); err != nil {
 			assert.True(t, isSaleSentinel(err), "Validate returned %v, not a sentinel", err)
+			var fe *tracker.FieldError
+			assert.ErrorAs(t, err, &fe)
+			if assert.Error(t, terr) {
+				assert.Equal(t, err.Error(), terr.Error())
+			}
 			return
 		}
+		require.NoError(t, terr)
 		b, err := json.Marshal(s)
 		require.NoError(t, err)
 		var again tracker.Sale

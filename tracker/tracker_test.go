@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/xid"
 	"github.com/stretchr/testify/assert"
@@ -37,6 +41,12 @@ func trkNew(t *testing.T) (*tracker.Tracker, *tracker.Memory) {
 		Now:      func() time.Time { return trkNow },
 	})
 	require.True(t, tr.Enabled())
+	// Whatever a Tracker records, a store accepts.
+	t.Cleanup(func() {
+		for _, e := range m.Events() {
+			assert.NoError(t, e.Validate(), "recorded %+v", e)
+		}
+	})
 	return tr, m
 }
 
@@ -181,7 +191,7 @@ func TestNowDefaultsToWallClock(t *testing.T) {
 	require.NoError(t, tr.View("1"))
 	after := time.Now()
 	e := trkOnly(t, m)
-	assert.False(t, e.Time.Before(before))
+	assert.False(t, e.Time.Before(before.Truncate(time.Microsecond)))
 	assert.False(t, e.Time.After(after))
 }
 
@@ -599,4 +609,408 @@ func TestProductIDsAreTrimmed(t *testing.T) {
 	assert.Equal(t, "12793", ev[1].Product)
 	assert.Equal(t, []string{"12793"}, ev[2].Products)
 	assert.Equal(t, "12793", ev[3].Lines[0].ID)
+}
+
+// trkFieldError returns the *FieldError err holds.
+func trkFieldError(t *testing.T, err error) *tracker.FieldError {
+	t.Helper()
+	var fe *tracker.FieldError
+	require.ErrorAs(t, err, &fe)
+	return fe
+}
+
+// trkEach runs do with an enabled tracker and with a disabled one (no
+// middleware), which validates all the same, and checks that a refused
+// input recorded nothing.
+func trkEach(t *testing.T, do func(*tracker.Tracker) error) []error {
+	t.Helper()
+	tr, m := trkNew(t)
+	errs := []error{do(tr), do(tracker.From(context.Background()))}
+	if errs[0] != nil {
+		assert.Zero(t, m.Len(), "refused input records nothing")
+	}
+	return errs
+}
+
+// Review: a product ID or label holding a control character such as the
+// unit separator was accepted, and the store then refused the whole batch.
+func TestTrackerRefusesBadText(t *testing.T) {
+	t.Parallel()
+	sale := func(change func(*tracker.Sale)) func(*tracker.Tracker) error {
+		return func(tr *tracker.Tracker) error {
+			s := trkSale()
+			change(&s)
+			return tr.Sale(s)
+		}
+	}
+	tests := []struct {
+		name  string
+		do    func(*tracker.Tracker) error
+		field string
+		want  error
+	}{
+		{"view, unit separator", func(tr *tracker.Tracker) error { return tr.View("127\x1f93") }, "product", tracker.ErrBadText},
+		{"view, invalid UTF-8", func(tr *tracker.Tracker) error { return tr.View("\xff12793") }, "product", tracker.ErrBadText},
+		{"view, C1 control", func(tr *tracker.Tracker) error { return tr.View("12793\u0085x") }, "product", tracker.ErrBadText},
+		{"click, product", func(tr *tracker.Tracker) error {
+			return tr.Click(tracker.Click{Product: "12793\x1f"})
+		}, "product", tracker.ErrBadText},
+		{"click, label", func(tr *tracker.Tracker) error {
+			return tr.Click(tracker.Click{Product: "12793", Labels: []string{"Home", "Side\x1fbar"}})
+		}, "labels[1]", tracker.ErrBadText},
+		{"click, API", func(tr *tracker.Tracker) error {
+			return tr.Click(tracker.Click{Product: "12793", API: "search\x00"})
+		}, "api", tracker.ErrBadText},
+		{"call, label", func(tr *tracker.Tracker) error {
+			_, err := tr.Call("recommendations/trending", "Home", "Side\x1fbar")
+			return err
+		}, "labels[1]", tracker.ErrBadText},
+		{"call, API", func(tr *tracker.Tracker) error {
+			_, err := tr.Call("recommendations/\x7ftrending", "Home")
+			return err
+		}, "api", tracker.ErrBadText},
+		{"shown, product", func(tr *tracker.Tracker) error {
+			call, err := tr.Call("recommendations/trending", "Home")
+			require.NoError(t, err)
+			return call.Shown("12793", "88\x1f12")
+		}, "products[1]", tracker.ErrBadText},
+		{"sale, ID", sale(func(s *tracker.Sale) { s.ID = "5\x1f67" }), "sale", tracker.ErrBadText},
+		{"sale, line", sale(func(s *tracker.Sale) { s.Products[1].ID = "88\x1f12" }), "products[1].id", tracker.ErrBadText},
+		{"sale, customer", sale(func(s *tracker.Sale) { s.Customer = "12\x0034" }), "customer", tracker.ErrBadText},
+		{"sale, email", sale(func(s *tracker.Sale) { s.Email = "a\x1f@example.com" }), "email", tracker.ErrBadEmail},
+		{"category", func(tr *tracker.Tracker) error { return tr.Category("shoes\x1f") }, "category", tracker.ErrBadText},
+		{"email", func(tr *tracker.Tracker) error { return tr.Email("a\x1f@example.com") }, "email", tracker.ErrBadEmail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			for _, err := range trkEach(t, tt.do) {
+				assert.ErrorIs(t, err, tt.want)
+				if err != nil {
+					assert.Equal(t, tt.field, trkFieldError(t, err).Field)
+				}
+			}
+		})
+	}
+}
+
+// Review: input had no bounds. Each limit, just within and just past.
+func TestTrackerLimits(t *testing.T) {
+	t.Parallel()
+	x := func(n int) string { return strings.Repeat("x", n) }
+	labels := func(n int) []string {
+		ls := make([]string, n)
+		for i := range ls {
+			ls[i] = fmt.Sprintf("label %d", i)
+		}
+		return ls
+	}
+	products := func(n int) []string {
+		ps := make([]string, n)
+		for i := range ps {
+			ps[i] = strconv.Itoa(i)
+		}
+		return ps
+	}
+	call := func(api string, labels ...string) func(*tracker.Tracker) error {
+		return func(tr *tracker.Tracker) error {
+			_, err := tr.Call(api, labels...)
+			return err
+		}
+	}
+	shown := func(ps ...string) func(*tracker.Tracker) error {
+		return func(tr *tracker.Tracker) error {
+			c, err := tr.Call("search/search", "Search")
+			require.NoError(t, err)
+			return c.Shown(ps...)
+		}
+	}
+	sale := func(change func(*tracker.Sale)) func(*tracker.Tracker) error {
+		return func(tr *tracker.Tracker) error {
+			s := trkSale()
+			change(&s)
+			return tr.Sale(s)
+		}
+	}
+	lines := func(n int) []tracker.Line {
+		ls := make([]tracker.Line, n)
+		for i := range ls {
+			ls[i] = tracker.Line{ID: strconv.Itoa(i), Price: 1, Quantity: 1}
+		}
+		return ls
+	}
+	tests := []struct {
+		name  string
+		do    func(*tracker.Tracker) error
+		field string // "" when do succeeds
+		want  error
+	}{
+		{"product ID of 256 bytes", func(tr *tracker.Tracker) error { return tr.View(x(256)) }, "", nil},
+		{"product ID of 257 bytes", func(tr *tracker.Tracker) error { return tr.View(x(257)) }, "product", tracker.ErrTooLong},
+		{"click ID of 257 bytes", func(tr *tracker.Tracker) error {
+			return tr.Click(tracker.Click{Product: x(257)})
+		}, "product", tracker.ErrTooLong},
+		{"20 labels", call("search/search", labels(20)...), "", nil},
+		{"21 labels", call("search/search", labels(21)...), "labels", tracker.ErrTooMany},
+		{"20 labels, some twice", call("search/search", append(labels(20), labels(20)...)...), "", nil},
+		{"label of 200 bytes", call("search/search", x(200)), "", nil},
+		{"label of 201 bytes", call("search/search", "Search", x(201)), "labels[1]", tracker.ErrTooLong},
+		{"API of 200 bytes", call(x(200), "Search"), "", nil},
+		{"API of 201 bytes", call(x(201), "Search"), "api", tracker.ErrTooLong},
+		{"click, 21 labels", func(tr *tracker.Tracker) error {
+			return tr.Click(tracker.Click{Product: "1", Labels: labels(21)})
+		}, "labels", tracker.ErrTooMany},
+		{"click, label of 201 bytes", func(tr *tracker.Tracker) error {
+			return tr.Click(tracker.Click{Product: "1", Labels: []string{x(201)}})
+		}, "labels[0]", tracker.ErrTooLong},
+		{"click, API of 201 bytes", func(tr *tracker.Tracker) error {
+			return tr.Click(tracker.Click{Product: "1", API: x(201)})
+		}, "api", tracker.ErrTooLong},
+		{"1000 products shown", shown(products(1000)...), "", nil},
+		{"1001 products shown", shown(products(1001)...), "products", tracker.ErrTooMany},
+		{"no products shown", shown(), "products", tracker.ErrNoProduct},
+		{"shown ID of 257 bytes", shown("1", x(257)), "products[1]", tracker.ErrTooLong},
+		{"category of 256 bytes", func(tr *tracker.Tracker) error { return tr.Category(x(256)) }, "", nil},
+		{"category of 257 bytes", func(tr *tracker.Tracker) error { return tr.Category(x(257)) }, "category", tracker.ErrTooLong},
+		{"email of 254 bytes", func(tr *tracker.Tracker) error { return tr.Email(x(242) + "@example.com") }, "", nil},
+		{"email of 255 bytes", func(tr *tracker.Tracker) error { return tr.Email(x(243) + "@example.com") }, "email", tracker.ErrBadEmail},
+		{"sale ID of 257 bytes", sale(func(s *tracker.Sale) { s.ID = x(257) }), "sale", tracker.ErrTooLong},
+		{"customer of 257 bytes", sale(func(s *tracker.Sale) { s.Customer = x(257) }), "customer", tracker.ErrTooLong},
+		{"line ID of 257 bytes", sale(func(s *tracker.Sale) { s.Products[1].ID = x(257) }), "products[1].id", tracker.ErrTooLong},
+		{"1000 lines", sale(func(s *tracker.Sale) { s.Products = lines(1000) }), "", nil},
+		{"1001 lines", sale(func(s *tracker.Sale) { s.Products = lines(1001) }), "products", tracker.ErrTooMany},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			for _, err := range trkEach(t, tt.do) {
+				if tt.want == nil {
+					assert.NoError(t, err)
+					continue
+				}
+				assert.ErrorIs(t, err, tt.want)
+				if err != nil {
+					assert.Equal(t, tt.field, trkFieldError(t, err).Field)
+				}
+			}
+		})
+	}
+}
+
+// Review: prices and quantities had no upper bound, and huge ones wrapped
+// the stores' int64 micro-unit sums to negative revenue.
+func TestHugeAmountsAreRefused(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		lines []tracker.Line
+		field string // "" when the sale is accepted
+		want  error
+	}{
+		{"price 1e9", []tracker.Line{{ID: "1", Price: 1e9, Quantity: 1}}, "", nil},
+		{"price past 1e9", []tracker.Line{{ID: "1", Price: 1e9 + 0.01, Quantity: 1}}, "products[0].price", tracker.ErrBadPrice},
+		{"price 1e13", []tracker.Line{{ID: "1", Price: 1, Quantity: 1}, {ID: "2", Price: 1e13, Quantity: 1}}, "products[1].price", tracker.ErrBadPrice},
+		{"price MaxFloat64", []tracker.Line{{ID: "1", Price: math.MaxFloat64, Quantity: 1}}, "products[0].price", tracker.ErrBadPrice},
+		{"quantity 1e6", []tracker.Line{{ID: "1", Price: 1, Quantity: 1_000_000}}, "", nil},
+		{"quantity past 1e6", []tracker.Line{{ID: "1", Price: 1, Quantity: 1_000_001}}, "products[0].quantity", tracker.ErrBadQuantity},
+		{"quantity MaxInt", []tracker.Line{{ID: "1", Price: 1, Quantity: math.MaxInt}}, "products[0].quantity", tracker.ErrBadQuantity},
+		{"worth 1e12", []tracker.Line{{ID: "1", Price: 1e9, Quantity: 600}, {ID: "2", Price: 1e9, Quantity: 400}}, "", nil},
+		{"worth past 1e12", []tracker.Line{{ID: "1", Price: 1e9, Quantity: 600}, {ID: "2", Price: 1e9, Quantity: 401}}, "products", tracker.ErrBadTotal},
+		{"each limit at once", []tracker.Line{{ID: "1", Price: 1e9, Quantity: 1_000_000}}, "products", tracker.ErrBadTotal},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tr, m := trkNew(t)
+			err := tr.Sale(tracker.Sale{ID: "567", Products: tt.lines})
+			if tt.want != nil {
+				assert.ErrorIs(t, err, tt.want)
+				assert.Equal(t, tt.field, trkFieldError(t, err).Field)
+				assert.Zero(t, m.Len())
+				return
+			}
+			require.NoError(t, err)
+			// What the tracker accepts sums in micro-units without wrapping.
+			var total int64
+			for _, l := range trkOnly(t, m).Lines {
+				line := tracker.Micros(l.Price) * int64(l.Quantity)
+				require.Positive(t, line)
+				total += line
+				require.Positive(t, total)
+			}
+			assert.LessOrEqual(t, tracker.FromMicros(total), tracker.MaxSaleTotal)
+		})
+	}
+}
+
+// Review: search text arrived cut mid-character or with control
+// characters and was stored as it came; long queries were not bounded.
+func TestSearchText(t *testing.T) {
+	t.Parallel()
+	t.Run("refused", func(t *testing.T) {
+		t.Parallel()
+		for _, q := range []string{"\xff\xfe\xc3(wool", "wo\x00ol", "wool\x1f", "æbler"[:1], "red\tshoes", "sh\u0085oes"} {
+			for _, err := range trkEach(t, func(tr *tracker.Tracker) error { return tr.Search(q) }) {
+				assert.ErrorIs(t, err, tracker.ErrBadText, "%q", q)
+				if err != nil {
+					assert.Equal(t, "query", trkFieldError(t, err).Field)
+					assert.NotContains(t, err.Error(), "wool", "the message does not repeat the query")
+				}
+			}
+		}
+	})
+	t.Run("cut at a rune boundary", func(t *testing.T) {
+		t.Parallel()
+		a499 := strings.Repeat("a", 499)
+		tests := map[string]string{
+			strings.Repeat("æ", 300):              strings.Repeat("æ", 250), // 600 bytes
+			a499 + "æ":                            a499,                     // æ would straddle byte 500
+			a499 + "€uro":                         a499,
+			strings.Repeat("a", 500) + "bc":       strings.Repeat("a", 500),
+			a499 + " bcd":                         a499, // no space left at the end
+			"  " + strings.Repeat("😀", 200) + " ": strings.Repeat("😀", 125),
+		}
+		for in, want := range tests {
+			tr, m := trkNew(t)
+			require.NoError(t, tr.Search(in))
+			got := trkOnly(t, m).Query
+			assert.Equal(t, want, got)
+			assert.LessOrEqual(t, len(got), tracker.MaxQueryBytes)
+			assert.True(t, utf8.ValidString(got))
+		}
+	})
+}
+
+// Review: the same label given twice counted twice.
+func TestDuplicateLabelsCountOnce(t *testing.T) {
+	t.Parallel()
+	tr, m := trkNew(t)
+	call, err := tr.Call("recommendations/trending", "Home", "Home")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Home"}, call.Labels())
+	assert.Equal(t, []string{"Home"}, call.Params()["labels"])
+
+	call, err = tr.Call("recommendations/trending", " Home", "Sidebar", "Home ", "", "Sidebar", "Footer")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Home", "Sidebar", "Footer"}, call.Labels(), "first occurrences, in order")
+	require.NoError(t, call.Shown("12793"))
+	require.NoError(t, tr.Click(tracker.Click{Product: "12793", Labels: []string{"Home", " Home ", "Home"}}))
+
+	evs := m.Events()
+	require.Len(t, evs, 2)
+	assert.Equal(t, []string{"Home", "Sidebar", "Footer"}, evs[0].Labels)
+	assert.Equal(t, []string{"Home"}, evs[1].Labels)
+}
+
+// Review: a click whose labels broke a rule was recorded without them, and
+// without an error, so the shop never learnt its labels were lost.
+func TestClickWithBadLabelsIsRefused(t *testing.T) {
+	t.Parallel()
+	many := make([]string, tracker.MaxLabels+1)
+	for i := range many {
+		many[i] = strconv.Itoa(i)
+	}
+	for _, ls := range [][]string{many, {"Home", "Side\x1fbar"}, {strings.Repeat("x", tracker.MaxLabelBytes+1)}} {
+		for _, err := range trkEach(t, func(tr *tracker.Tracker) error {
+			return tr.Click(tracker.Click{Product: "12793", API: "search/search", Labels: ls})
+		}) {
+			require.Error(t, err)
+			assert.Contains(t, trkFieldError(t, err).Field, "labels")
+		}
+	}
+}
+
+// Review: events carried the clock's nanoseconds and monotonic reading,
+// which no store keeps, so what a Memory held differed from what a store
+// returned.
+func TestEventTimeIsMicroseconds(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 3, 14, 15, 9, 26, 535_897_932, time.UTC)
+	m := tracker.NewMemory()
+	tr := tracker.New(tracker.Options{Store: trkStore, Visitor: trkVisitor, Consent: consent.Cookieless,
+		Recorder: m, Now: func() time.Time { return at }})
+	require.NoError(t, tr.View("12793"))
+	e := trkOnly(t, m)
+	assert.Equal(t, time.Date(2026, 3, 14, 15, 9, 26, 535_897_000, time.UTC), e.Time)
+
+	m2 := tracker.NewMemory()
+	tr2 := tracker.New(tracker.Options{Store: trkStore, Visitor: trkVisitor, Consent: consent.Cookieless,
+		Recorder: m2, Now: time.Now})
+	require.NoError(t, tr2.View("12793"))
+	e = trkOnly(t, m2)
+	assert.NotContains(t, e.Time.String(), "m=", "no monotonic clock reading")
+	assert.Zero(t, e.Time.Nanosecond()%1000)
+}
+
+// A tracker's clock is its own: an event is never refused for its time,
+// however far the clock is ahead. Stores compare with theirs (CheckTime).
+func TestTrackerDoesNotCheckItsClock(t *testing.T) {
+	t.Parallel()
+	m := tracker.NewMemory()
+	tr := tracker.New(tracker.Options{Store: trkStore, Visitor: trkVisitor, Consent: consent.Cookieless,
+		Recorder: m, Now: func() time.Time { return time.Now().Add(time.Hour) }})
+	require.NoError(t, tr.View("12793"))
+	assert.Equal(t, 1, m.Len())
+}
+
+// A store name or visitor ID past the limits would make every event fail
+// at the store; the tracker says so when it records.
+func TestTrackerRefusesBadStamps(t *testing.T) {
+	t.Parallel()
+	for _, o := range []tracker.Options{
+		{Store: "", Visitor: trkVisitor},
+		{Store: strings.Repeat("s", tracker.MaxIDBytes+1), Visitor: trkVisitor},
+		{Store: trkStore, Visitor: "v\x00"},
+	} {
+		m := tracker.NewMemory()
+		o.Consent, o.Recorder = consent.Cookieless, m
+		err := tracker.New(o).View("12793")
+		var fe *tracker.FieldError
+		require.ErrorAs(t, err, &fe)
+		assert.Contains(t, []string{"store", "visitor"}, fe.Field)
+		assert.Zero(t, m.Len())
+	}
+}
+
+// trkSink keeps benchmark results alive, as a server keeps each request's
+// state alive while it serves it.
+var trkSink any
+
+// BenchmarkContext compares the two ways to give a request its Tracker: a
+// Context inside a struct the middleware allocates per request anyway, and
+// New with NewContext.
+func BenchmarkContext(b *testing.B) {
+	o := tracker.Options{Store: trkStore, Visitor: trkVisitor, Consent: consent.Cookieless, Recorder: tracker.NewMemory()}
+	parent := context.Background()
+	type perRequest struct {
+		other [8]uintptr // the rest of the middleware's per-request state
+		tctx  tracker.Context
+	}
+	type perRequestWithout struct {
+		other [8]uintptr
+	}
+	b.Run("Context.Init", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			r := new(perRequest)
+			r.tctx.Init(parent, o)
+			trkSink = r
+			if tracker.From(&r.tctx).Visitor() == "" {
+				b.Fatal("no visitor")
+			}
+		}
+	})
+	b.Run("New+NewContext", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			r := new(perRequestWithout)
+			oo := o
+			oo.Context = parent
+			ctx := tracker.NewContext(parent, tracker.New(oo))
+			trkSink = r
+			if tracker.From(ctx).Visitor() == "" {
+				b.Fatal("no visitor")
+			}
+		}
+	})
 }
