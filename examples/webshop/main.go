@@ -157,7 +157,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("webshop: data directory: %w", err)
 	}
-	db, err := sqlite.Open(ctx, path, sqlite.WithLogger(log))
+	db, err := sqlite.OpenConfig(ctx, path, sqlite.Config{Logger: log})
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/rs/xid"
 
@@ -276,13 +278,14 @@ func (s *shop) categoryPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *shop) searchPage(w http.ResponseWriter, r *http.Request) {
+	// The tracker refuses text that is not valid UTF-8 or holds control
+	// characters, and cuts long queries at a rune boundary; the page shows
+	// and searches for what it would keep.
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	if len(q) > 100 {
-		q = q[:100]
-	}
 	var results []product
 	if q != "" {
 		s.check(r, "search", tracker.From(r.Context()).Search(q))
+		q = displayQuery(q)
 		results = s.catalog.search(q, searchLimit)
 		s.show(r, searchList, results)
 	}
@@ -522,4 +525,20 @@ func (s *shop) render(w http.ResponseWriter, r *http.Request, status int, page, 
 	h.Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// displayQuery is q as the page shows it: valid UTF-8 without control
+// characters, cut at a rune boundary to tracker.MaxQueryBytes.
+func displayQuery(q string) string {
+	q = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(q, ""))
+	for len(q) > tracker.MaxQueryBytes {
+		_, n := utf8.DecodeLastRuneInString(q)
+		q = q[:len(q)-n]
+	}
+	return strings.TrimSpace(q)
 }

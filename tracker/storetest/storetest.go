@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -20,18 +21,29 @@ type Store = tracker.Store
 type Option func(*config)
 
 type config struct {
-	window time.Duration
-	raw    func(t *testing.T, s Store) []byte
+	window    time.Duration
+	linkLimit int
+	events    int
+	raw       func(t *testing.T, s Store) []byte
 }
 
 // Window tells the suite the attribution window the stores were opened
 // with; the default is 30 days.
 func Window(d time.Duration) Option { return func(c *config) { c.window = d } }
 
+// LinkLimit tells the suite the link limit the stores were opened with
+// (credit.Rules.LinkLimit); the default is 50.
+func LinkLimit(n int) Option { return func(c *config) { c.linkLimit = n } }
+
+// Events sets how many events each random stream of the differential test
+// holds; the default is 3,000.
+func Events(n int) Option { return func(c *config) { c.events = n } }
+
 // RawBytes gives the suite a way to read everything a store has persisted
 // (for SQLite: the database, -wal and -shm files). With it, the suite
 // checks that Forget leaves no byte of the erased email, customer IDs and
-// visitor IDs behind. s is a store returned by open.
+// visitor IDs behind, and that Purge leaves none of the visitors it
+// removes. s is a store returned by open.
 func RawBytes(f func(t *testing.T, s Store) []byte) Option {
 	return func(c *config) { c.raw = f }
 }
@@ -40,7 +52,7 @@ func RawBytes(f func(t *testing.T, s Store) []byte) Option {
 // time it is called; Run closes it when the subtest ends. Subtests run in
 // parallel.
 func Run(t *testing.T, open func(t *testing.T) Store, opts ...Option) {
-	c := &config{window: 30 * 24 * time.Hour}
+	c := &config{window: 30 * 24 * time.Hour, linkLimit: 50, events: 3000}
 	for _, o := range opts {
 		o(c)
 	}
@@ -50,7 +62,10 @@ func Run(t *testing.T, open func(t *testing.T) Store, opts ...Option) {
 	}{
 		{"IdempotentWrites", testIdempotent},
 		{"SaleCountedOnce", testSaleOnce},
-		{"InvalidEventsArePermanent", testInvalid},
+		{"SaleCopiesByTime", testSaleCopies},
+		{"InvalidEventsAlone", testInvalid},
+		{"OneIDNamespace", testNamespace},
+		{"FutureEventsRefused", testFuture},
 		{"Backtracking", testBacktracking},
 		{"GivenLabelsWin", testGivenLabels},
 		{"UnshownClickUnderNoLabel", testUnshown},
@@ -58,16 +73,23 @@ func Run(t *testing.T, open func(t *testing.T) Store, opts ...Option) {
 		{"AttributionNeedsLinkedVisitor", testUnlinked},
 		{"LinkedByEmail", testLinkedByEmail},
 		{"LinkedByCustomer", testLinkedByCustomer},
+		{"SharedIdentityLinksNobody", testSharedIdentity},
 		{"WindowEdge", testWindowEdge},
+		{"Microseconds", testMicroseconds},
 		{"LatestClickGetsCredit", testLatestClick},
 		{"ExactMoney", testExactMoney},
 		{"HalfOpenRanges", testHalfOpen},
 		{"StoreIsolation", testIsolation},
+		{"HorizonsPerStore", testHorizons},
 		{"OrderIndependence", testOrderIndependence},
 		{"History", testHistory},
+		{"HistoryIsPrivate", testHistoryPrivate},
+		{"CustomerHistory", testCustomerHistory},
 		{"Visitors", testVisitors},
 		{"Forget", testForget},
 		{"Purge", testPurge},
+		{"PurgeRemovesVisitors", testPurgeVisitors},
+		{"PurgedStayPurged", testPurgedStay},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -78,6 +100,10 @@ func Run(t *testing.T, open func(t *testing.T) Store, opts ...Option) {
 			tc.f(t, c, s)
 		})
 	}
+	t.Run("Differential", func(t *testing.T) {
+		t.Parallel()
+		testDifferential(t, c, open)
+	})
 }
 
 // t0 is the suite's epoch: a Monday morning, in the middle of an hr so
@@ -226,21 +252,91 @@ func testSaleOnce(t *testing.T, _ *config, s Store) {
 }
 
 func testInvalid(t *testing.T, _ *config, s Store) {
-	ok := tracker.Event{ID: "ok-1", Store: "shop", Visitor: visitor(1), Time: at(0), Kind: tracker.KindView, Product: "p1"}
-	for name, mutate := range map[string]func(*tracker.Event){
-		"no ID":        func(e *tracker.Event) { e.ID = "" },
-		"no store":     func(e *tracker.Event) { e.Store = "" },
-		"unknown kind": func(e *tracker.Event) { e.Kind = 200 },
-		"zero kind":    func(e *tracker.Event) { e.Kind = 0 },
-	} {
-		e := ok
-		e.ID = "bad-" + name
-		mutate(&e)
-		err := s.Write(t.Context(), []tracker.Event{e})
-		require.Error(t, err, name)
-		assert.True(t, tracker.IsPermanent(err), "%s: %v is not marked permanent", name, err)
+	g := newGen("shop")
+	v := visitor(1)
+	g.imp(v, at(0), []string{"Home"}, "p1")
+	g.click(v, at(minute), "p1")
+	g.sale(v, at(2*minute), "o1", "", "", line("p1", 10, 1))
+	good := g.evs
+	bad := []tracker.Event{
+		{ID: "bad-1", Store: "shop", Visitor: v, Time: at(3 * minute), Kind: tracker.KindClick, Product: "p1\x1f"},
+		{ID: "bad-2", Store: "shop", Visitor: v, Time: at(3 * minute), Kind: tracker.KindImpression, API: "a", Labels: []string{"Home\x00"}, Products: []string{"p1"}},
+		{ID: "", Store: "shop", Visitor: v, Time: at(3 * minute), Kind: tracker.KindView, Product: "p1"},
+		{ID: "bad-4", Store: "", Visitor: v, Time: at(3 * minute), Kind: tracker.KindView, Product: "p1"},
+		{ID: "bad-5", Store: "shop", Visitor: v, Time: at(3 * minute), Kind: 200},
+		{ID: "bad-6", Store: "shop", Visitor: v, Time: at(3 * minute), Kind: tracker.KindSale, Sale: "o2",
+			Lines: []tracker.Line{{ID: "p1", Price: 5e12, Quantity: 2}}},
+		{ID: "bad-7", Store: "shop", Visitor: v, Time: at(3 * minute), Kind: tracker.KindSearch, Query: "wo\x00ol"},
 	}
-	write(t, s, []tracker.Event{ok})
+	// The bad events go in one batch with the good ones, between them.
+	batch := append(append([]tracker.Event{good[0]}, bad...), good[1:]...)
+	err := s.Write(t.Context(), batch)
+	var be *tracker.BatchError
+	require.True(t, errors.As(err, &be), "want a *tracker.BatchError, got %v", err)
+	var idx []int
+	for _, f := range be.Failed {
+		idx = append(idx, f.Index)
+		assert.True(t, tracker.IsPermanent(f.Err), "event %d: %v is not marked permanent", f.Index, f.Err)
+	}
+	assert.Equal(t, []int{1, 2, 3, 4, 5, 6, 7}, idx, "exactly the bad events are refused")
+	r := wide(t, s, "shop")
+	assert.Equal(t, 1, r.Orders, "the good sale is stored")
+	assert.Equal(t, 1, r.ImpactedOrders)
+	assert.Equal(t, 10.0, r.Revenue, "no huge price wrapped into revenue")
+	assert.Equal(t, tracker.LabelStats{Label: "Home", Calls: 1, Impressions: 1, Clicks: 1, Orders: 1, Revenue: 10}, label(r, "Home"))
+	h, err := s.History(t.Context(), "shop", v, 0)
+	require.NoError(t, err)
+	assert.Len(t, h, 1, "the click; not the broken search")
+}
+
+// testNamespace: an event ID is stored once per store, whatever its kind.
+func testNamespace(t *testing.T, _ *config, s Store) {
+	v := visitor(1)
+	evs := []tracker.Event{
+		{ID: "same", Store: "shop", Visitor: v, Time: at(0), Kind: tracker.KindView, Product: "p1"},
+		{ID: "same", Store: "shop", Visitor: v, Time: at(sec), Kind: tracker.KindClick, Product: "p1", API: "a", Labels: []string{"Home"}},
+		{ID: "same", Store: "shop", Visitor: v, Time: at(2 * sec), Kind: tracker.KindSale, Sale: "o1", Lines: []tracker.Line{{ID: "p1", Price: 1, Quantity: 1}}},
+		{ID: "same", Store: "other", Visitor: v, Time: at(2 * sec), Kind: tracker.KindSale, Sale: "o1", Lines: []tracker.Line{{ID: "p1", Price: 1, Quantity: 1}}},
+	}
+	write(t, s, evs[:1])
+	write(t, s, evs[1:])
+	r := wide(t, s, "shop")
+	assert.Zero(t, r.Orders, "the sale shares the view's ID")
+	assert.Empty(t, r.Labels, "so does the click")
+	h, err := s.History(t.Context(), "shop", v, 0)
+	require.NoError(t, err)
+	require.Len(t, h, 1)
+	assert.Equal(t, tracker.KindView, h[0].Kind)
+	assert.Equal(t, 1, wide(t, s, "other").Orders, "another store has its own IDs")
+}
+
+// testFuture: an event dated more than tracker.MaxClockSkew after the
+// store's clock is refused and changes nothing.
+func testFuture(t *testing.T, _ *config, s Store) {
+	g := newGen("shop")
+	v := visitor(1)
+	g.imp(v, at(0), []string{"Home"}, "p1")
+	g.click(v, at(minute), "p1")
+	g.sale(v, at(2*minute), "o1", "", "", line("p1", 10, 1))
+	write(t, s, g.evs)
+	future := newGen("shop")
+	future.imp(v, time.Now().Add(365*day), []string{"Clock jump"}, "p1")
+	future.click(v, time.Now().Add(365*day), "p1")
+	err := s.Write(t.Context(), future.evs)
+	var be *tracker.BatchError
+	require.True(t, errors.As(err, &be), "got %v", err)
+	require.Len(t, be.Failed, 2)
+	for _, f := range be.Failed {
+		assert.ErrorIs(t, f.Err, tracker.ErrFuture)
+	}
+	more := newGen("shop2")
+	more.imp(v, at(hr), []string{"Later"}, "p2")
+	more.click(v, at(hr+minute), "p2")
+	more.sale(v, at(hr+2*minute), "o2", "", "", line("p2", 4, 1))
+	write(t, s, more.evs)
+	assert.Equal(t, 1, wide(t, s, "shop").ImpactedOrders)
+	assert.Equal(t, 1, wide(t, s, "shop2").ImpactedOrders, "backtracking and attribution still work")
+	assert.Zero(t, label(wide(t, s, "shop"), "Clock jump").Calls)
 }
 
 func testBacktracking(t *testing.T, _ *config, s Store) {
@@ -591,12 +687,12 @@ func testHistory(t *testing.T, _ *config, s Store) {
 	g.view(v1, at(0), "p1")
 	g.imp(v1, at(sec), []string{"Home"}, "p2") // not activity
 	g.click(v1, at(2*sec), "p2")
-	g.category(v2, at(3*sec), "shoes")
-	g.search(v2, at(4*sec), "red shoes")
+	g.category(v1, at(3*sec), "shoes")
+	g.search(v1, at(4*sec), "red shoes")
 	g.email(v1, at(5*sec), "a@example.com")
-	g.sale(v2, at(6*sec), "o1", "a@example.com", "", line("p2", 1, 1)) // links v2
-	g.view(v3, at(7*sec), "p9")                                        // not linked
-	other.view(v1, at(8*sec), "p5")                                    // another store
+	g.sale(v1, at(6*sec), "o1", "a@example.com", "", line("p2", 1, 1))
+	g.view(v2, at(7*sec), "p9")     // another visitor
+	other.view(v1, at(8*sec), "p5") // another store
 	write(t, s, append(g.evs, other.evs...))
 
 	h, err := s.History(t.Context(), "shop", v1, 10)
@@ -610,7 +706,7 @@ func testHistory(t *testing.T, _ *config, s Store) {
 		{Kind: tracker.KindClick, Product: "p2", Time: at(2 * sec)},
 		{Kind: tracker.KindView, Product: "p1", Time: at(0)},
 	}, h)
-	h2, err := s.History(t.Context(), "shop", v2, 2)
+	h2, err := s.History(t.Context(), "shop", v1, 2)
 	require.NoError(t, err)
 	require.Len(t, h2, 2, "limit")
 	assert.Equal(t, tracker.KindSearch, h2[0].Kind)
@@ -618,6 +714,7 @@ func testHistory(t *testing.T, _ *config, s Store) {
 	h3, err := s.History(t.Context(), "shop", visitor(99), 10)
 	require.NoError(t, err)
 	assert.Empty(t, h3)
+	_ = v3
 }
 
 func testVisitors(t *testing.T, _ *config, s Store) {

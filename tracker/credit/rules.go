@@ -1,0 +1,96 @@
+package credit
+
+import "time"
+
+// Defaults of Rules.
+const (
+	// DefaultWindow is how long before a sale a click still earns credit.
+	DefaultWindow = 30 * 24 * time.Hour
+	// MinLookback is the least time a click without labels is backtracked
+	// over; the lookback is the longer of this and the window.
+	MinLookback = 30 * 24 * time.Hour
+	// DefaultLinkLimit is how many visitors may share one email or customer
+	// ID before it stops linking them.
+	DefaultLinkLimit = 50
+)
+
+// Rules are the parameters of attribution. The zero value holds the
+// defaults.
+type Rules struct {
+	// Window is how long before a sale a click on one of its products
+	// still earns credit: a click at c credits a sale at s when
+	// s − Window ≤ c ≤ s. Zero or negative means DefaultWindow.
+	Window time.Duration
+	// LinkLimit: an email address or customer ID used by more than
+	// LinkLimit visitors of a store (a shop that sends customer "guest",
+	// a shared family address) links none of them. Zero or negative means
+	// DefaultLinkLimit.
+	LinkLimit int
+}
+
+// WithDefaults returns r with every zero field set to its default.
+func (r Rules) WithDefaults() Rules {
+	if r.Window <= 0 {
+		r.Window = DefaultWindow
+	}
+	if r.LinkLimit <= 0 {
+		r.LinkLimit = DefaultLinkLimit
+	}
+	return r
+}
+
+// WindowMicros is the window in microseconds.
+func (r Rules) WindowMicros() int64 { return r.WithDefaults().Window.Microseconds() }
+
+// LookbackMicros is how far before a click backtracking looks, in
+// microseconds: the longer of MinLookback and the window.
+func (r Rules) LookbackMicros() int64 {
+	return max(MinLookback, r.WithDefaults().Window).Microseconds()
+}
+
+// Micros converts t to the stores' resolution: microseconds since the Unix
+// epoch, rounded down.
+func Micros(t time.Time) int64 {
+	us := t.UnixMicro()
+	return us
+}
+
+// CeilMicros converts the bound of a half-open range to microseconds so that
+// an event at microsecond m lies in [from, to) exactly when
+// CeilMicros(from) ≤ m < CeilMicros(to).
+func CeilMicros(t time.Time) int64 {
+	us := t.UnixMicro()
+	if t.Sub(time.UnixMicro(us)) > 0 {
+		us++
+	}
+	return us
+}
+
+// Later reports whether the event at time t1 with ID id1 comes after the one
+// at t2 with id2: by time, and between events of the same time by ID. It is
+// the order in which "latest" is meant everywhere.
+func Later(t1 int64, id1 string, t2 int64, id2 string) bool {
+	if t1 != t2 {
+		return t1 > t2
+	}
+	return id1 > id2
+}
+
+// Counts reports whether a copy of a sale (time t1, event ID id1) counts
+// instead of another copy with the same sale ID (t2, id2): the earliest copy
+// counts, and between copies of the same time, the smaller event ID. Which
+// copy counts therefore never depends on the order they arrive in.
+func Counts(t1 int64, id1 string, t2 int64, id2 string) bool {
+	return Later(t2, id2, t1, id1)
+}
+
+// Hour is the hour a time in microseconds falls in: stores keep counters per
+// hour.
+func Hour(us int64) int64 {
+	const hour = int64(time.Hour / time.Microsecond)
+	h := us / hour
+	if us%hour < 0 {
+		h--
+	}
+	return h
+}

@@ -1,0 +1,252 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/visitrack/visitrack/tracker"
+	"github.com/visitrack/visitrack/tracker/sqlite"
+)
+
+// load generates a realistic stream of events for one store: visitors see
+// labelled calls, click what they were shown (mostly without labels, so the
+// store backtracks), view products and categories, search, leave their
+// email and buy.
+type load struct {
+	r        *rand.Rand
+	visitors []string
+	labels   []string
+	shown    [][]string // per visitor, the products last shown
+	emailOf  []string
+	seq      int
+	t        time.Time
+	step     time.Duration
+}
+
+func newLoad(seed uint64, visitors, labels int, start time.Time, step time.Duration) *load {
+	l := &load{r: rand.New(rand.NewPCG(seed, 7)), t: start, step: step}
+	for i := range visitors {
+		l.visitors = append(l.visitors, fmt.Sprintf("cv%08dbench%05d", seed, i))
+		l.emailOf = append(l.emailOf, fmt.Sprintf("u%d@example.com", i))
+	}
+	for i := range labels {
+		l.labels = append(l.labels, fmt.Sprintf("Label %03d", i))
+	}
+	l.shown = make([][]string, visitors)
+	return l
+}
+
+func (l *load) product() string { return fmt.Sprintf("%d", l.r.IntN(5000)) }
+
+func (l *load) next() tracker.Event {
+	l.seq++
+	l.t = l.t.Add(l.step)
+	v := l.r.IntN(len(l.visitors))
+	e := tracker.Event{ID: fmt.Sprintf("ev%012d", l.seq), Store: "shop-dk", Visitor: l.visitors[v], Time: l.t}
+	switch k := l.r.IntN(100); {
+	case k < 35:
+		e.Kind = tracker.KindImpression
+		e.API = "recommendations/trending"
+		e.Labels = []string{l.labels[l.r.IntN(len(l.labels))]}
+		if l.r.IntN(4) == 0 {
+			e.Labels = append(e.Labels, l.labels[l.r.IntN(len(l.labels))])
+		}
+		e.Products = []string{l.product(), l.product(), l.product(), l.product()}
+		l.shown[v] = e.Products
+	case k < 50:
+		e.Kind = tracker.KindClick
+		if s := l.shown[v]; len(s) > 0 && l.r.IntN(10) < 8 {
+			e.Product = s[l.r.IntN(len(s))]
+		} else {
+			e.Product = l.product()
+		}
+		if l.r.IntN(5) == 0 {
+			e.API, e.Labels = "search/predictive", []string{l.labels[l.r.IntN(len(l.labels))]}
+		}
+	case k < 75:
+		e.Kind, e.Product = tracker.KindView, l.product()
+	case k < 85:
+		e.Kind, e.Category = tracker.KindCategory, fmt.Sprintf("cat-%d", l.r.IntN(200))
+	case k < 95:
+		e.Kind, e.Query = tracker.KindSearch, fmt.Sprintf("query %d", l.r.IntN(2000))
+	case k < 97:
+		e.Kind, e.Email = tracker.KindEmail, l.emailOf[v]
+	default:
+		e.Kind, e.Sale = tracker.KindSale, fmt.Sprintf("o%d", l.seq)
+		if l.r.IntN(2) == 0 {
+			e.Email = l.emailOf[v]
+		}
+		if l.r.IntN(3) == 0 {
+			e.Customer = fmt.Sprintf("c%d", v)
+		}
+		n := 1 + l.r.IntN(3)
+		for range n {
+			p := l.product()
+			if s := l.shown[v]; len(s) > 0 && l.r.IntN(2) == 0 {
+				p = s[l.r.IntN(len(s))]
+			}
+			e.Lines = append(e.Lines, tracker.Line{ID: p, Price: float64(l.r.IntN(20000)) / 100, Quantity: 1 + l.r.IntN(2)})
+		}
+	}
+	return e
+}
+
+func (l *load) batch(n int) []tracker.Event {
+	evs := make([]tracker.Event, n)
+	for i := range evs {
+		evs[i] = l.next()
+	}
+	return evs
+}
+
+var benchStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// BenchmarkWrite measures sustained ingest: batches of 1,000 mixed events
+// into a growing database.
+func BenchmarkWrite(b *testing.B) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	const batch = 1000
+	l := newLoad(1, 10000, 100, benchStart, 2600*time.Millisecond)
+	writeBatches(b, s, l, batch)
+}
+
+// writeBatches writes batches of l's events into s for b.N iterations,
+// timing only the writes, and reports events/s.
+func writeBatches(b *testing.B, s *sqlite.Store, l *load, batch int) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	var elapsed time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		evs := l.batch(batch)
+		b.StartTimer()
+		t := time.Now()
+		if err := s.Write(ctx, evs); err != nil {
+			b.Fatal(err)
+		}
+		elapsed += time.Since(t)
+	}
+	b.ReportMetric(float64(b.N*batch)/elapsed.Seconds(), "events/s")
+}
+
+// BenchmarkWriteFull measures sustained ingest into a database that already
+// holds the 1M-event fixture: batches of 1,000 mixed events from the same
+// visitors, continuing where the fixture ends.
+func BenchmarkWriteFull(b *testing.B) {
+	src := fixturePath(b)
+	path := filepath.Join(b.TempDir(), "full.db")
+	if err := copyFile(path, src); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	const batch = 1000
+	step := 30 * 24 * time.Hour / fixtureEvents
+	l := newLoad(2, 10000, 100, benchStart.Add(30*24*time.Hour), step)
+	l.seq = fixtureEvents // IDs and sale IDs after the fixture's
+	writeBatches(b, s, l, batch)
+}
+
+func copyFile(dst, src string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, data, 0o600)
+}
+
+// fixture is the 1M-event database the benchmarks share; main_test.go's
+// TestMain removes it.
+var fixture struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+const fixtureEvents = 1_000_000
+
+// fixturePath builds, once per process, a database of 1M events over 30
+// days from 10k visitors and 100 labels.
+func fixturePath(b *testing.B) string {
+	fixture.once.Do(func() {
+		// VISITRACK_FIXTURE names a file to build the fixture in and keep,
+		// or to reuse if it exists (it must have been built by the same
+		// version of the store).
+		if p := os.Getenv("VISITRACK_FIXTURE"); p != "" {
+			fixture.path = p
+			if _, err := os.Stat(p); err == nil {
+				return
+			}
+		} else {
+			fixture.dir, fixture.err = os.MkdirTemp("", "visitrack-bench-")
+			if fixture.err != nil {
+				return
+			}
+			fixture.path = filepath.Join(fixture.dir, "fixture.db")
+		}
+		ctx := context.Background()
+		s, err := sqlite.Open(ctx, fixture.path)
+		if err != nil {
+			fixture.err = err
+			return
+		}
+		defer s.Close()
+		step := 30 * 24 * time.Hour / fixtureEvents
+		l := newLoad(2, 10000, 100, benchStart, step)
+		start := time.Now()
+		for i := 0; i < fixtureEvents; i += 1000 {
+			if fixture.err = s.Write(ctx, l.batch(1000)); fixture.err != nil {
+				return
+			}
+		}
+		d := time.Since(start)
+		b.Logf("fixture: %d events written in %v (%.0f events/s)", fixtureEvents, d.Round(time.Millisecond), fixtureEvents/d.Seconds())
+	})
+	if fixture.err != nil {
+		b.Fatal(fixture.err)
+	}
+	return fixture.path
+}
+
+// BenchmarkReport measures Report over the whole fixture: 1M events, 10k
+// visitors, 100 labels, 30 days, with range ends that cut hours.
+func BenchmarkReport(b *testing.B) {
+	path := fixturePath(b)
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	from := benchStart.Add(17 * time.Minute)
+	to := benchStart.Add(30*24*time.Hour - 23*time.Minute)
+	b.ReportAllocs()
+	var rep tracker.Report
+	for b.Loop() {
+		rep, err = s.Report(ctx, "shop-dk", from, to)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	if len(rep.Labels) != 100 || rep.Orders == 0 || rep.ImpactedOrders == 0 {
+		b.Fatalf("unexpected report: %d labels, %d orders, %d impacted", len(rep.Labels), rep.Orders, rep.ImpactedOrders)
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/report")
+}

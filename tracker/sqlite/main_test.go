@@ -1,0 +1,24 @@
+package sqlite_test
+
+import (
+	"fmt"
+	"os"
+	"testing"
+)
+
+// TestMain runs the child processes some tests start (see lockChild), and
+// removes the benchmark fixture, if one was built.
+func TestMain(m *testing.M) {
+	if path := os.Getenv("VISITRACK_LOCK_CHILD"); path != "" {
+		if err := lockChild(path); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	code := m.Run()
+	if fixture.dir != "" {
+		os.RemoveAll(fixture.dir)
+	}
+	os.Exit(code)
+}

@@ -1,0 +1,210 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/visitrack/visitrack/tracker"
+	"github.com/visitrack/visitrack/tracker/credit"
+)
+
+const hourMicros = int64(time.Hour / time.Microsecond)
+
+// Report returns what tracked results earned in store over [from, to):
+// counters for the whole hours in the range, the events themselves for the
+// ragged ends. It reads one snapshot of the file, so a write in progress is
+// either all in or all out.
+func (s *Store) Report(ctx context.Context, store string, from, to time.Time) (tracker.Report, error) {
+	rep := tracker.Report{From: from, To: to}
+	if s.closed() {
+		return rep, ErrClosed
+	}
+	f, t := credit.CeilMicros(from), credit.CeilMicros(to)
+	if f >= t {
+		return rep, nil
+	}
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return rep, fmt.Errorf("sqlite: report: %w", err)
+	}
+	defer tx.Rollback()
+	var sid int64
+	if err := tx.QueryRowContext(ctx, `SELECT sid FROM stores WHERE name = ?`, store).Scan(&sid); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return rep, nil
+		}
+		return rep, fmt.Errorf("sqlite: report: %w", err)
+	}
+	sum := newCounters()
+	// Whole hours from the first that starts at or after f to the last that
+	// ends at or before t; events for the rest.
+	hf := credit.Hour(f + hourMicros - 1)
+	ht := credit.Hour(t)
+	if hf < ht {
+		if err := sumHours(ctx, tx, sid, hf, ht, sum); err != nil {
+			return rep, fmt.Errorf("sqlite: report: %w", err)
+		}
+		if err := sumEvents(ctx, tx, sid, f, hf*hourMicros, sum); err != nil {
+			return rep, fmt.Errorf("sqlite: report: %w", err)
+		}
+		if err := sumEvents(ctx, tx, sid, ht*hourMicros, t, sum); err != nil {
+			return rep, fmt.Errorf("sqlite: report: %w", err)
+		}
+	} else if err := sumEvents(ctx, tx, sid, f, t, sum); err != nil {
+		return rep, fmt.Errorf("sqlite: report: %w", err)
+	}
+	var orders, revenue, impacted, impactedRevenue int64
+	for _, c := range sum.sales {
+		orders += c.orders
+		revenue += c.revenue
+		impacted += c.impacted
+		impactedRevenue += c.impactedRevenue
+	}
+	rep.Orders, rep.ImpactedOrders = int(orders), int(impacted)
+	rep.Revenue, rep.ImpactedRevenue = tracker.FromMicros(revenue), tracker.FromMicros(impactedRevenue)
+	byLid := make(map[int64]*labelCounts)
+	for k, c := range sum.labels {
+		l := byLid[k.lid]
+		if l == nil {
+			l = &labelCounts{}
+			byLid[k.lid] = l
+		}
+		l.calls += c.calls
+		l.impressions += c.impressions
+		l.clicks += c.clicks
+		l.orders += c.orders
+		l.revenue += c.revenue
+	}
+	names, err := labelNames(ctx, tx, sid)
+	if err != nil {
+		return rep, fmt.Errorf("sqlite: report: %w", err)
+	}
+	for lid, c := range byLid {
+		if c.calls == 0 && c.clicks == 0 && c.orders == 0 {
+			continue
+		}
+		rep.Labels = append(rep.Labels, tracker.LabelStats{Label: names[lid], Calls: int(c.calls), Impressions: int(c.impressions),
+			Clicks: int(c.clicks), Orders: int(c.orders), Revenue: tracker.FromMicros(c.revenue)})
+	}
+	slices.SortFunc(rep.Labels, func(a, b tracker.LabelStats) int { return cmp.Compare(a.Label, b.Label) })
+	return rep, nil
+}
+
+func sumHours(ctx context.Context, tx *sql.Tx, sid, from, to int64, sum *counters) error {
+	rows, err := tx.QueryContext(ctx, `SELECT lid, sum(calls), sum(impressions), sum(clicks), sum(orders), sum(revenue)
+		FROM label_hours WHERE sid = ? AND hour >= ? AND hour < ? GROUP BY lid`, sid, from, to)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var lid int64
+		var c labelCounts
+		if err := rows.Scan(&lid, &c.calls, &c.impressions, &c.clicks, &c.orders, &c.revenue); err != nil {
+			rows.Close()
+			return err
+		}
+		lc := sum.label(sid, from*hourMicros, lid)
+		lc.calls += c.calls
+		lc.impressions += c.impressions
+		lc.clicks += c.clicks
+		lc.orders += c.orders
+		lc.revenue += c.revenue
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	var c saleCounts
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(sum(orders), 0), coalesce(sum(revenue), 0), coalesce(sum(impacted), 0),
+		coalesce(sum(impacted_revenue), 0) FROM sale_hours WHERE sid = ? AND hour >= ? AND hour < ?`, sid, from, to).
+		Scan(&c.orders, &c.revenue, &c.impacted, &c.impactedRevenue); err != nil {
+		return err
+	}
+	sum.sales[saleHour{sid, from}] = &c
+	return nil
+}
+
+// sumEvents counts the events of [from, to) as the counters would.
+func sumEvents(ctx context.Context, tx *sql.Tx, sid, from, to int64, sum *counters) error {
+	if from >= to {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT rid, kind, t, ls, detail, credit, counted FROM events
+		WHERE sid = ? AND t >= ? AND t < ? AND kind IN (1, 2, 3) AND `+liveSQL, sid, from, to)
+	if err != nil {
+		return err
+	}
+	var evs []eventRow
+	for rows.Next() {
+		var r eventRow
+		if err := rows.Scan(&r.rid, &r.kind, &r.t, &r.ls, &r.detail, &r.credit, &r.counted); err != nil {
+			rows.Close()
+			return err
+		}
+		r.item.Valid = r.kind != kindSale // selected by liveSQL
+		evs = append(evs, r)
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	sets := make(map[credit.LabelSet][]int64)
+	lidsOf := func(ls credit.LabelSet) []int64 {
+		if ls == 0 {
+			return nil
+		}
+		if l, ok := sets[ls]; ok {
+			return l
+		}
+		var s string
+		var lids []int64
+		if err := tx.QueryRowContext(ctx, `SELECT lids FROM labelsets WHERE ls = ?`, int64(ls)).Scan(&s); err == nil {
+			_ = jsonUnmarshal(s, &lids)
+		}
+		sets[ls] = lids
+		return lids
+	}
+	for _, r := range evs {
+		switch r.kind {
+		case kindImpression:
+			var d impressionDetail
+			if err := jsonUnmarshal(r.detail.String, &d); err != nil {
+				return fmt.Errorf("event row %d: %w", r.rid, err)
+			}
+			sum.impression(sid, r.t, lidsOf(credit.LabelSet(r.ls.Int64)), len(d.Products), +1)
+		case kindClick:
+			sum.click(sid, r.t, lidsOf(credit.LabelSet(r.ls.Int64)), +1)
+		case kindSale:
+			if r.counted.Int64 != 1 {
+				continue
+			}
+			s, err := r.sale(nil, sid)
+			if err != nil {
+				return err
+			}
+			sum.sale(sid, r.t, s.Lines, s.Credit, lidsOf, +1)
+		}
+	}
+	return nil
+}
+
+func labelNames(ctx context.Context, tx *sql.Tx, sid int64) (map[int64]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT lid, name FROM labels WHERE sid = ?`, sid)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[int64]string)
+	for rows.Next() {
+		var lid int64
+		var name string
+		if err := rows.Scan(&lid, &name); err != nil {
+			return nil, err
+		}
+		out[lid] = name
+	}
+	return out, rows.Err()
+}

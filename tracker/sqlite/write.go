@@ -1,0 +1,742 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/visitrack/visitrack/tracker"
+	"github.com/visitrack/visitrack/tracker/credit"
+)
+
+// Write stores a batch of events in one transaction. It is idempotent: an
+// event whose ID the store holds (of whatever kind) is skipped, and so is
+// an event older than the last Purge's cut. An event that breaks a rule
+// (tracker.Event.Validate) or is dated more than tracker.MaxClockSkew after
+// the store's clock is refused: Write stores the others and returns a
+// *tracker.BatchError naming the refused ones, each marked permanent. Any
+// other error means nothing was stored; the batch may be written again.
+//
+// Write resolves credit as events arrive, with the rules of package
+// tracker/credit, and corrects what earlier events resolved when a late one
+// changes it (an impression that explains a click already stored, a click
+// before a sale already stored, a link that joins groups), so results never
+// depend on the order events arrive in.
+func (s *Store) Write(ctx context.Context, events []tracker.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if s.closed() {
+		return ErrClosed
+	}
+	now := s.cfg.Now()
+	valid := make([]tracker.Event, 0, len(events))
+	var failed []tracker.EventError
+	for i := range events {
+		e := events[i]
+		e.Normalize()
+		err := e.Validate()
+		if err == nil {
+			err = e.CheckTime(now)
+		}
+		if err != nil {
+			failed = append(failed, tracker.EventError{Index: i, Err: tracker.Permanent(err)})
+			continue
+		}
+		valid = append(valid, e)
+	}
+	if len(valid) > 0 {
+		if err := s.write(ctx, valid); err != nil {
+			return fmt.Errorf("sqlite: write: %w", err)
+		}
+	}
+	if len(failed) > 0 {
+		return &tracker.BatchError{Failed: failed}
+	}
+	return nil
+}
+
+func (s *Store) write(ctx context.Context, events []tracker.Event) (err error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.closed() {
+		return ErrClosed
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	b := newBatch(ctx, s, tx)
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+			// The cache may hold what the transaction did: start over from
+			// the file. What is dirty lives in s.heads, untouched.
+			if rerr := s.mem.reload(context.WithoutCancel(ctx)); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+		}
+	}()
+	if err := b.run(events); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	b.done()
+	return nil
+}
+
+// batch is one Write's transaction and what it has worked out so far.
+type batch struct {
+	ctx context.Context
+	s   *Store
+	m   *memory
+	tx  *sql.Tx
+	txs map[string]*sql.Stmt // single statements bound to tx
+
+	firstRid                                            int64 // rids from here on are this batch's
+	nextRid, nextVid, nextIid, nextLs, nextLid, nextSid int64
+
+	evs     []*pending
+	c       *counters
+	ch      credit.Changes
+	links   []any              // rows for the links upsert
+	idents  []*identUse        // identities whose count changed
+	iids    map[int64]identKey // identities the batch looked up
+	touched map[*visitor]chainHeads
+}
+
+// pending is one new event of the batch.
+type pending struct {
+	e      *tracker.Event
+	rid    int64
+	sid    int64
+	v      *visitor
+	ls     credit.LabelSet // impression: its labels; click: those it named
+	click  credit.Click    // a click as resolved when added
+	sale   credit.Sale     // a counted sale as resolved when added
+	counts bool            // a sale: the copy that counts
+}
+
+type identUse struct {
+	id  *identity
+	key identKey
+}
+
+func newBatch(ctx context.Context, s *Store, tx *sql.Tx) *batch {
+	m := s.mem
+	return &batch{ctx: ctx, s: s, m: m, tx: tx, txs: make(map[string]*sql.Stmt), c: newCounters(),
+		firstRid: m.nextRid, nextRid: m.nextRid, nextVid: m.nextVid, nextIid: m.nextIid, nextLs: m.nextLs,
+		nextLid: m.nextLid, nextSid: m.nextSid, touched: make(map[*visitor]chainHeads), iids: make(map[int64]identKey)}
+}
+
+// stmt returns the single statement q bound to the transaction.
+func (b *batch) stmt(q string) *sql.Stmt {
+	st := b.txs[q]
+	if st == nil {
+		st = b.s.st.in(b.ctx, b.tx, q)
+		b.txs[q] = st
+	}
+	return st
+}
+
+func (b *batch) run(events []tracker.Event) error {
+	if err := b.accept(events); err != nil {
+		return err
+	}
+	if len(b.evs) == 0 {
+		return nil
+	}
+	if err := b.resolveVisitors(); err != nil {
+		return err
+	}
+	if err := b.resolveLabels(); err != nil {
+		return err
+	}
+	if err := b.copies(); err != nil {
+		return err
+	}
+	if err := b.link(); err != nil {
+		return err
+	}
+	if err := b.apply(); err != nil {
+		return err
+	}
+	return b.persist()
+}
+
+// accept keeps the events the store does not have yet, in the order they
+// came, and gives each its rid.
+func (b *batch) accept(events []tracker.Event) error {
+	type key struct {
+		sid int64
+		eid string
+	}
+	seen := make(map[key]bool, len(events))
+	ids := make(map[int64][]string)
+	for i := range events {
+		e := &events[i]
+		if credit.Micros(e.Time) < b.m.cut {
+			continue // older than the last purge: not stored again
+		}
+		sid, err := b.sid(e.Store)
+		if err != nil {
+			return err
+		}
+		k := key{sid, e.ID}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		ids[sid] = append(ids[sid], e.ID)
+		b.evs = append(b.evs, &pending{e: e, sid: sid})
+	}
+	known := make(map[key]bool)
+	for sid, eids := range ids {
+		rows, err := b.stmt(qKnownIDs).QueryContext(b.ctx, sid, string(mustJSON(eids)))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var eid string
+			if err := rows.Scan(&eid); err != nil {
+				rows.Close()
+				return err
+			}
+			known[key{sid, eid}] = true
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+	}
+	kept := b.evs[:0]
+	for _, p := range b.evs {
+		if !known[key{p.sid, p.e.ID}] {
+			p.rid = b.nextRid
+			b.nextRid++
+			kept = append(kept, p)
+		}
+	}
+	b.evs = kept
+	return nil
+}
+
+// sid returns the ID of a store name, adding the store.
+func (b *batch) sid(name string) (int64, error) {
+	if sid, ok := b.m.sids[name]; ok {
+		return sid, nil
+	}
+	sid := b.nextSid
+	if _, err := b.tx.ExecContext(b.ctx, `INSERT INTO stores (sid, name) VALUES (?, ?)`, sid, name); err != nil {
+		return 0, err
+	}
+	b.nextSid++
+	b.m.sids[name] = sid
+	return sid, nil
+}
+
+// resolveVisitors finds or adds the visitor of every event.
+func (b *batch) resolveVisitors() error {
+	missing := make(map[int64][]string)
+	for _, p := range b.evs {
+		k := visitorKey{p.sid, p.e.Visitor}
+		if v := b.m.visitors[k]; v != nil {
+			p.v = v
+		} else if !slices.Contains(missing[p.sid], p.e.Visitor) {
+			missing[p.sid] = append(missing[p.sid], p.e.Visitor)
+		}
+	}
+	var added []any
+	for sid, xids := range missing {
+		vs, err := queryVisitors(b.ctx, b.tx, qVisitors, sid, string(mustJSON(xids)))
+		if err != nil {
+			return err
+		}
+		found := make(map[string]bool, len(vs))
+		for _, v := range vs {
+			b.m.adopt(v)
+			found[v.xid] = true
+		}
+		for _, xid := range xids {
+			if found[xid] {
+				continue
+			}
+			v := &visitor{vid: b.nextVid, sid: sid, xid: xid, gid: b.nextVid, heads: noHeads}
+			b.nextVid++
+			b.m.adopt(v)
+			// A visitor new to the store has no events anywhere: its group
+			// holds all of them.
+			b.m.cache(v.gid, sid, []*visitor{v}, credit.NewGroup(b.m.rules, credit.All))
+			added = append(added, v.vid, sid, xid, v.gid)
+		}
+	}
+	if err := b.s.st.insVisitors.exec(b.ctx, b.tx, added); err != nil {
+		return err
+	}
+	for _, p := range b.evs {
+		if p.v == nil {
+			p.v = b.m.visitors[visitorKey{p.sid, p.e.Visitor}]
+		}
+	}
+	return nil
+}
+
+// resolveLabels finds or adds the label sets of impressions and of clicks
+// that name their labels.
+func (b *batch) resolveLabels() error {
+	for _, p := range b.evs {
+		if len(p.e.Labels) == 0 || (p.e.Kind != tracker.KindImpression && p.e.Kind != tracker.KindClick) {
+			continue
+		}
+		ls, err := b.labelSet(p.sid, p.e.Labels)
+		if err != nil {
+			return err
+		}
+		p.ls = ls
+	}
+	return nil
+}
+
+func (b *batch) labelSet(sid int64, names []string) (credit.LabelSet, error) {
+	lids := make([]int64, len(names))
+	for i, name := range names {
+		lid, err := b.label(sid, name)
+		if err != nil {
+			return 0, err
+		}
+		lids[i] = lid
+	}
+	k := labelSetKey{sid, string(mustJSON(lids))}
+	if ls, ok := b.m.labelSets[k]; ok {
+		return ls, nil
+	}
+	var ls int64
+	err := b.stmt(qLabelSets).QueryRowContext(b.ctx, sid, `[`+quoteJSON(k.lids)+`]`).Scan(&ls, new(string))
+	if errors.Is(err, sql.ErrNoRows) {
+		ls = b.nextLs
+		if _, err = b.stmt(qAddLabelSet).ExecContext(b.ctx, ls, sid, k.lids); err == nil {
+			b.nextLs++
+		}
+	}
+	if err != nil {
+		return 0, err
+	}
+	b.m.labelSets[k] = credit.LabelSet(ls)
+	b.m.setLids[credit.LabelSet(ls)] = lids
+	return credit.LabelSet(ls), nil
+}
+
+func quoteJSON(s string) string { return string(appendString(nil, s)) }
+
+func (b *batch) label(sid int64, name string) (int64, error) {
+	k := labelKey{sid, name}
+	if lid, ok := b.m.labels[k]; ok {
+		return lid, nil
+	}
+	var lid int64
+	err := b.stmt(qLabels).QueryRowContext(b.ctx, sid, `[`+quoteJSON(name)+`]`).Scan(&lid, new(string))
+	if errors.Is(err, sql.ErrNoRows) {
+		lid = b.nextLid
+		if _, err = b.stmt(qAddLabel).ExecContext(b.ctx, lid, sid, name); err == nil {
+			b.nextLid++
+		}
+	}
+	if err != nil {
+		return 0, err
+	}
+	b.m.labels[k] = lid
+	return lid, nil
+}
+
+// lids returns the labels of a label set.
+func (b *batch) lids(ls credit.LabelSet) []int64 {
+	if ls == 0 {
+		return nil
+	}
+	if lids, ok := b.m.setLids[ls]; ok {
+		return lids
+	}
+	var s string
+	var lids []int64
+	if err := b.stmt(qLabelSet).QueryRowContext(b.ctx, int64(ls)).Scan(&s); err == nil {
+		if err := jsonUnmarshal(s, &lids); err == nil {
+			b.m.setLids[ls] = lids
+		}
+	}
+	return lids
+}
+
+// copies decides, for the sales of the batch, which copy of each sale ID
+// counts: the earliest, whether stored already or new. A stored copy that
+// stops counting is taken out of its group and of the counters at once.
+func (b *batch) copies() error {
+	type saleKey struct {
+		sid  int64
+		sale string
+	}
+	best := make(map[saleKey]*pending)
+	ids := make(map[int64][]string)
+	for _, p := range b.evs {
+		if p.e.Kind != tracker.KindSale {
+			continue
+		}
+		k := saleKey{p.sid, p.e.Sale}
+		cur, ok := best[k]
+		if !ok {
+			ids[p.sid] = append(ids[p.sid], p.e.Sale)
+		}
+		if !ok || credit.Counts(credit.Micros(p.e.Time), p.e.ID, credit.Micros(cur.e.Time), cur.e.ID) {
+			best[k] = p
+		}
+	}
+	for sid, sales := range ids {
+		rows, err := b.stmt(qCopies).QueryContext(b.ctx, sid, string(mustJSON(sales)))
+		if err != nil {
+			return err
+		}
+		var stored []eventRow
+		for rows.Next() {
+			var r eventRow
+			if err := rows.Scan(&r.rid, &r.eid, &r.t, &r.vid, &r.item, &r.detail, &r.credit); err != nil {
+				rows.Close()
+				return err
+			}
+			stored = append(stored, r)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		for _, r := range stored {
+			k := saleKey{sid, r.item.String}
+			p := best[k]
+			if !credit.Counts(credit.Micros(p.e.Time), p.e.ID, r.t, r.eid) {
+				delete(best, k) // the stored copy keeps counting
+				continue
+			}
+			if err := b.uncount(sid, &r); err != nil {
+				return err
+			}
+		}
+	}
+	for _, p := range best {
+		p.counts = true
+	}
+	return nil
+}
+
+// uncount makes a stored copy of a sale stop counting.
+func (b *batch) uncount(sid int64, r *eventRow) error {
+	r.kind, r.counted = kindSale, sql.NullInt64{Int64: 1, Valid: true}
+	if r.detail.Valid { // not a tombstone
+		s, err := r.sale(nil, sid)
+		if err != nil {
+			return err
+		}
+		b.c.sale(sid, r.t, s.Lines, s.Credit, b.lids, -1)
+		if v := b.m.byVid[r.vid.Int64]; r.vid.Valid && v != nil && v.group != nil {
+			v.group.g.RemoveSale(s.Mark())
+		}
+		delete(b.ch.Sales, r.rid)
+	}
+	_, err := b.stmt(qSetSale).ExecContext(b.ctx, r.credit, 0, r.rid)
+	return err
+}
+
+// apply adds the batch's impressions, clicks and counted sales to their
+// groups, each group first brought back as far as its events need.
+func (b *batch) apply() error {
+	byGroup := make(map[*group][]*pending)
+	var order []*group
+	for _, p := range b.evs {
+		switch p.e.Kind {
+		case tracker.KindImpression, tracker.KindClick:
+		case tracker.KindSale:
+			if !p.counts {
+				continue
+			}
+		default:
+			continue
+		}
+		g, err := b.m.groupOf(b.ctx, b.tx, p.v)
+		if err != nil {
+			return err
+		}
+		if _, ok := byGroup[g]; !ok {
+			order = append(order, g)
+		}
+		byGroup[g] = append(byGroup[g], p)
+	}
+	for _, g := range order {
+		ps := byGroup[g]
+		need := int64(credit.All)
+		first := true
+		for _, p := range ps {
+			t := credit.Micros(p.e.Time)
+			switch p.e.Kind {
+			case tracker.KindImpression:
+				t = g.g.NeedImpression(t)
+			case tracker.KindClick:
+				p.click = credit.Click{Ref: p.rid, ID: p.e.ID, Time: t, Visitor: p.v.vid, Product: b.m.product(p.sid, p.e.Product), Given: p.ls}
+				t = g.g.NeedClick(&p.click)
+			case tracker.KindSale:
+				t = g.g.NeedSale(t)
+			}
+			if first || t < need {
+				need, first = t, false
+			}
+		}
+		if err := b.ensure(g, need); err != nil {
+			return err
+		}
+		// In time order, so that few events re-resolve others.
+		slices.SortFunc(ps, func(x, y *pending) int {
+			if c := x.e.Time.Compare(y.e.Time); c != 0 {
+				return c
+			}
+			return cmp.Compare(x.e.ID, y.e.ID)
+		})
+		for _, p := range ps {
+			t := credit.Micros(p.e.Time)
+			switch p.e.Kind {
+			case tracker.KindImpression:
+				ps := make([]credit.Product, len(p.e.Products))
+				for i, id := range p.e.Products {
+					ps[i] = b.m.product(p.sid, id)
+				}
+				g.g.AddImpression(&credit.Impression{ID: p.e.ID, Time: t, Visitor: p.v.vid, Labels: p.ls, Products: ps}, &b.ch)
+			case tracker.KindClick:
+				g.g.AddClick(&p.click, &b.ch)
+			case tracker.KindSale:
+				lines := make([]credit.Line, len(p.e.Lines))
+				for i, l := range p.e.Lines {
+					lines[i] = credit.Line{Product: b.m.product(p.sid, l.ID), Price: tracker.Micros(l.Price), Quantity: int64(l.Quantity)}
+				}
+				p.sale = credit.Sale{Ref: p.rid, ID: p.e.ID, Time: t, Visitor: p.v.vid, Lines: lines}
+				g.g.AddSale(&p.sale)
+			}
+		}
+	}
+	return nil
+}
+
+// ensure brings g the events of its visitors from need onwards, walking
+// each member's credit chain back from its head.
+func (b *batch) ensure(g *group, need int64) error {
+	low := g.g.Low()
+	if need >= low {
+		return nil
+	}
+	var (
+		imps   []credit.Impression
+		clicks []credit.Click
+		sales  []credit.Sale
+	)
+	row := b.stmt(qRow)
+	for _, v := range g.members {
+		for rid := v.heads.lastC; rid != 0; {
+			r := eventRow{rid: rid}
+			if err := row.QueryRowContext(b.ctx, rid).Scan(&r.eid, &r.kind, &r.t, &r.vid, &r.prev, &r.pmax,
+				&r.item, &r.ls, &r.detail, &r.credit, &r.counted); err != nil {
+				if errors.Is(err, sql.ErrNoRows) {
+					break // purged: the rest of the chain is older still
+				}
+				return err
+			}
+			b.m.loads++
+			if r.vid.Int64 != v.vid || r.pmax.Int64 < need {
+				break
+			}
+			if r.t >= need && r.t < low {
+				if err := r.decodeInto(b.m, g.sid, &imps, &clicks, &sales); err != nil {
+					return err
+				}
+			}
+			rid = r.prev.Int64
+		}
+	}
+	g.g.Extend(need, imps, clicks, sales)
+	return nil
+}
+
+// persist writes the batch: its events with their chains, what changed
+// among stored clicks and sales, the counters and the IDs handed out.
+func (b *batch) persist() error {
+	args := make([]any, 0, 15*len(b.evs))
+	for _, p := range b.evs {
+		args = b.row(args, p)
+	}
+	if err := b.s.st.insEvents.exec(b.ctx, b.tx, args); err != nil {
+		return err
+	}
+	if err := b.persistChanges(); err != nil {
+		return err
+	}
+	for name, v := range map[string]int64{"next_rid": b.nextRid, "next_vid": b.nextVid} {
+		if _, err := b.stmt(qSetMeta).ExecContext(b.ctx, v, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// persistChanges writes what changed among stored clicks and sales, the
+// counters and the identities' counts.
+func (b *batch) persistChanges() error {
+	for ref, cc := range b.ch.Clicks {
+		if ref >= b.firstRid {
+			continue // a click of this batch: inserted as it ended up
+		}
+		c := &cc.Click
+		if c.Credit != cc.Old {
+			sid := b.sidOf(c.Visitor)
+			b.c.click(sid, c.Time, b.lids(cc.Old), -1)
+			b.c.click(sid, c.Time, b.lids(c.Credit), +1)
+		}
+		if _, err := b.stmt(qSetClick).ExecContext(b.ctx, nullLS(c.Credit), c.From.Time, c.From.ID, ref); err != nil {
+			return err
+		}
+	}
+	for ref, sc := range b.ch.Sales {
+		if ref >= b.firstRid {
+			continue
+		}
+		s := &sc.Sale
+		sid := b.sidOf(s.Visitor)
+		b.c.sale(sid, s.Time, s.Lines, sc.Old, b.lids, -1)
+		b.c.sale(sid, s.Time, s.Lines, s.Credit, b.lids, +1)
+		if _, err := b.stmt(qSetSale).ExecContext(b.ctx, encodeCredit(s.Credit), 1, ref); err != nil {
+			return err
+		}
+	}
+	if err := b.c.write(b.ctx, b.tx, b.s.st); err != nil {
+		return err
+	}
+	for _, u := range b.idents {
+		if _, err := b.stmt(qSetIdentity).ExecContext(b.ctx, u.id.visitors, u.id.iid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sidOf returns the store of a visitor the batch has seen.
+func (b *batch) sidOf(vid int64) int64 { return b.m.byVid[vid].sid }
+
+func nullLS(ls credit.LabelSet) sql.NullInt64 {
+	return sql.NullInt64{Int64: int64(ls), Valid: ls != 0}
+}
+
+// clickDetail is what events.detail holds for a click, but for the API,
+// position and external flag, which come from its event.
+func (b *batch) clickDetail(c *credit.Click) clickDetail {
+	d := clickDetail{Given: int64(c.Given), FromT: c.From.Time, FromID: c.From.ID}
+	if c.From.IsZero() {
+		d.FromT = 0
+	}
+	return d
+}
+
+// row appends the values of p's events row, linking it into its visitor's
+// chains, and counts what it adds.
+func (b *batch) row(args []any, p *pending) []any {
+	e, t := p.e, credit.Micros(p.e.Time)
+	h, ok := b.touched[p.v]
+	if !ok {
+		h = p.v.heads
+	}
+	kind := int(e.Kind)
+	var prevC, pmaxC, prevA, pmaxA sql.NullInt64
+	if onCredit(kind) {
+		prevC = sql.NullInt64{Int64: h.lastC, Valid: h.lastC != 0}
+		h.lastC, h.pmaxC = p.rid, max(h.pmaxC, t)
+		pmaxC = sql.NullInt64{Int64: h.pmaxC, Valid: true}
+	}
+	if onActivity(kind) {
+		prevA = sql.NullInt64{Int64: h.lastA, Valid: h.lastA != 0}
+		h.lastA, h.pmaxA = p.rid, max(h.pmaxA, t)
+		pmaxA = sql.NullInt64{Int64: h.pmaxA, Valid: true}
+	}
+	b.touched[p.v] = h
+	var (
+		item       sql.NullString
+		ls         sql.NullInt64
+		detail, cr sql.NullString
+		counted    sql.NullInt64
+	)
+	str := func(s string) sql.NullString { return sql.NullString{String: s, Valid: true} }
+	switch e.Kind {
+	case tracker.KindImpression:
+		ls = nullLS(p.ls)
+		detail = str(encodeImpression(e.API, e.Products))
+		b.c.impression(p.sid, t, b.lids(p.ls), len(e.Products), +1)
+	case tracker.KindClick:
+		c := &p.click
+		if cc := b.ch.Clicks[p.rid]; cc != nil {
+			c = &cc.Click // changed since it was added, by a later event of the batch
+		}
+		item, ls = str(e.Product), nullLS(c.Credit)
+		d := b.clickDetail(c)
+		d.API, d.Position, d.External = e.API, e.Position, e.External
+		detail = encodeClick(d)
+		b.c.click(p.sid, t, b.lids(c.Credit), +1)
+	case tracker.KindView:
+		item = str(e.Product)
+	case tracker.KindCategory:
+		item = str(e.Category)
+	case tracker.KindSearch:
+		item = str(e.Query)
+	case tracker.KindEmail:
+		item = str(e.Email)
+	case tracker.KindSale:
+		item = str(e.Sale)
+		detail = str(encodeLines(e.Lines))
+		counted = sql.NullInt64{Valid: true}
+		if p.counts {
+			sl := &p.sale
+			if sc := b.ch.Sales[p.rid]; sc != nil {
+				sl = &sc.Sale
+			}
+			counted.Int64 = 1
+			cr = encodeCredit(sl.Credit)
+			b.c.sale(p.sid, t, sl.Lines, sl.Credit, b.lids, +1)
+		}
+	}
+	return append(args, p.rid, p.sid, e.ID, kind, t, p.v.vid, prevC, pmaxC, prevA, pmaxA, item, ls, detail, cr, counted)
+}
+
+// done makes what the committed batch did the writer's state.
+func (b *batch) done() {
+	m := b.m
+	m.nextRid, m.nextVid, m.nextIid, m.nextLs, m.nextLid, m.nextSid = b.nextRid, b.nextVid, b.nextIid, b.nextLs, b.nextLid, b.nextSid
+	b.s.hmu.Lock()
+	for v, h := range b.touched {
+		v.heads = h
+		b.s.heads[v.vid] = h
+	}
+	dirty := len(b.s.heads)
+	b.s.hmu.Unlock()
+	horizon := max(m.rules.LookbackMicros(), m.rules.WindowMicros()) + hourMicros
+	for _, p := range b.evs {
+		if g := p.v.group; g != nil {
+			if low, cut := g.g.Low(), g.g.Newest()-horizon; low != math.MaxInt64 && cut-trimEvery > low {
+				g.g.Trim(cut)
+			}
+		}
+	}
+	m.evict()
+	if int64(dirty)*cacheEntry > m.budget/4 {
+		// Failures leave the heads dirty; the next write tries again.
+		_ = b.s.flushHeads(context.WithoutCancel(b.ctx))
+	}
+	b.s.committed()
+}
+
+// trimEvery is how far a group's newest event moves before the group drops
+// what it holds from before the lookback and window: what writes in time
+// order need.
+const trimEvery = 24 * hourMicros
