@@ -386,7 +386,7 @@ func (e *Event) validateFields() error {
 			return err
 		}
 		for i, p := range e.Products {
-			if err := e.text(indexed("products", i, ""), p, MaxIDBytes, ErrNoProduct); err != nil {
+			if err := e.textAt("products", i, "", p, MaxIDBytes, ErrNoProduct); err != nil {
 				return err
 			}
 		}
@@ -433,7 +433,7 @@ func (e *Event) validateLabels(required error) error {
 		return err
 	}
 	for i, l := range e.Labels {
-		if err := e.text(indexed("labels", i, ""), l, MaxLabelBytes, ErrNoLabels); err != nil {
+		if err := e.textAt("labels", i, "", l, MaxLabelBytes, ErrNoLabels); err != nil {
 			return err
 		}
 	}
@@ -449,7 +449,7 @@ func (e *Event) validateSale() error {
 	}
 	var total float64
 	for i, l := range e.Lines {
-		if err := e.text(indexed("products", i, ".id"), l.ID, MaxIDBytes, ErrNoProduct); err != nil {
+		if err := e.textAt("products", i, ".id", l.ID, MaxIDBytes, ErrNoProduct); err != nil {
 			return err
 		}
 		// Written so that NaN fails too.
@@ -484,6 +484,20 @@ func (e *Event) email(required bool) error {
 // text checks a text field: not blank unless required is nil, at most max
 // bytes, valid text.
 func (e *Event) text(field, s string, max int, required error) error {
+	return e.textAt(field, -1, "", s, max, required)
+}
+
+// textAt is text for the field list[i]+suffix (or list alone when i < 0),
+// whose name it builds only when s breaks a rule: it runs for every
+// product and label of every event a store receives.
+func (e *Event) textAt(list string, i int, suffix, s string, max int, required error) error {
+	if !isBlank(s) && len(s) <= max && textProblem(s) == "" {
+		return nil
+	}
+	field := list
+	if i >= 0 {
+		field = indexed(list, i, suffix)
+	}
 	if isBlank(s) {
 		switch {
 		case s == "" && required == nil:

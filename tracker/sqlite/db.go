@@ -62,14 +62,17 @@ type Store struct {
 	ckDone  chan struct{}
 	commits int // guarded by wmu
 
-	wmu sync.Mutex // serialises writes, Forget and Purge, and guards mem
-	st  *stmts
-	mem *memory
+	wmu   sync.Mutex // serialises writes, Forget and Purge, and guards mem
+	st    *stmts
+	reads readStmts // prepared on the read pool
+	mem   *memory
 
 	// hmu guards heads: the chain heads the writer has moved since it last
 	// wrote them to the visitors table, which History reads.
 	hmu   sync.RWMutex
 	heads map[int64]chainHeads
+
+	failWrite error // set by tests: fails write transactions after their work; guarded by wmu
 
 	isClosed  atomic.Bool
 	closeOnce sync.Once
@@ -126,6 +129,9 @@ func (s *Store) open(ctx context.Context) error {
 		return err
 	}
 	if s.r, err = openDB(s.path, s.cfg.BusyTimeout, true, s.cfg.Readers); err != nil {
+		return err
+	}
+	if err := s.reads.prepare(ctx, s.r); err != nil {
 		return err
 	}
 	if s.ck, err = openDB(s.path, s.cfg.BusyTimeout, false, 1); err != nil {
@@ -299,6 +305,7 @@ func (s *Store) closeAll() error {
 		<-s.ckDone
 		s.ckReq = nil
 	}
+	errs = append(errs, s.reads.close())
 	for _, db := range []*sql.DB{s.r, s.ck} {
 		if db != nil {
 			errs = append(errs, db.Close())

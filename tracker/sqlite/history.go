@@ -23,21 +23,15 @@ func (s *Store) History(ctx context.Context, store, visitor string, limit int) (
 	if s.closed() {
 		return nil, ErrClosed
 	}
-	conn, err := s.r.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: history: %w", err)
-	}
-	defer conn.Close()
 	var vid int64
-	err = conn.QueryRowContext(ctx, `SELECT v.vid FROM visitors v JOIN stores s USING (sid) WHERE s.name = ? AND v.xid = ?`,
-		store, visitor).Scan(&vid)
+	err := s.reads.visitor.QueryRowContext(ctx, store, visitor).Scan(&vid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: history: %w", err)
 	}
-	out, err := s.activity(ctx, conn, []int64{vid}, limit)
+	out, err := s.activity(ctx, []int64{vid}, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: history: %w", err)
 	}
@@ -54,12 +48,7 @@ func (s *Store) CustomerHistory(ctx context.Context, store, customer string, lim
 	if s.closed() {
 		return nil, ErrClosed
 	}
-	conn, err := s.r.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: customer history: %w", err)
-	}
-	defer conn.Close()
-	rows, err := conn.QueryContext(ctx, `SELECT l.vid FROM links l JOIN identities i USING (iid) JOIN stores s USING (sid)
+	rows, err := s.r.QueryContext(ctx, `SELECT l.vid FROM links l JOIN identities i USING (iid) JOIN stores s USING (sid)
 		WHERE s.name = ? AND i.key = ?`, store, "c:"+strings.TrimSpace(customer))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: customer history: %w", err)
@@ -76,7 +65,7 @@ func (s *Store) CustomerHistory(ctx context.Context, store, customer string, lim
 	if err := rows.Close(); err != nil {
 		return nil, fmt.Errorf("sqlite: customer history: %w", err)
 	}
-	out, err := s.activity(ctx, conn, vids, limit)
+	out, err := s.activity(ctx, vids, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: customer history: %w", err)
 	}
@@ -85,16 +74,12 @@ func (s *Store) CustomerHistory(ctx context.Context, store, customer string, lim
 
 // activity walks the activity chains of vids and returns their newest
 // limit entries (all when limit ≤ 0), newest first.
-func (s *Store) activity(ctx context.Context, conn *sql.Conn, vids []int64, limit int) ([]tracker.Activity, error) {
-	heads, err := s.headsOf(ctx, conn, vids)
+func (s *Store) activity(ctx context.Context, vids []int64, limit int) ([]tracker.Activity, error) {
+	heads, err := s.headsOf(ctx, vids)
 	if err != nil {
 		return nil, err
 	}
-	st, err := conn.PrepareContext(ctx, `SELECT eid, kind, t, vid, prev_a, pmax_a, item FROM events WHERE rid = ?`)
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
+	st := s.reads.activityRow
 	h := &newest{limit: limit}
 	for i, vid := range vids {
 		for rid := heads[i].lastA; rid != 0; {
@@ -134,7 +119,7 @@ func (s *Store) activity(ctx context.Context, conn *sql.Conn, vids []int64, limi
 
 // headsOf returns the chain heads of vids: what the writer moved lately,
 // else what the visitors table holds.
-func (s *Store) headsOf(ctx context.Context, conn *sql.Conn, vids []int64) ([]chainHeads, error) {
+func (s *Store) headsOf(ctx context.Context, vids []int64) ([]chainHeads, error) {
 	out := make([]chainHeads, len(vids))
 	var missing []int
 	s.hmu.RLock()
@@ -148,7 +133,7 @@ func (s *Store) headsOf(ctx context.Context, conn *sql.Conn, vids []int64) ([]ch
 	s.hmu.RUnlock()
 	for _, i := range missing {
 		var last sql.NullInt64
-		if err := conn.QueryRowContext(ctx, `SELECT last_a FROM visitors WHERE vid = ?`, vids[i]).Scan(&last); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if err := s.reads.lastA.QueryRowContext(ctx, vids[i]).Scan(&last); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, err
 		}
 		out[i].lastA = last.Int64

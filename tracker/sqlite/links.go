@@ -275,6 +275,7 @@ func (b *batch) regroup(sid int64, seeds []int64) error {
 		oldGroups[i] = g.g
 		delete(b.m.groups, g.gid)
 		b.m.lru.Remove(g.elem)
+		b.m.groupBytes -= g.size
 	}
 	parts := credit.Regroup(b.m.rules, oldGroups, len(gids), func(vid int64) int { return partOf[vid] }, &b.ch)
 	members := make([][]*visitor, len(gids))

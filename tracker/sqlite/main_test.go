@@ -6,7 +6,8 @@ import (
 	"testing"
 )
 
-// TestMain runs the child processes some tests start (see lockChild), and
+// TestMain runs the child processes some tests start (lockChild,
+// crashChild), and
 // removes the benchmark fixture, if one was built.
 func TestMain(m *testing.M) {
 	if path := os.Getenv("VISITRACK_LOCK_CHILD"); path != "" {
@@ -15,6 +16,12 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 		os.Exit(0)
+	}
+	if path := os.Getenv("VISITRACK_CRASH_CHILD"); path != "" {
+		if err := crashChild(path); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	if fixture.dir != "" {

@@ -41,6 +41,14 @@ type group struct {
 	members  []*visitor
 	g        *credit.Group
 	elem     *list.Element // in memory.lru
+	size     int64         // as last measured
+}
+
+// measure brings the memory's count of group bytes up to date with g.
+func (m *memory) measure(g *group) {
+	n := groupSize + int64(g.g.Size())
+	m.groupBytes += n - g.size
+	g.size = n
 }
 
 // Approximate sizes, for the memory budget.
@@ -71,6 +79,10 @@ type memory struct {
 	cut                                                 int64 // the latest Purge's cut
 
 	loads int64 // chain rows read to fill groups, for Stats
+
+	// groupBytes is the size of the cached groups as last measured:
+	// cache and drop keep it, and measure adds a group's growth.
+	groupBytes int64
 }
 
 type labelKey struct {
@@ -106,6 +118,7 @@ func (m *memory) reset() {
 	m.byVid = make(map[int64]*visitor)
 	m.groups = make(map[int64]*group)
 	m.lru.Init()
+	m.groupBytes = 0
 	if m.sids == nil {
 		m.sids = make(map[string]int64)
 	}
@@ -131,10 +144,7 @@ func (m *memory) product(sid int64, id string) credit.Product {
 // size is about how many bytes the cached groups, visitors and lookups
 // take.
 func (m *memory) size() int64 {
-	n := int64(len(m.visitors)) * visitorSize
-	for _, g := range m.groups {
-		n += groupSize + int64(g.g.Size())
-	}
+	n := int64(len(m.visitors))*visitorSize + m.groupBytes
 	n += int64(len(m.labels)+len(m.labelSets)+len(m.setLids)+len(m.idents)+len(m.products)) * cacheEntry
 	m.s.hmu.RLock()
 	n += int64(len(m.s.heads)) * cacheEntry
@@ -261,6 +271,9 @@ func (m *memory) warm(ctx context.Context) error {
 	if err := rows.Close(); err != nil {
 		return err
 	}
+	if err := m.warmLookups(ctx); err != nil {
+		return err
+	}
 	for _, sid := range sids {
 		if err := m.warmStore(ctx, sid); err != nil {
 			return err
@@ -270,6 +283,59 @@ func (m *memory) warm(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// warmLookups reads labels, label sets and identities, as far as an eighth
+// of the budget allows.
+func (m *memory) warmLookups(ctx context.Context) error {
+	limit := m.budget / 8 / cacheEntry
+	read := func(q string, each func(rows *sql.Rows) error) error {
+		rows, err := m.s.w.QueryContext(ctx, q+` LIMIT ?`, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := each(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	err := read(`SELECT lid, sid, name FROM labels`, func(rows *sql.Rows) error {
+		var lid, sid int64
+		var name string
+		err := rows.Scan(&lid, &sid, &name)
+		m.labels[labelKey{sid, name}] = lid
+		return err
+	})
+	if err == nil {
+		err = read(`SELECT ls, sid, lids FROM labelsets`, func(rows *sql.Rows) error {
+			var ls, sid int64
+			var lids string
+			if err := rows.Scan(&ls, &sid, &lids); err != nil {
+				return err
+			}
+			var l []int64
+			if err := jsonUnmarshal(lids, &l); err != nil {
+				return err
+			}
+			m.labelSets[labelSetKey{sid, lids}] = credit.LabelSet(ls)
+			m.setLids[credit.LabelSet(ls)] = l
+			return nil
+		})
+	}
+	if err == nil {
+		err = read(`SELECT iid, sid, key, visitors FROM identities`, func(rows *sql.Rows) error {
+			id := &identity{}
+			var sid int64
+			var key string
+			err := rows.Scan(&id.iid, &sid, &key, &id.visitors)
+			m.idents[identKey{sid, key}] = id
+			return err
+		})
+	}
+	return err
 }
 
 func (m *memory) warmStore(ctx context.Context, sid int64) error {
@@ -352,6 +418,7 @@ func (m *memory) warmStore(ctx context.Context, sid int64) error {
 			}
 		}
 		g.g.Extend(low, imps, clicks, sales)
+		m.measure(g)
 	}
 	return nil
 }
@@ -459,7 +526,8 @@ func (m *memory) groupOf(ctx context.Context, q querier, v *visitor) (*group, er
 
 // cache makes members, with the events of g, a cached group.
 func (m *memory) cache(gid, sid int64, members []*visitor, g *credit.Group) *group {
-	e := &group{gid: gid, sid: sid, members: members, g: g}
+	e := &group{gid: gid, sid: sid, members: members, g: g, size: groupSize + int64(g.Size())}
+	m.groupBytes += e.size
 	for _, mb := range members {
 		mb.group = e
 	}
@@ -475,6 +543,7 @@ func (m *memory) drop(g *group) {
 	}
 	delete(m.groups, g.gid)
 	m.lru.Remove(g.elem)
+	m.groupBytes -= g.size
 	for _, v := range g.members {
 		v.group = nil
 		delete(m.byVid, v.vid)
@@ -488,7 +557,7 @@ func (m *memory) evict() {
 	size := m.size()
 	for m.lru.Len() > 0 && size > m.budget {
 		g := m.lru.Back().Value.(*group)
-		size -= groupSize + int64(g.g.Size()) + int64(len(g.members))*visitorSize
+		size -= g.size + int64(len(g.members))*visitorSize
 		m.drop(g)
 	}
 	if int64(len(m.products))*cacheEntry > m.budget/4 {

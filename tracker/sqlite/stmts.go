@@ -133,3 +133,38 @@ func (st *stmts) close() error {
 func (st *stmts) in(ctx context.Context, tx *sql.Tx, q string) *sql.Stmt {
 	return tx.StmtContext(ctx, st.one[q])
 }
+
+// readStmts are the statements History runs for every row it reads,
+// prepared once on the read pool.
+type readStmts struct {
+	visitor     *sql.Stmt
+	lastA       *sql.Stmt
+	activityRow *sql.Stmt
+}
+
+func (r *readStmts) prepare(ctx context.Context, db *sql.DB) error {
+	var err error
+	for _, p := range []struct {
+		st **sql.Stmt
+		q  string
+	}{
+		{&r.visitor, `SELECT v.vid FROM visitors v JOIN stores s USING (sid) WHERE s.name = ? AND v.xid = ?`},
+		{&r.lastA, `SELECT last_a FROM visitors WHERE vid = ?`},
+		{&r.activityRow, `SELECT eid, kind, t, vid, prev_a, pmax_a, item FROM events WHERE rid = ?`},
+	} {
+		if *p.st, err = db.PrepareContext(ctx, p.q); err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+	}
+	return nil
+}
+
+func (r *readStmts) close() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{r.visitor, r.lastA, r.activityRow} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(errs...)
+}

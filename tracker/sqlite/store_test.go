@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"database/sql"
 	"os"
 	"path/filepath"
 	"sync"
@@ -57,4 +58,12 @@ func TestConformanceShortWindow(t *testing.T) {
 // every group back from the file each time: the results must not change.
 func TestConformanceTinyBudget(t *testing.T) {
 	storetest.Run(t, opener(sqlite.Config{MemoryBudget: 1}), storetest.RawBytes(rawBytes), storetest.Events(1500))
+}
+
+// openRaw opens a SQLite file directly, as a tool would.
+func openRaw(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	return db
 }

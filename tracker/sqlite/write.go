@@ -84,6 +84,9 @@ func (s *Store) write(ctx context.Context, events []tracker.Event) (err error) {
 	if err := b.run(events); err != nil {
 		return err
 	}
+	if s.failWrite != nil {
+		return s.failWrite
+	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
@@ -650,63 +653,72 @@ func (b *batch) row(args []any, p *pending) []any {
 		h = p.v.heads
 	}
 	kind := int(e.Kind)
-	var prevC, pmaxC, prevA, pmaxA sql.NullInt64
+	// Values go to the driver as themselves, nil for NULL: a sql.Null*
+	// costs an allocation and a conversion per column.
+	var prevC, pmaxC, prevA, pmaxA, item, ls, detail, cr, counted any
 	if onCredit(kind) {
-		prevC = sql.NullInt64{Int64: h.lastC, Valid: h.lastC != 0}
+		if h.lastC != 0 {
+			prevC = h.lastC
+		}
 		h.lastC, h.pmaxC = p.rid, max(h.pmaxC, t)
-		pmaxC = sql.NullInt64{Int64: h.pmaxC, Valid: true}
+		pmaxC = h.pmaxC
 	}
 	if onActivity(kind) {
-		prevA = sql.NullInt64{Int64: h.lastA, Valid: h.lastA != 0}
+		if h.lastA != 0 {
+			prevA = h.lastA
+		}
 		h.lastA, h.pmaxA = p.rid, max(h.pmaxA, t)
-		pmaxA = sql.NullInt64{Int64: h.pmaxA, Valid: true}
+		pmaxA = h.pmaxA
 	}
 	b.touched[p.v] = h
-	var (
-		item       sql.NullString
-		ls         sql.NullInt64
-		detail, cr sql.NullString
-		counted    sql.NullInt64
-	)
-	str := func(s string) sql.NullString { return sql.NullString{String: s, Valid: true} }
 	switch e.Kind {
 	case tracker.KindImpression:
-		ls = nullLS(p.ls)
-		detail = str(encodeImpression(e.API, e.Products))
+		ls = anyLS(p.ls)
+		detail = encodeImpression(e.API, e.Products)
 		b.c.impression(p.sid, t, b.lids(p.ls), len(e.Products), +1)
 	case tracker.KindClick:
 		c := &p.click
 		if cc := b.ch.Clicks[p.rid]; cc != nil {
 			c = &cc.Click // changed since it was added, by a later event of the batch
 		}
-		item, ls = str(e.Product), nullLS(c.Credit)
+		item, ls = e.Product, anyLS(c.Credit)
 		d := b.clickDetail(c)
 		d.API, d.Position, d.External = e.API, e.Position, e.External
-		detail = encodeClick(d)
+		if s := encodeClick(d); s.Valid {
+			detail = s.String
+		}
 		b.c.click(p.sid, t, b.lids(c.Credit), +1)
 	case tracker.KindView:
-		item = str(e.Product)
+		item = e.Product
 	case tracker.KindCategory:
-		item = str(e.Category)
+		item = e.Category
 	case tracker.KindSearch:
-		item = str(e.Query)
+		item = e.Query
 	case tracker.KindEmail:
-		item = str(e.Email)
+		item = e.Email
 	case tracker.KindSale:
-		item = str(e.Sale)
-		detail = str(encodeLines(e.Lines))
-		counted = sql.NullInt64{Valid: true}
+		item = e.Sale
+		detail = encodeLines(e.Lines)
+		counted = int64(0)
 		if p.counts {
 			sl := &p.sale
 			if sc := b.ch.Sales[p.rid]; sc != nil {
 				sl = &sc.Sale
 			}
-			counted.Int64 = 1
-			cr = encodeCredit(sl.Credit)
+			counted = int64(1)
+			cr = encodeCredit(sl.Credit).String
 			b.c.sale(p.sid, t, sl.Lines, sl.Credit, b.lids, +1)
 		}
 	}
 	return append(args, p.rid, p.sid, e.ID, kind, t, p.v.vid, prevC, pmaxC, prevA, pmaxA, item, ls, detail, cr, counted)
+}
+
+// anyLS is a label set as a column value: nil for none.
+func anyLS(ls credit.LabelSet) any {
+	if ls == 0 {
+		return nil
+	}
+	return int64(ls)
 }
 
 // done makes what the committed batch did the writer's state.
@@ -726,6 +738,7 @@ func (b *batch) done() {
 			if low, cut := g.g.Low(), g.g.Newest()-horizon; low != math.MaxInt64 && cut-trimEvery > low {
 				g.g.Trim(cut)
 			}
+			m.measure(g)
 		}
 	}
 	m.evict()
