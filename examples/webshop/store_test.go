@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,22 +19,30 @@ import (
 	"github.com/visitrack/visitrack/tracker/sqlite"
 )
 
+// sqliteShop serves a shop as run() wires it: events through a Queue into
+// a real SQLite file.
+func sqliteShop(t *testing.T) (*shop, *sqlite.Store, *tracker.Queue, *httptest.Server) {
+	t.Helper()
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "shop.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	q := tracker.NewQueue(db, tracker.QueueConfig{})
+	t.Cleanup(func() { q.Close(context.Background()) })
+	sh, err := newShop(shopConfig{Catalog: testCatalog(t), Keys: keys.Generate(), Recorder: q, Analytics: db,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	srv := httptest.NewServer(sh.routes())
+	t.Cleanup(srv.Close)
+	return sh, db, q, srv
+}
+
 // TestShopOnSQLite runs the shop as run() wires it: events through a Queue
 // into a real SQLite file, which answers the dashboard and "You previously
 // visited".
 func TestShopOnSQLite(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "shop.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	q := tracker.NewQueue(db, tracker.QueueConfig{})
-	t.Cleanup(func() { q.Close(ctx) })
-	sh, err := newShop(shopConfig{Catalog: testCatalog(t), Keys: keys.Generate(), Recorder: q, Analytics: db,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	require.NoError(t, err)
-	srv := httptest.NewServer(sh.routes())
-	t.Cleanup(srv.Close)
+	sh, db, q, srv := sqliteShop(t)
 	b := newBrowser(t, srv, browserUA)
 
 	// Home (Trending shown), a click from Trending, the product page, then
@@ -64,4 +73,43 @@ func TestShopOnSQLite(t *testing.T) {
 	ids, err := db.Visitors(ctx, sh.store, "ada@example.com")
 	require.NoError(t, err)
 	assert.Equal(t, []string{b.visitor()}, ids)
+}
+
+// A visitor who types someone else's email at checkout does not see that
+// person's history: linking is for attribution, never for what a visitor
+// is shown.
+func TestHistoryStaysPrivateAfterAnotherEmail(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	sh, db, q, srv := sqliteShop(t)
+
+	victim := newBrowser(t, srv, browserUA)
+	victim.get("/products/12794")
+	victim.post("/basket/add", url.Values{"id": {"12794"}})
+	resp, _ := victim.post("/checkout", url.Values{"email": {"victim@example.com"}})
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	attacker := newBrowser(t, srv, browserUA)
+	attacker.get("/products/12793")
+	attacker.post("/basket/add", url.Values{"id": {"12793"}})
+	resp, _ = attacker.post("/checkout", url.Values{"email": {"Victim@Example.com"}})
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.NoError(t, q.Flush(ctx))
+
+	ids, err := db.Visitors(ctx, sh.store, "victim@example.com")
+	require.NoError(t, err)
+	require.Len(t, ids, 2, "the two visitors are linked, for attribution")
+
+	victimName := sh.catalog.products[sh.catalog.byID["12794"]].Name
+	history := func(b *browser, path string) string {
+		_, page := b.get(path)
+		i := strings.Index(page, "You previously visited")
+		require.GreaterOrEqual(t, i, 0, "%s has a history", path)
+		page = page[i:]
+		return page[:strings.Index(page, "</section>")]
+	}
+	for _, path := range []string{"/", "/me"} {
+		assert.NotContains(t, history(attacker, path), victimName, "%s shows the attacker the victim's product", path)
+		assert.Contains(t, history(victim, path), victimName, "%s shows the victim their own", path)
+	}
 }

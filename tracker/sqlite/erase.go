@@ -194,17 +194,5 @@ func (b *batch) tombstone(sid int64, r *eventRow) error {
 
 func (b *batch) int64s(q string, args ...any) ([]int64, error) {
 	rows, err := b.tx.QueryContext(b.ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var n int64
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanOne[int64])
 }

@@ -56,18 +56,6 @@ func (m *memory) reload(ctx context.Context) error {
 		}
 	}
 	m.nextVid = max(m.nextVid, 1)
-	rows, err := m.s.w.QueryContext(ctx, `SELECT sid, name FROM stores`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var sid int64
-		var name string
-		if err := rows.Scan(&sid, &name); err != nil {
-			return err
-		}
-		m.sids[name] = sid
-	}
-	return rows.Err()
+	_, err := m.loadStores(ctx)
+	return err
 }

@@ -140,19 +140,7 @@ func (b *batch) identUse(iid int64) *identUse {
 
 func (b *batch) linkVisitors(iid int64) ([]int64, error) {
 	rows, err := b.stmt(qLinkVisitors).QueryContext(b.ctx, iid)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var vid int64
-		if err := rows.Scan(&vid); err != nil {
-			return nil, err
-		}
-		out = append(out, vid)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanOne[int64])
 }
 
 // regroup works out the groups of the visitors reachable from seeds, and

@@ -252,23 +252,28 @@ func (m *memory) recoverHeads(ctx context.Context, from int64) error {
 // warm fills the cache, store by store, with the groups of the visitors
 // active in the last lookback and window before the store's newest event,
 // newest events first, until the cache holds half the budget.
-func (m *memory) warm(ctx context.Context) error {
+// loadStores reads the stores' names and IDs.
+func (m *memory) loadStores(ctx context.Context) ([]int64, error) {
+	type store struct {
+		sid  int64
+		name string
+	}
 	rows, err := m.s.w.QueryContext(ctx, `SELECT sid, name FROM stores`)
+	stores, err := collect(rows, err, func(rows *sql.Rows, s *store) error { return rows.Scan(&s.sid, &s.name) })
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var sids []int64
-	for rows.Next() {
-		var sid int64
-		var name string
-		if err := rows.Scan(&sid, &name); err != nil {
-			rows.Close()
-			return err
-		}
-		m.sids[name] = sid
-		sids = append(sids, sid)
+	sids := make([]int64, len(stores))
+	for i, s := range stores {
+		m.sids[s.name] = s.sid
+		sids[i] = s.sid
 	}
-	if err := rows.Close(); err != nil {
+	return sids, nil
+}
+
+func (m *memory) warm(ctx context.Context) error {
+	sids, err := m.loadStores(ctx)
+	if err != nil {
 		return err
 	}
 	if err := m.warmLookups(ctx); err != nil {

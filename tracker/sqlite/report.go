@@ -135,37 +135,15 @@ func sumEvents(ctx context.Context, tx *sql.Tx, sid, from, to int64, sum *counte
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT rid, kind, t, ls, detail, credit, counted FROM events
 		WHERE sid = ? AND t >= ? AND t < ? AND kind IN (1, 2, 3) AND `+liveSQL, sid, from, to)
+	evs, err := collect(rows, err, func(rows *sql.Rows, r *eventRow) error {
+		return rows.Scan(&r.rid, &r.kind, &r.t, &r.ls, &r.detail, &r.credit, &r.counted)
+	})
 	if err != nil {
-		return err
-	}
-	var evs []eventRow
-	for rows.Next() {
-		var r eventRow
-		if err := rows.Scan(&r.rid, &r.kind, &r.t, &r.ls, &r.detail, &r.credit, &r.counted); err != nil {
-			rows.Close()
-			return err
-		}
-		r.item.Valid = r.kind != kindSale // selected by liveSQL
-		evs = append(evs, r)
-	}
-	if err := rows.Close(); err != nil {
 		return err
 	}
 	sets := make(map[credit.LabelSet][]int64)
 	lidsOf := func(ls credit.LabelSet) []int64 {
-		if ls == 0 {
-			return nil
-		}
-		if l, ok := sets[ls]; ok {
-			return l
-		}
-		var s string
-		var lids []int64
-		if err := tx.QueryRowContext(ctx, `SELECT lids FROM labelsets WHERE ls = ?`, int64(ls)).Scan(&s); err == nil {
-			_ = jsonUnmarshal(s, &lids)
-		}
-		sets[ls] = lids
-		return lids
+		return labelSetLids(sets, ls, func(ls int64) *sql.Row { return tx.QueryRowContext(ctx, qLabelSet, ls) })
 	}
 	for _, r := range evs {
 		switch r.kind {

@@ -308,6 +308,27 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// collect reads every row a query returns, scan filling in one value per
+// row.
+func collect[T any](rows *sql.Rows, err error, scan func(rows *sql.Rows, v *T) error) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var v T
+		if err := scan(rows, &v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// scanOne scans a single column.
+func scanOne[T any](rows *sql.Rows, v *T) error { return rows.Scan(v) }
+
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

@@ -358,18 +358,22 @@ func (b *batch) label(sid int64, name string) (int64, error) {
 
 // lids returns the labels of a label set.
 func (b *batch) lids(ls credit.LabelSet) []int64 {
+	return labelSetLids(b.m.setLids, ls, func(ls int64) *sql.Row { return b.stmt(qLabelSet).QueryRowContext(b.ctx, ls) })
+}
+
+// labelSetLids returns the labels of a label set from cache, or read by
+// row (a query for the set's lids) and kept in cache.
+func labelSetLids(cache map[credit.LabelSet][]int64, ls credit.LabelSet, row func(ls int64) *sql.Row) []int64 {
 	if ls == 0 {
 		return nil
 	}
-	if lids, ok := b.m.setLids[ls]; ok {
+	if lids, ok := cache[ls]; ok {
 		return lids
 	}
 	var s string
 	var lids []int64
-	if err := b.stmt(qLabelSet).QueryRowContext(b.ctx, int64(ls)).Scan(&s); err == nil {
-		if err := jsonUnmarshal(s, &lids); err == nil {
-			b.m.setLids[ls] = lids
-		}
+	if err := row(int64(ls)).Scan(&s); err == nil && jsonUnmarshal(s, &lids) == nil {
+		cache[ls] = lids
 	}
 	return lids
 }
@@ -399,19 +403,10 @@ func (b *batch) copies() error {
 	}
 	for sid, sales := range ids {
 		rows, err := b.stmt(qCopies).QueryContext(b.ctx, sid, string(mustJSON(sales)))
+		stored, err := collect(rows, err, func(rows *sql.Rows, r *eventRow) error {
+			return rows.Scan(&r.rid, &r.eid, &r.t, &r.vid, &r.item, &r.detail, &r.credit)
+		})
 		if err != nil {
-			return err
-		}
-		var stored []eventRow
-		for rows.Next() {
-			var r eventRow
-			if err := rows.Scan(&r.rid, &r.eid, &r.t, &r.vid, &r.item, &r.detail, &r.credit); err != nil {
-				rows.Close()
-				return err
-			}
-			stored = append(stored, r)
-		}
-		if err := rows.Close(); err != nil {
 			return err
 		}
 		for _, r := range stored {
