@@ -143,12 +143,12 @@ func (b *batch) erase(v *visitor) error {
 		head int64
 		q    string
 	}{
-		{v.heads.lastC, `SELECT kind, t, vid, prev_c, ls, detail FROM events WHERE rid = ?`},
-		{v.heads.lastA, `SELECT kind, t, vid, prev_a, ls, detail FROM events WHERE rid = ?`},
+		{v.heads.lastC, `SELECT kind, t, vid, prev_c, item, ls, detail FROM events WHERE rid = ?`},
+		{v.heads.lastA, `SELECT kind, t, vid, prev_a, item, ls, detail FROM events WHERE rid = ?`},
 	} {
 		for rid := chain.head; rid != 0; {
 			r := eventRow{rid: rid}
-			err := b.tx.QueryRowContext(b.ctx, chain.q, rid).Scan(&r.kind, &r.t, &r.vid, &r.prev, &r.ls, &r.detail)
+			err := b.tx.QueryRowContext(b.ctx, chain.q, rid).Scan(&r.kind, &r.t, &r.vid, &r.prev, &r.item, &r.ls, &r.detail)
 			if errors.Is(err, sql.ErrNoRows) {
 				break
 			}
@@ -174,6 +174,12 @@ func (b *batch) erase(v *visitor) error {
 }
 
 func (b *batch) tombstone(sid int64, r *eventRow) error {
+	if !r.live() {
+		// A purged event's tombstone, kept for its place on the chain.
+		_, err := b.tx.ExecContext(b.ctx, `UPDATE events SET vid = NULL, prev_c = NULL, pmax_c = NULL, prev_a = NULL, pmax_a = NULL
+			WHERE rid = ?`, r.rid)
+		return err
+	}
 	switch r.kind {
 	case kindSale:
 		_, err := b.tx.ExecContext(b.ctx, `UPDATE events SET vid = NULL, prev_c = NULL, pmax_c = NULL WHERE rid = ?`, r.rid)
