@@ -189,9 +189,9 @@ func (b *batch) tombstone(sid int64, r *eventRow) error {
 		if err := jsonUnmarshal(r.detail.String, &d); err != nil {
 			return err
 		}
-		b.c.impression(sid, r.t, b.lids(credit.LabelSet(r.ls.Int64)), len(d.Products), -1)
+		b.c.Impression(sid, r.t, b.lids(credit.LabelSet(r.ls.Int64)), len(d.Products), -1)
 	case kindClick:
-		b.c.click(sid, r.t, b.lids(credit.LabelSet(r.ls.Int64)), -1)
+		b.c.Click(sid, r.t, b.lids(credit.LabelSet(r.ls.Int64)), -1)
 	}
 	_, err := b.tx.ExecContext(b.ctx, `UPDATE events SET vid = NULL, prev_c = NULL, pmax_c = NULL, prev_a = NULL, pmax_a = NULL,
 		item = NULL, ls = NULL, detail = NULL, credit = NULL WHERE rid = ?`, r.rid)

@@ -60,20 +60,16 @@ func (b *batch) purge(cut int64) (int64, error) {
 		return 0, err
 	}
 	for _, sid := range sids {
-		sum := newCounters()
+		sum := credit.NewTally()
 		hour := credit.Hour(cut)
 		if err := sumEvents(b.ctx, b.tx, sid, hour*hourMicros, cut, sum); err != nil {
 			return 0, err
 		}
-		for k, c := range sum.labels {
-			b.c.label(sid, hour*hourMicros, k.lid).sub(c)
+		for k, c := range sum.Labels {
+			b.c.Label(sid, hour*hourMicros, k.Label).Sub(*c)
 		}
-		for _, c := range sum.sales {
-			sc := b.c.saleAt(sid, hour*hourMicros)
-			sc.orders -= c.orders
-			sc.revenue -= c.revenue
-			sc.impacted -= c.impacted
-			sc.impactedRevenue -= c.impactedRevenue
+		for _, c := range sum.Sales {
+			b.c.Sale(sid, hour*hourMicros).Sub(*c)
 		}
 		for _, q := range []string{`DELETE FROM label_hours WHERE sid = ? AND hour < ?`, `DELETE FROM sale_hours WHERE sid = ? AND hour < ?`} {
 			if _, err := b.tx.ExecContext(b.ctx, q, sid, hour); err != nil {
@@ -81,7 +77,7 @@ func (b *batch) purge(cut int64) (int64, error) {
 			}
 		}
 	}
-	if err := b.c.write(b.ctx, b.tx, b.s.st); err != nil {
+	if err := writeTally(b.ctx, b.tx, b.s.st, b.c); err != nil {
 		return 0, err
 	}
 	for _, q := range []string{

@@ -40,7 +40,7 @@ func (s *Store) Report(ctx context.Context, store string, from, to time.Time) (t
 		}
 		return rep, fmt.Errorf("sqlite: report: %w", err)
 	}
-	sum := newCounters()
+	sum := credit.NewTally()
 	// Whole hours from the first that starts at or after f to the last that
 	// ends at or before t; events for the rest.
 	hf := credit.Hour(f + hourMicros - 1)
@@ -58,44 +58,37 @@ func (s *Store) Report(ctx context.Context, store string, from, to time.Time) (t
 	} else if err := sumEvents(ctx, tx, sid, f, t, sum); err != nil {
 		return rep, fmt.Errorf("sqlite: report: %w", err)
 	}
-	var orders, revenue, impacted, impactedRevenue int64
-	for _, c := range sum.sales {
-		orders += c.orders
-		revenue += c.revenue
-		impacted += c.impacted
-		impactedRevenue += c.impactedRevenue
+	var sales credit.SaleCounts
+	for _, c := range sum.Sales {
+		sales.Add(*c)
 	}
-	rep.Orders, rep.ImpactedOrders = int(orders), int(impacted)
-	rep.Revenue, rep.ImpactedRevenue = tracker.FromMicros(revenue), tracker.FromMicros(impactedRevenue)
-	byLid := make(map[int64]*labelCounts)
-	for k, c := range sum.labels {
-		l := byLid[k.lid]
+	rep.Orders, rep.ImpactedOrders = int(sales.Orders), int(sales.Impacted)
+	rep.Revenue, rep.ImpactedRevenue = tracker.FromMicros(sales.Revenue), tracker.FromMicros(sales.ImpactedRevenue)
+	byLid := make(map[int64]*credit.LabelCounts)
+	for k, c := range sum.Labels {
+		l := byLid[k.Label]
 		if l == nil {
-			l = &labelCounts{}
-			byLid[k.lid] = l
+			l = &credit.LabelCounts{}
+			byLid[k.Label] = l
 		}
-		l.calls += c.calls
-		l.impressions += c.impressions
-		l.clicks += c.clicks
-		l.orders += c.orders
-		l.revenue += c.revenue
+		l.Add(*c)
 	}
 	names, err := labelNames(ctx, tx, sid)
 	if err != nil {
 		return rep, fmt.Errorf("sqlite: report: %w", err)
 	}
 	for lid, c := range byLid {
-		if c.calls == 0 && c.clicks == 0 && c.orders == 0 {
+		if c.Calls == 0 && c.Clicks == 0 && c.Orders == 0 {
 			continue
 		}
-		rep.Labels = append(rep.Labels, tracker.LabelStats{Label: names[lid], Calls: int(c.calls), Impressions: int(c.impressions),
-			Clicks: int(c.clicks), Orders: int(c.orders), Revenue: tracker.FromMicros(c.revenue)})
+		rep.Labels = append(rep.Labels, tracker.LabelStats{Label: names[lid], Calls: int(c.Calls), Impressions: int(c.Impressions),
+			Clicks: int(c.Clicks), Orders: int(c.Orders), Revenue: tracker.FromMicros(c.Revenue)})
 	}
 	slices.SortFunc(rep.Labels, func(a, b tracker.LabelStats) int { return cmp.Compare(a.Label, b.Label) })
 	return rep, nil
 }
 
-func sumHours(ctx context.Context, tx *sql.Tx, sid, from, to int64, sum *counters) error {
+func sumHours(ctx context.Context, tx *sql.Tx, sid, from, to int64, sum *credit.Tally) error {
 	rows, err := tx.QueryContext(ctx, `SELECT lid, sum(calls), sum(impressions), sum(clicks), sum(orders), sum(revenue)
 		FROM label_hours WHERE sid = ? AND hour >= ? AND hour < ? GROUP BY lid`, sid, from, to)
 	if err != nil {
@@ -103,33 +96,28 @@ func sumHours(ctx context.Context, tx *sql.Tx, sid, from, to int64, sum *counter
 	}
 	for rows.Next() {
 		var lid int64
-		var c labelCounts
-		if err := rows.Scan(&lid, &c.calls, &c.impressions, &c.clicks, &c.orders, &c.revenue); err != nil {
+		var c credit.LabelCounts
+		if err := rows.Scan(&lid, &c.Calls, &c.Impressions, &c.Clicks, &c.Orders, &c.Revenue); err != nil {
 			rows.Close()
 			return err
 		}
-		lc := sum.label(sid, from*hourMicros, lid)
-		lc.calls += c.calls
-		lc.impressions += c.impressions
-		lc.clicks += c.clicks
-		lc.orders += c.orders
-		lc.revenue += c.revenue
+		sum.Label(sid, from*hourMicros, lid).Add(c)
 	}
 	if err := rows.Close(); err != nil {
 		return err
 	}
-	var c saleCounts
+	var c credit.SaleCounts
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(sum(orders), 0), coalesce(sum(revenue), 0), coalesce(sum(impacted), 0),
 		coalesce(sum(impacted_revenue), 0) FROM sale_hours WHERE sid = ? AND hour >= ? AND hour < ?`, sid, from, to).
-		Scan(&c.orders, &c.revenue, &c.impacted, &c.impactedRevenue); err != nil {
+		Scan(&c.Orders, &c.Revenue, &c.Impacted, &c.ImpactedRevenue); err != nil {
 		return err
 	}
-	sum.sales[saleHour{sid, from}] = &c
+	sum.Sale(sid, from*hourMicros).Add(c)
 	return nil
 }
 
 // sumEvents counts the events of [from, to) as the counters would.
-func sumEvents(ctx context.Context, tx *sql.Tx, sid, from, to int64, sum *counters) error {
+func sumEvents(ctx context.Context, tx *sql.Tx, sid, from, to int64, sum *credit.Tally) error {
 	if from >= to {
 		return nil
 	}
@@ -152,9 +140,9 @@ func sumEvents(ctx context.Context, tx *sql.Tx, sid, from, to int64, sum *counte
 			if err := jsonUnmarshal(r.detail.String, &d); err != nil {
 				return fmt.Errorf("event row %d: %w", r.rid, err)
 			}
-			sum.impression(sid, r.t, lidsOf(credit.LabelSet(r.ls.Int64)), len(d.Products), +1)
+			sum.Impression(sid, r.t, lidsOf(credit.LabelSet(r.ls.Int64)), len(d.Products), +1)
 		case kindClick:
-			sum.click(sid, r.t, lidsOf(credit.LabelSet(r.ls.Int64)), +1)
+			sum.Click(sid, r.t, lidsOf(credit.LabelSet(r.ls.Int64)), +1)
 		case kindSale:
 			if r.counted.Int64 != 1 {
 				continue
@@ -163,7 +151,7 @@ func sumEvents(ctx context.Context, tx *sql.Tx, sid, from, to int64, sum *counte
 			if err != nil {
 				return err
 			}
-			sum.sale(sid, r.t, s.Lines, s.Credit, lidsOf, +1)
+			sum.CountSale(sid, r.t, s.Lines, s.Credit, lidsOf, +1)
 		}
 	}
 	return nil

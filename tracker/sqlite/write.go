@@ -106,7 +106,7 @@ type batch struct {
 	nextRid, nextVid, nextIid, nextLs, nextLid, nextSid int64
 
 	evs     []*pending
-	c       *counters
+	c       *credit.Tally
 	ch      credit.Changes
 	links   []any              // rows for the links upsert
 	idents  []*identUse        // identities whose count changed
@@ -133,7 +133,7 @@ type identUse struct {
 
 func newBatch(ctx context.Context, s *Store, tx *sql.Tx) *batch {
 	m := s.mem
-	return &batch{ctx: ctx, s: s, m: m, tx: tx, txs: make(map[string]*sql.Stmt), c: newCounters(),
+	return &batch{ctx: ctx, s: s, m: m, tx: tx, txs: make(map[string]*sql.Stmt), c: credit.NewTally(),
 		firstRid: m.nextRid, nextRid: m.nextRid, nextVid: m.nextVid, nextIid: m.nextIid, nextLs: m.nextLs,
 		nextLid: m.nextLid, nextSid: m.nextSid, touched: make(map[*visitor]chainHeads), iids: make(map[int64]identKey)}
 }
@@ -435,7 +435,7 @@ func (b *batch) uncount(sid int64, r *eventRow) error {
 		if err != nil {
 			return err
 		}
-		b.c.sale(sid, r.t, s.Lines, s.Credit, b.lids, -1)
+		b.c.CountSale(sid, r.t, s.Lines, s.Credit, b.lids, -1)
 		if v := b.m.byVid[r.vid.Int64]; r.vid.Valid && v != nil && v.group != nil {
 			v.group.g.RemoveSale(s.Mark())
 		}
@@ -592,8 +592,8 @@ func (b *batch) persistChanges() error {
 		c := &cc.Click
 		if c.Credit != cc.Old {
 			sid := b.sidOf(c.Visitor)
-			b.c.click(sid, c.Time, b.lids(cc.Old), -1)
-			b.c.click(sid, c.Time, b.lids(c.Credit), +1)
+			b.c.Click(sid, c.Time, b.lids(cc.Old), -1)
+			b.c.Click(sid, c.Time, b.lids(c.Credit), +1)
 		}
 		if _, err := b.stmt(qSetClick).ExecContext(b.ctx, nullLS(c.Credit), c.From.Time, c.From.ID, ref); err != nil {
 			return err
@@ -605,13 +605,13 @@ func (b *batch) persistChanges() error {
 		}
 		s := &sc.Sale
 		sid := b.sidOf(s.Visitor)
-		b.c.sale(sid, s.Time, s.Lines, sc.Old, b.lids, -1)
-		b.c.sale(sid, s.Time, s.Lines, s.Credit, b.lids, +1)
+		b.c.CountSale(sid, s.Time, s.Lines, sc.Old, b.lids, -1)
+		b.c.CountSale(sid, s.Time, s.Lines, s.Credit, b.lids, +1)
 		if _, err := b.stmt(qSetSale).ExecContext(b.ctx, encodeCredit(s.Credit), 1, ref); err != nil {
 			return err
 		}
 	}
-	if err := b.c.write(b.ctx, b.tx, b.s.st); err != nil {
+	if err := writeTally(b.ctx, b.tx, b.s.st, b.c); err != nil {
 		return err
 	}
 	for _, u := range b.idents {
@@ -670,7 +670,7 @@ func (b *batch) row(args []any, p *pending) []any {
 	case tracker.KindImpression:
 		ls = anyLS(p.ls)
 		detail = encodeImpression(e.API, e.Products)
-		b.c.impression(p.sid, t, b.lids(p.ls), len(e.Products), +1)
+		b.c.Impression(p.sid, t, b.lids(p.ls), len(e.Products), +1)
 	case tracker.KindClick:
 		c := &p.click
 		if cc := b.ch.Clicks[p.rid]; cc != nil {
@@ -682,7 +682,7 @@ func (b *batch) row(args []any, p *pending) []any {
 		if s := encodeClick(d); s.Valid {
 			detail = s.String
 		}
-		b.c.click(p.sid, t, b.lids(c.Credit), +1)
+		b.c.Click(p.sid, t, b.lids(c.Credit), +1)
 	case tracker.KindView:
 		item = e.Product
 	case tracker.KindCategory:
@@ -702,7 +702,7 @@ func (b *batch) row(args []any, p *pending) []any {
 			}
 			counted = int64(1)
 			cr = encodeCredit(sl.Credit).String
-			b.c.sale(p.sid, t, sl.Lines, sl.Credit, b.lids, +1)
+			b.c.CountSale(p.sid, t, sl.Lines, sl.Credit, b.lids, +1)
 		}
 	}
 	return append(args, p.rid, p.sid, e.ID, kind, t, p.v.vid, prevC, pmaxC, prevA, pmaxA, item, ls, detail, cr, counted)
@@ -748,3 +748,23 @@ func (b *batch) done() {
 // what it holds from before the lookback and window: what writes in time
 // order need.
 const trimEvery = 24 * hourMicros
+
+// writeTally adds what a tally counted to the counters.
+func writeTally(ctx context.Context, tx *sql.Tx, st *stmts, c *credit.Tally) error {
+	args := make([]any, 0, 8*len(c.Labels))
+	for k, v := range c.Labels {
+		if *v != (credit.LabelCounts{}) {
+			args = append(args, k.Store, k.Hour, k.Label, v.Calls, v.Impressions, v.Clicks, v.Orders, v.Revenue)
+		}
+	}
+	if err := st.labelHours.exec(ctx, tx, args); err != nil {
+		return err
+	}
+	args = args[:0]
+	for k, v := range c.Sales {
+		if *v != (credit.SaleCounts{}) {
+			args = append(args, k.Store, k.Hour, v.Orders, v.Revenue, v.Impacted, v.ImpactedRevenue)
+		}
+	}
+	return st.saleHours.exec(ctx, tx, args)
+}
