@@ -7,8 +7,9 @@ import (
 
 // Permanent marks err, returned by a Sink, as a failure that retrying will not
 // fix (a batch the store rejects, say). The Queue does not retry it: it hands
-// the batch to QueueConfig.OnFailure and counts it Failed. Permanent(nil) is
-// nil. Test with IsPermanent; errors.Is and errors.As see through it to err.
+// the batch to QueueConfig.OnFailure and counts it Failed. To fail some events
+// of a batch only, a Sink marks their errors in a *BatchError. Permanent(nil)
+// is nil. Test with IsPermanent; errors.Is and errors.As see through it to err.
 func Permanent(err error) error {
 	if err == nil {
 		return nil

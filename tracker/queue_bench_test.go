@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -138,6 +139,46 @@ func BenchmarkQueueThroughput(b *testing.B) {
 			s := q.Stats()
 			b.ReportMetric(float64(s.Delivered)/time.Since(start).Seconds(), "events/s")
 			b.ReportMetric(float64(s.Dropped), "dropped")
+		})
+	}
+}
+
+// BenchmarkQueueSpool records sales into a spooled Queue whose sink takes
+// everything, from one producer and from many at once (each Record waits for
+// the sync of its group of writes), and reports delivered events per second,
+// end to end. Its figures are the disk's: they vary with its sync latency.
+func BenchmarkQueueSpool(b *testing.B) {
+	for _, producers := range []int{1, 16} {
+		b.Run("producers="+strconv.Itoa(producers), func(b *testing.B) {
+			ctx := context.Background()
+			q, err := tracker.OpenQueue(ctx, nopSink{}, tracker.QueueConfig{Logger: quiet,
+				Spool: filepath.Join(b.TempDir(), "spool.db")})
+			if err != nil {
+				b.Fatal(err)
+			}
+			e := event(1, tracker.KindSale)
+			b.ReportAllocs()
+			start := time.Now()
+			if producers == 1 {
+				for b.Loop() {
+					if err := q.Record(ctx, e); err != nil {
+						b.Fatal(err)
+					}
+				}
+			} else {
+				b.SetParallelism(max(1, producers/runtime.GOMAXPROCS(0)))
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if err := q.Record(ctx, e); err != nil {
+							b.Error(err)
+						}
+					}
+				})
+			}
+			if err := q.Close(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(q.Stats().Delivered)/time.Since(start).Seconds(), "events/s")
 		})
 	}
 }

@@ -2,6 +2,7 @@ package tracker_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -35,4 +36,43 @@ func ExampleNewQueue() {
 	// click 12793
 	// sale 567
 	// {Enqueued:2 Delivered:2 Dropped:0 Failed:0 Pending:0}
+}
+
+// pickyStore is a Sink that keeps the events it can and says which it
+// cannot.
+type pickyStore struct{ kept []tracker.Event }
+
+func (s *pickyStore) Write(_ context.Context, events []tracker.Event) error {
+	var failed []tracker.EventError
+	for i, e := range events {
+		if e.Product == "" && e.Kind == tracker.KindClick {
+			failed = append(failed, tracker.EventError{Index: i,
+				Err: tracker.Permanent(errors.New("click without a product"))})
+			continue
+		}
+		s.kept = append(s.kept, e)
+	}
+	if failed != nil {
+		return &tracker.BatchError{Failed: failed}
+	}
+	return nil
+}
+
+func ExampleBatchError() {
+	store := &pickyStore{}
+	q := tracker.NewQueue(store, tracker.QueueConfig{
+		OnFailure: func(events []tracker.Event, err error) {
+			fmt.Println("failed:", events[0].Kind, err)
+		},
+	})
+	ctx := context.Background()
+	q.Record(ctx, tracker.Event{ID: "1", Kind: tracker.KindSale, Sale: "567"})
+	q.Record(ctx, tracker.Event{ID: "2", Kind: tracker.KindClick})
+	q.Close(ctx)
+	fmt.Println("stored:", len(store.kept))
+	fmt.Printf("%+v\n", q.Stats())
+	// Output:
+	// failed: click permanent: click without a product
+	// stored: 1
+	// {Enqueued:2 Delivered:1 Dropped:0 Failed:1 Pending:0}
 }

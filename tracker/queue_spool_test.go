@@ -2,6 +2,7 @@ package tracker_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +13,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -20,8 +20,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/visitrack/visitrack/consent"
 	"github.com/visitrack/visitrack/tracker"
 )
+
+// What only a spool does: replay after a restart or a SIGKILL, a full disk,
+// its cap, forgetting settled events and erasing them from its files. The
+// behaviour both modes share is in queue_test.go.
 
 var errDown = errors.New("sink down")
 
@@ -78,57 +83,105 @@ func TestQueueSpoolReplay(t *testing.T) {
 	require.NoError(t, q.Close(ctx))
 }
 
-func TestQueueSpoolDelivers(t *testing.T) {
+// TestQueueSpoolForgetsSettled: what was delivered or given up on is gone
+// from the spool, a batch at a time or event by event (*BatchError); what a
+// sink may still take stays for the next start.
+func TestQueueSpoolForgetsSettled(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
 	path := filepath.Join(t.TempDir(), "spool.db")
-	mem := tracker.NewMemory()
-	var fails atomic.Int64
-	sink := sinkFunc(func(ctx context.Context, events []tracker.Event) error {
-		if fails.Add(1) < 4 {
-			return errors.New("flaky")
-		}
-		return mem.Write(ctx, events)
-	})
-	q, err := tracker.OpenQueue(ctx, sink, fast(tracker.QueueConfig{Spool: path, BatchSize: 8, Senders: 3}))
-	require.NoError(t, err)
-	var wg sync.WaitGroup
-	for g := range 4 {
-		wg.Go(func() {
-			for i := range 50 {
-				assert.NoError(t, q.Record(ctx, event(g*1000+i, tracker.KindView)))
+	rejected := tracker.Permanent(errors.New("rejected"))
+	// In the first batch, event 0 is stored, 1 refused for good, 2 not
+	// stored yet; the sink refuses the second batch, 3 to 5, for good.
+	sink := sinkFunc(func(_ context.Context, events []tracker.Event) error {
+		var failed []tracker.EventError
+		for i, e := range events {
+			switch e.ID {
+			case "e000001":
+				failed = append(failed, tracker.EventError{Index: i, Err: rejected})
+			case "e000002":
+				failed = append(failed, tracker.EventError{Index: i, Err: errDown})
+			case "e000003":
+				return rejected
 			}
-		})
-	}
-	wg.Wait()
-	require.NoError(t, q.Flush(ctx))
-	assert.Equal(t, 200, mem.Len())
-	assert.Equal(t, tracker.Stats{Enqueued: 200, Delivered: 200}, q.Stats())
-	require.NoError(t, q.Close(ctx))
-}
-
-func TestQueueSpoolPermanentFailure(t *testing.T) {
-	t.Parallel()
-	ctx := testCtx(t)
-	path := filepath.Join(t.TempDir(), "spool.db")
-	var failed atomic.Int64
-	q, err := tracker.OpenQueue(ctx, sinkFunc(func(context.Context, []tracker.Event) error {
-		return tracker.Permanent(errors.New("rejected"))
-	}), fast(tracker.QueueConfig{Spool: path, OnFailure: func(e []tracker.Event, _ error) { failed.Add(int64(len(e))) }}))
+		}
+		if failed != nil {
+			return &tracker.BatchError{Failed: failed}
+		}
+		return nil
+	})
+	var f failures
+	q, err := tracker.OpenQueue(ctx, sink, fast(tracker.QueueConfig{Spool: path, BatchSize: 3,
+		FlushInterval: time.Hour, MaxElapsed: -1, OnFailure: f.onFailure}))
 	require.NoError(t, err)
-	for i := range 10 {
+	for i := range 6 {
 		require.NoError(t, q.Record(ctx, event(i, tracker.KindSale)))
 	}
-	require.NoError(t, q.Flush(ctx))
-	assert.Equal(t, int64(10), failed.Load())
-	assert.Equal(t, tracker.Stats{Enqueued: 10, Failed: 10}, q.Stats())
-	require.NoError(t, q.Close(ctx))
+	require.Eventually(t, func() bool { return q.Stats().Pending == 1 }, 10*time.Second, time.Millisecond)
+	assert.Equal(t, tracker.Stats{Enqueued: 6, Delivered: 1, Failed: 4, Pending: 1}, q.Stats())
+	failed, _ := f.get()
+	assert.ElementsMatch(t, []string{"e000001", "e000003", "e000004", "e000005"}, idList(failed))
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
+	defer cancel()
+	var u *tracker.UndeliveredError
+	require.ErrorAs(t, q.Close(cctx), &u)
+	assert.Equal(t, tracker.UndeliveredError{Events: 1, Spooled: 1, Err: u.Err}, *u)
 
-	// Given up on, so not replayed.
-	q, err = tracker.OpenQueue(ctx, tracker.NewMemory(), fast(tracker.QueueConfig{Spool: path}))
+	mem := tracker.NewMemory()
+	q, err = tracker.OpenQueue(ctx, mem, fast(tracker.QueueConfig{Spool: path}))
 	require.NoError(t, err)
-	assert.Zero(t, q.Stats().Pending)
 	require.NoError(t, q.Close(ctx))
+	assert.Equal(t, []string{"e000002"}, idList(mem.Events()), "only the event not settled is replayed")
+	assert.Equal(t, tracker.Stats{Enqueued: 1, Delivered: 1}, q.Stats())
+}
+
+// TestQueueSpoolErasesDelivered: once delivered, a visitor's personal data
+// is gone from the spool's files, not only from its table.
+func TestQueueSpoolErasesDelivered(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	path := filepath.Join(t.TempDir(), "spool.db")
+	const (
+		visitor = "cv0p5ab8ch2gspoo1ed0"
+		email   = "zq-erasable-buyer@example.com"
+		query   = "zq erasable velvet slippers"
+	)
+	files := func() []byte {
+		var b []byte
+		for _, name := range []string{path, path + "-wal", path + "-shm"} {
+			data, err := os.ReadFile(name)
+			if !os.IsNotExist(err) {
+				require.NoError(t, err)
+			}
+			b = append(b, data...)
+		}
+		return b
+	}
+	// Not assert.Contains: it would print the files.
+	leftIn := func(b []byte) (left []string) {
+		for _, s := range []string{visitor, email, query} {
+			if bytes.Contains(b, []byte(s)) {
+				left = append(left, s)
+			}
+		}
+		return left
+	}
+
+	mem := tracker.NewMemory()
+	q, err := tracker.OpenQueue(ctx, mem, fast(tracker.QueueConfig{Spool: path, FlushInterval: time.Hour}))
+	require.NoError(t, err)
+	tr := tracker.New(tracker.Options{Store: "shop", Visitor: visitor, Consent: consent.Persistent, Recorder: q})
+	require.NoError(t, tr.Sale(tracker.Sale{ID: "567", Email: email,
+		Products: []tracker.Line{{ID: "12793", Price: 99.95, Quantity: 1}}}))
+	require.NoError(t, tr.Search(query))
+	require.Len(t, leftIn(files()), 3, "the spool holds the events before delivery")
+
+	require.NoError(t, q.Flush(ctx))
+	require.Equal(t, uint64(0), q.Stats().Pending)
+	assert.Equal(t, 2, mem.Len(), "the sink has the sale and the search")
+	assert.Empty(t, leftIn(files()), "delivered events left personal data in the spool's files")
+	require.NoError(t, q.Close(ctx))
+	assert.Empty(t, leftIn(files()), "after Close")
 }
 
 func TestQueueSpoolCap(t *testing.T) {

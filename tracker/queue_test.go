@@ -2,9 +2,11 @@ package tracker_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -17,6 +19,87 @@ import (
 	"github.com/visitrack/visitrack/consent"
 	"github.com/visitrack/visitrack/tracker"
 )
+
+// The behaviour suite: every test here runs once per queueMode. What is
+// only about the spool (replay, a killed process, a full disk, its cap) is in
+// queue_spool_test.go.
+
+// queueMode is one way a Queue holds events. Where a behaviour differs by
+// mode, the difference is a field here, which the tests read.
+type queueMode struct {
+	name string
+	// spooled: QueueConfig.Spool names a file in the test's directory.
+	spooled bool
+	// bound sets the bound that lets the queue hold the events given and
+	// no more: MaxEvents in memory; in a spool, SpoolMaxBytes, a soft cap
+	// on their encoded size that the last one reaches.
+	bound func(c *tracker.QueueConfig, events []tracker.Event)
+	// boundBytes bounds the size of the events held: MaxBytes in memory,
+	// SpoolMaxBytes in a spool.
+	boundBytes func(c *tracker.QueueConfig, n int)
+	// salesPassBound: a sale or email link beyond the bound is stored at
+	// once (a spool's cap is soft); otherwise it waits for room until its
+	// context ends.
+	salesPassBound bool
+	// closeKeeps: what Close cannot deliver stays in the spool for the next
+	// start; otherwise it goes to OnFailure and counts as failed.
+	closeKeeps bool
+	// load divides the events of the tests under load: a spool syncs every
+	// group of writes to disk.
+	load int
+}
+
+var queueModes = []queueMode{
+	{
+		name:       "memory",
+		bound:      func(c *tracker.QueueConfig, events []tracker.Event) { c.MaxEvents = len(events) },
+		boundBytes: func(c *tracker.QueueConfig, n int) { c.MaxBytes = n },
+		load:       1,
+	},
+	{
+		name:    "spool",
+		spooled: true,
+		bound: func(c *tracker.QueueConfig, events []tracker.Event) {
+			c.SpoolMaxBytes = encodedSize(events[:len(events)-1]) + 1
+		},
+		boundBytes:     func(c *tracker.QueueConfig, n int) { c.SpoolMaxBytes = int64(n) },
+		salesPassBound: true,
+		closeKeeps:     true,
+		load:           50,
+	},
+}
+
+// config returns c for a queue of this mode.
+func (m queueMode) config(t *testing.T, c tracker.QueueConfig) tracker.QueueConfig {
+	if m.spooled {
+		c.Spool = filepath.Join(t.TempDir(), "spool.db")
+	}
+	return c
+}
+
+// forEachMode runs test in every mode, in parallel.
+func forEachMode(t *testing.T, test func(t *testing.T, m queueMode)) {
+	t.Parallel()
+	for _, m := range queueModes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			test(t, m)
+		})
+	}
+}
+
+// encodedSize is what events count for against SpoolMaxBytes.
+func encodedSize(events []tracker.Event) int64 {
+	n := 0
+	for _, e := range events {
+		b, err := json.Marshal(e)
+		if err != nil {
+			panic(err)
+		}
+		n += len(b)
+	}
+	return int64(n)
+}
 
 // sinkFunc adapts a function to a Sink.
 type sinkFunc func(ctx context.Context, events []tracker.Event) error
@@ -65,6 +148,14 @@ func ids(events []tracker.Event) map[string]bool {
 	return m
 }
 
+func idList(events []tracker.Event) []string {
+	l := make([]string, len(events))
+	for i, e := range events {
+		l[i] = e.ID
+	}
+	return l
+}
+
 func assertInvariant(t *testing.T, s tracker.Stats) {
 	t.Helper()
 	assert.Equal(t, s.Enqueued, s.Delivered+s.Dropped+s.Failed+s.Pending, "stats %+v", s)
@@ -76,239 +167,248 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-func TestQueueDelivers(t *testing.T) {
-	t.Parallel()
-	ctx := testCtx(t)
-	mem := tracker.NewMemory()
-	q := tracker.NewQueue(mem, fast(tracker.QueueConfig{BatchSize: 7}))
-	for i := range 100 {
-		require.NoError(t, q.Record(ctx, event(i, tracker.KindClick)))
+// failures collects what a Queue hands to OnFailure.
+type failures struct {
+	mu     sync.Mutex
+	events []tracker.Event
+	errs   []error
+}
+
+func (f *failures) onFailure(events []tracker.Event, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, e := range events {
+		f.events = append(f.events, e)
+		f.errs = append(f.errs, err)
 	}
-	require.NoError(t, q.Close(ctx))
-	assert.Equal(t, 100, mem.Len())
-	s := q.Stats()
-	assert.Equal(t, tracker.Stats{Enqueued: 100, Delivered: 100}, s)
-	assert.ErrorIs(t, q.Record(ctx, event(101, tracker.KindSale)), tracker.ErrClosed)
-	assert.NoError(t, q.Close(ctx), "a second Close returns what the first did")
+}
+
+func (f *failures) get() ([]tracker.Event, []error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]tracker.Event(nil), f.events...), append([]error(nil), f.errs...)
+}
+
+func TestQueueDelivers(t *testing.T) {
+	forEachMode(t, func(t *testing.T, m queueMode) {
+		ctx := testCtx(t)
+		mem := tracker.NewMemory()
+		q := tracker.NewQueue(mem, m.config(t, fast(tracker.QueueConfig{BatchSize: 7})))
+		for i := range 100 {
+			require.NoError(t, q.Record(ctx, event(i, tracker.KindClick)))
+		}
+		require.NoError(t, q.Close(ctx))
+		assert.Equal(t, 100, mem.Len())
+		assert.Equal(t, tracker.Stats{Enqueued: 100, Delivered: 100}, q.Stats())
+		assert.ErrorIs(t, q.Record(ctx, event(101, tracker.KindSale)), tracker.ErrClosed)
+		assert.NoError(t, q.Close(ctx), "a second Close returns what the first did")
+	})
 }
 
 func TestQueueBatchesBySizeAndBytes(t *testing.T) {
-	t.Parallel()
-	ctx := testCtx(t)
-	var mu sync.Mutex
-	var sizes []int
-	sink := sinkFunc(func(_ context.Context, events []tracker.Event) error {
+	forEachMode(t, func(t *testing.T, m queueMode) {
+		ctx := testCtx(t)
+		var mu sync.Mutex
+		var sizes []int
+		sink := sinkFunc(func(_ context.Context, events []tracker.Event) error {
+			mu.Lock()
+			sizes = append(sizes, len(events))
+			mu.Unlock()
+			return nil
+		})
+		q := tracker.NewQueue(sink, m.config(t, fast(tracker.QueueConfig{BatchSize: 10, BatchBytes: 1 << 30, FlushInterval: time.Hour})))
+		for i := range 30 {
+			require.NoError(t, q.Record(ctx, event(i, tracker.KindView)))
+		}
+		require.NoError(t, q.Flush(ctx))
+		require.NoError(t, q.Close(ctx))
 		mu.Lock()
-		sizes = append(sizes, len(events))
+		assert.Equal(t, []int{10, 10, 10}, sizes)
+		sizes = nil
 		mu.Unlock()
-		return nil
-	})
-	q := tracker.NewQueue(sink, fast(tracker.QueueConfig{BatchSize: 10, BatchBytes: 1 << 30, FlushInterval: time.Hour}))
-	for i := range 30 {
-		require.NoError(t, q.Record(ctx, event(i, tracker.KindView)))
-	}
-	require.NoError(t, q.Flush(ctx))
-	require.NoError(t, q.Close(ctx))
-	mu.Lock()
-	assert.Equal(t, []int{10, 10, 10}, sizes)
-	sizes = nil
-	mu.Unlock()
 
-	// Every event is bigger than BatchBytes: one event per batch.
-	q = tracker.NewQueue(sink, fast(tracker.QueueConfig{BatchSize: 10, BatchBytes: 1, FlushInterval: time.Hour}))
-	for i := range 3 {
-		require.NoError(t, q.Record(ctx, event(i, tracker.KindView)))
-	}
-	require.NoError(t, q.Close(ctx))
-	mu.Lock()
-	assert.Equal(t, []int{1, 1, 1}, sizes)
-	mu.Unlock()
+		// Every event is bigger than BatchBytes: one event per batch.
+		q = tracker.NewQueue(sink, m.config(t, fast(tracker.QueueConfig{BatchSize: 10, BatchBytes: 1, FlushInterval: time.Hour})))
+		for i := range 3 {
+			require.NoError(t, q.Record(ctx, event(i, tracker.KindView)))
+		}
+		require.NoError(t, q.Close(ctx))
+		mu.Lock()
+		assert.Equal(t, []int{1, 1, 1}, sizes)
+		mu.Unlock()
+	})
 }
 
 func TestQueueFlush(t *testing.T) {
-	t.Parallel()
-	ctx := testCtx(t)
-	mem := tracker.NewMemory()
-	// Batches never fill and the interval never passes: only Flush sends.
-	q := tracker.NewQueue(mem, fast(tracker.QueueConfig{BatchSize: 1000, FlushInterval: time.Hour}))
-	defer q.Close(ctx)
-	require.NoError(t, q.Flush(ctx), "nothing to flush")
-	for i := range 10 {
-		require.NoError(t, q.Record(ctx, event(i, tracker.KindSearch)))
-	}
-	require.NoError(t, q.Flush(ctx))
-	assert.Equal(t, 10, mem.Len())
-	for i := 10; i < 15; i++ {
-		require.NoError(t, q.Record(ctx, event(i, tracker.KindSearch)))
-	}
-	require.NoError(t, q.Flush(ctx))
-	assert.Equal(t, 15, mem.Len())
-	assert.Equal(t, uint64(0), q.Stats().Pending)
+	forEachMode(t, func(t *testing.T, m queueMode) {
+		ctx := testCtx(t)
+		mem := tracker.NewMemory()
+		// Batches never fill and the interval never passes: only Flush sends.
+		q := tracker.NewQueue(mem, m.config(t, fast(tracker.QueueConfig{BatchSize: 1000, FlushInterval: time.Hour})))
+		defer q.Close(ctx)
+		require.NoError(t, q.Flush(ctx), "nothing to flush")
+		for i := range 10 {
+			require.NoError(t, q.Record(ctx, event(i, tracker.KindSearch)))
+		}
+		require.NoError(t, q.Flush(ctx))
+		assert.Equal(t, 10, mem.Len())
+		for i := 10; i < 15; i++ {
+			require.NoError(t, q.Record(ctx, event(i, tracker.KindSearch)))
+		}
+		require.NoError(t, q.Flush(ctx))
+		assert.Equal(t, 15, mem.Len())
+		assert.Equal(t, uint64(0), q.Stats().Pending)
+	})
 }
 
 func TestQueueFlushInterval(t *testing.T) {
-	t.Parallel()
-	ctx := testCtx(t)
-	mem := tracker.NewMemory()
-	q := tracker.NewQueue(mem, fast(tracker.QueueConfig{BatchSize: 1000, FlushInterval: 10 * time.Millisecond}))
-	defer q.Close(ctx)
-	require.NoError(t, q.Record(ctx, event(1, tracker.KindView)))
-	require.Eventually(t, func() bool { return mem.Len() == 1 }, 10*time.Second, time.Millisecond,
-		"a lone event is sent once the interval passes")
+	forEachMode(t, func(t *testing.T, m queueMode) {
+		ctx := testCtx(t)
+		mem := tracker.NewMemory()
+		q := tracker.NewQueue(mem, m.config(t, fast(tracker.QueueConfig{BatchSize: 1000, FlushInterval: 10 * time.Millisecond})))
+		defer q.Close(ctx)
+		require.NoError(t, q.Record(ctx, event(1, tracker.KindView)))
+		require.Eventually(t, func() bool { return mem.Len() == 1 }, 10*time.Second, time.Millisecond,
+			"a lone event is sent once the interval passes")
+	})
 }
 
 // TestQueueRecovers: the sink fails in every way for a while, then recovers;
 // nothing is lost.
 func TestQueueRecovers(t *testing.T) {
-	t.Parallel()
-	ctx := testCtx(t)
-	mem := tracker.NewMemory()
-	var calls atomic.Int64
-	sink := sinkFunc(func(ctx context.Context, events []tracker.Event) error {
-		switch n := calls.Add(1); {
-		case n <= 30 && n%3 == 0:
-			return errors.New("connection refused")
-		case n <= 30 && n%3 == 1:
-			<-ctx.Done() // hangs until WriteTimeout
-			return ctx.Err()
-		case n <= 30:
-			return fmt.Errorf("wrapped: %w", context.DeadlineExceeded)
-		}
-		return mem.Write(ctx, events)
-	})
-	q := tracker.NewQueue(sink, fast(tracker.QueueConfig{BatchSize: 16, Senders: 3,
-		WriteTimeout: 5 * time.Millisecond, MaxElapsed: -1}))
-	var wg sync.WaitGroup
-	for g := range 4 {
-		wg.Go(func() {
-			for i := range 250 {
-				kind := tracker.KindClick
-				if i%10 == 0 {
-					kind = tracker.KindSale
-				}
-				assert.NoError(t, q.Record(ctx, event(g*1000+i, kind)))
+	forEachMode(t, func(t *testing.T, m queueMode) {
+		ctx := testCtx(t)
+		mem := tracker.NewMemory()
+		var calls atomic.Int64
+		sink := sinkFunc(func(ctx context.Context, events []tracker.Event) error {
+			switch n := calls.Add(1); {
+			case n <= 30 && n%3 == 0:
+				return errors.New("connection refused")
+			case n <= 30 && n%3 == 1:
+				<-ctx.Done() // hangs until WriteTimeout
+				return ctx.Err()
+			case n <= 30:
+				return fmt.Errorf("wrapped: %w", context.DeadlineExceeded)
 			}
+			return mem.Write(ctx, events)
 		})
-	}
-	wg.Wait()
-	require.NoError(t, q.Close(ctx))
-	assert.Equal(t, 1000, mem.Len())
-	assert.Greater(t, calls.Load(), int64(30))
-	s := q.Stats()
-	assert.Equal(t, tracker.Stats{Enqueued: 1000, Delivered: 1000}, s)
+		q := tracker.NewQueue(sink, m.config(t, fast(tracker.QueueConfig{BatchSize: 16, Senders: 3,
+			WriteTimeout: 5 * time.Millisecond, MaxElapsed: -1})))
+		perProducer := 250 / m.load
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Go(func() {
+				for i := range perProducer {
+					kind := tracker.KindClick
+					if i%10 == 0 {
+						kind = tracker.KindSale
+					}
+					assert.NoError(t, q.Record(ctx, event(g*1000+i, kind)))
+				}
+			})
+		}
+		wg.Wait()
+		require.NoError(t, q.Close(ctx))
+		n := uint64(4 * perProducer)
+		assert.Equal(t, int(n), mem.Len())
+		assert.Greater(t, calls.Load(), int64(30))
+		assert.Equal(t, tracker.Stats{Enqueued: n, Delivered: n}, q.Stats())
+	})
 }
 
 func TestQueuePermanentFailure(t *testing.T) {
-	t.Parallel()
-	ctx := testCtx(t)
-	var calls atomic.Int64
-	bad := errors.New("store rejects batch")
-	sink := sinkFunc(func(ctx context.Context, events []tracker.Event) error {
-		calls.Add(1)
-		return fmt.Errorf("write: %w", tracker.Permanent(bad))
+	forEachMode(t, func(t *testing.T, m queueMode) {
+		ctx := testCtx(t)
+		var written atomic.Int64
+		bad := errors.New("store rejects batch")
+		sink := sinkFunc(func(ctx context.Context, events []tracker.Event) error {
+			written.Add(int64(len(events)))
+			return fmt.Errorf("write: %w", tracker.Permanent(bad))
+		})
+		var f failures
+		q := tracker.NewQueue(sink, m.config(t, fast(tracker.QueueConfig{BatchSize: 5, Senders: 1,
+			OnFailure: f.onFailure})))
+		for i := range 10 {
+			require.NoError(t, q.Record(ctx, event(i, tracker.KindSale)))
+		}
+		require.NoError(t, q.Flush(ctx))
+		failed, errs := f.get()
+		assert.Len(t, failed, 10)
+		require.NotEmpty(t, errs)
+		assert.True(t, tracker.IsPermanent(errs[0]))
+		assert.ErrorIs(t, errs[0], bad)
+		assert.Equal(t, int64(10), written.Load(), "permanent failures are not retried")
+		assert.Equal(t, tracker.Stats{Enqueued: 10, Failed: 10}, q.Stats())
+		assert.NoError(t, q.Close(ctx), "the failures came before Close")
 	})
-	var mu sync.Mutex
-	var failed []tracker.Event
-	var failErr error
-	q := tracker.NewQueue(sink, fast(tracker.QueueConfig{BatchSize: 5, Senders: 1,
-		OnFailure: func(events []tracker.Event, err error) {
-			mu.Lock()
-			failed = append(failed, events...)
-			failErr = err
-			mu.Unlock()
-		}}))
-	for i := range 10 {
-		require.NoError(t, q.Record(ctx, event(i, tracker.KindSale)))
-	}
-	require.NoError(t, q.Flush(ctx))
-	mu.Lock()
-	assert.Len(t, failed, 10)
-	assert.True(t, tracker.IsPermanent(failErr))
-	assert.ErrorIs(t, failErr, bad)
-	mu.Unlock()
-	assert.Equal(t, int64(2), calls.Load(), "permanent failures are not retried")
-	s := q.Stats()
-	assert.Equal(t, tracker.Stats{Enqueued: 10, Failed: 10}, s)
-
-	err := q.Close(ctx)
-	assert.NoError(t, err, "the failures came before Close")
-}
-
-func TestPermanent(t *testing.T) {
-	t.Parallel()
-	assert.NoError(t, tracker.Permanent(nil))
-	assert.NoError(t, tracker.RetryAfter(nil, time.Second))
-	base := errors.New("x")
-	assert.False(t, tracker.IsPermanent(base))
-	assert.True(t, tracker.IsPermanent(fmt.Errorf("a: %w", tracker.Permanent(base))))
-	assert.ErrorIs(t, tracker.Permanent(base), base)
-	assert.ErrorIs(t, tracker.RetryAfter(base, time.Second), base)
 }
 
 func TestQueueGivesUpAfterMaxElapsed(t *testing.T) {
-	t.Parallel()
-	ctx := testCtx(t)
-	down := errors.New("down")
-	var got atomic.Int64
-	var gotErr atomic.Value
-	q := tracker.NewQueue(sinkFunc(func(context.Context, []tracker.Event) error { return down }),
-		fast(tracker.QueueConfig{MaxElapsed: 30 * time.Millisecond,
-			OnFailure: func(events []tracker.Event, err error) {
-				got.Add(int64(len(events)))
-				gotErr.Store(err)
-			}}))
-	for i := range 20 {
-		require.NoError(t, q.Record(ctx, event(i, tracker.KindClick)))
-	}
-	require.NoError(t, q.Flush(ctx))
-	assert.Equal(t, int64(20), got.Load())
-	assert.ErrorIs(t, gotErr.Load().(error), down)
-	assert.Equal(t, tracker.Stats{Enqueued: 20, Failed: 20}, q.Stats())
-	require.NoError(t, q.Close(ctx))
+	forEachMode(t, func(t *testing.T, m queueMode) {
+		ctx := testCtx(t)
+		down := errors.New("down")
+		var f failures
+		q := tracker.NewQueue(sinkFunc(func(context.Context, []tracker.Event) error { return down }),
+			m.config(t, fast(tracker.QueueConfig{MaxElapsed: 30 * time.Millisecond, OnFailure: f.onFailure})))
+		for i := range 20 {
+			require.NoError(t, q.Record(ctx, event(i, tracker.KindClick)))
+		}
+		require.NoError(t, q.Flush(ctx))
+		failed, errs := f.get()
+		assert.Len(t, failed, 20)
+		require.NotEmpty(t, errs)
+		assert.ErrorIs(t, errs[0], down)
+		assert.Equal(t, tracker.Stats{Enqueued: 20, Failed: 20}, q.Stats())
+		require.NoError(t, q.Close(ctx))
+	})
 }
 
 func TestQueueRetryAfter(t *testing.T) {
-	t.Parallel()
-	ctx := testCtx(t)
-	const hint = 150 * time.Millisecond
-	var mu sync.Mutex
-	var attempts []time.Time
-	mem := tracker.NewMemory()
-	sink := sinkFunc(func(ctx context.Context, events []tracker.Event) error {
+	forEachMode(t, func(t *testing.T, m queueMode) {
+		ctx := testCtx(t)
+		const hint = 150 * time.Millisecond
+		var mu sync.Mutex
+		var attempts []time.Time
+		mem := tracker.NewMemory()
+		sink := sinkFunc(func(ctx context.Context, events []tracker.Event) error {
+			mu.Lock()
+			attempts = append(attempts, time.Now())
+			n := len(attempts)
+			mu.Unlock()
+			if n == 1 {
+				return tracker.RetryAfter(errors.New("429 too many requests"), hint)
+			}
+			return mem.Write(ctx, events)
+		})
+		// Without the hint the retry would come within 1 ms.
+		q := tracker.NewQueue(sink, m.config(t, fast(tracker.QueueConfig{Senders: 1,
+			InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond})))
+		require.NoError(t, q.Record(ctx, event(1, tracker.KindSale)))
+		require.NoError(t, q.Close(ctx))
+		assert.Equal(t, 1, mem.Len())
 		mu.Lock()
-		attempts = append(attempts, time.Now())
-		n := len(attempts)
-		mu.Unlock()
-		if n == 1 {
-			return tracker.RetryAfter(errors.New("429 too many requests"), hint)
-		}
-		return mem.Write(ctx, events)
+		defer mu.Unlock()
+		require.Len(t, attempts, 2)
+		assert.GreaterOrEqual(t, attempts[1].Sub(attempts[0]), hint, "the retry waited for the hint")
 	})
-	// Without the hint the retry would come within 1 ms.
-	q := tracker.NewQueue(sink, fast(tracker.QueueConfig{Senders: 1, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
-	require.NoError(t, q.Record(ctx, event(1, tracker.KindSale)))
-	require.NoError(t, q.Close(ctx))
-	assert.Equal(t, 1, mem.Len())
-	mu.Lock()
-	defer mu.Unlock()
-	require.Len(t, attempts, 2)
-	assert.GreaterOrEqual(t, attempts[1].Sub(attempts[0]), hint, "the retry waited for the hint")
 }
 
 func TestQueueRetryAfterBeyondMaxElapsed(t *testing.T) {
-	t.Parallel()
-	ctx := testCtx(t)
-	var calls atomic.Int64
-	failed := make(chan []tracker.Event, 1)
-	q := tracker.NewQueue(sinkFunc(func(context.Context, []tracker.Event) error {
-		calls.Add(1)
-		return tracker.RetryAfter(errors.New("503"), time.Hour)
-	}), fast(tracker.QueueConfig{MaxElapsed: time.Minute, OnFailure: func(e []tracker.Event, _ error) { failed <- e }}))
-	require.NoError(t, q.Record(ctx, event(1, tracker.KindClick)))
-	require.NoError(t, q.Flush(ctx), "gives up at once rather than wait past MaxElapsed")
-	assert.Len(t, <-failed, 1)
-	assert.Equal(t, int64(1), calls.Load())
-	require.NoError(t, q.Close(ctx))
+	forEachMode(t, func(t *testing.T, m queueMode) {
+		ctx := testCtx(t)
+		var calls atomic.Int64
+		var f failures
+		q := tracker.NewQueue(sinkFunc(func(context.Context, []tracker.Event) error {
+			calls.Add(1)
+			return tracker.RetryAfter(errors.New("503"), time.Hour)
+		}), m.config(t, fast(tracker.QueueConfig{MaxElapsed: time.Minute, OnFailure: f.onFailure})))
+		require.NoError(t, q.Record(ctx, event(1, tracker.KindClick)))
+		require.NoError(t, q.Flush(ctx), "gives up at once rather than wait past MaxElapsed")
+		failed, _ := f.get()
+		assert.Len(t, failed, 1)
+		assert.Equal(t, int64(1), calls.Load())
+		require.NoError(t, q.Close(ctx))
+	})
 }
 
 // hungSink blocks every Write until its context ends or it is released.
@@ -333,148 +433,346 @@ func (h *hungSink) Write(ctx context.Context, events []tracker.Event) error {
 }
 
 func TestQueueCloseDeadline(t *testing.T) {
-	t.Parallel()
-	ctx := testCtx(t)
-	sink := newHungSink()
-	var failed atomic.Int64
-	q := tracker.NewQueue(sink, fast(tracker.QueueConfig{BatchSize: 10, WriteTimeout: time.Hour,
-		OnFailure: func(events []tracker.Event, _ error) { failed.Add(int64(len(events))) }}))
-	for i := range 25 {
-		require.NoError(t, q.Record(ctx, event(i, tracker.KindClick)))
-	}
-	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
-	defer cancel()
-	err := q.Close(cctx)
-	var u *tracker.UndeliveredError
-	require.ErrorAs(t, err, &u)
-	assert.Equal(t, 25, u.Events)
-	assert.Equal(t, 0, u.Spooled)
-	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Contains(t, err.Error(), "25 events not delivered")
-	assert.Equal(t, int64(25), failed.Load(), "what Close could not deliver went to OnFailure")
-	s := q.Stats()
-	assert.Equal(t, tracker.Stats{Enqueued: 25, Failed: 25}, s)
+	forEachMode(t, func(t *testing.T, m queueMode) {
+		ctx := testCtx(t)
+		sink := newHungSink()
+		var f failures
+		q := tracker.NewQueue(sink, m.config(t, fast(tracker.QueueConfig{BatchSize: 10, WriteTimeout: time.Hour,
+			OnFailure: f.onFailure})))
+		for i := range 25 {
+			require.NoError(t, q.Record(ctx, event(i, tracker.KindClick)))
+		}
+		cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		defer cancel()
+		err := q.Close(cctx)
+		var u *tracker.UndeliveredError
+		require.ErrorAs(t, err, &u)
+		assert.Equal(t, 25, u.Events)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Contains(t, err.Error(), "25 events not delivered")
+		failed, _ := f.get()
+		if m.closeKeeps {
+			assert.Equal(t, 25, u.Spooled)
+			assert.Contains(t, err.Error(), "25 kept in the spool")
+			assert.Empty(t, failed, "what Close could not deliver stays in the spool")
+			assert.Equal(t, tracker.Stats{Enqueued: 25, Pending: 25}, q.Stats())
+		} else {
+			assert.Equal(t, 0, u.Spooled)
+			assert.Len(t, failed, 25, "what Close could not deliver went to OnFailure")
+			assert.Equal(t, tracker.Stats{Enqueued: 25, Failed: 25}, q.Stats())
+		}
+	})
 }
 
 func TestQueueFull(t *testing.T) {
-	t.Parallel()
-	ctx := testCtx(t)
-	sink := newHungSink()
-	q := tracker.NewQueue(sink, fast(tracker.QueueConfig{MaxEvents: 10, BatchSize: 5, Senders: 1,
-		WriteTimeout: time.Hour, MaxElapsed: -1}))
-	for i := range 10 {
-		require.NoError(t, q.Record(ctx, event(i, tracker.KindClick)))
-	}
-	for i, k := range []tracker.Kind{tracker.KindImpression, tracker.KindClick, tracker.KindView,
-		tracker.KindSearch, tracker.KindCategory} {
-		assert.ErrorIs(t, q.Record(ctx, event(100+i, k)), tracker.ErrQueueFull, "%v", k)
-	}
-	// A sale waits for room as long as its request may.
-	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
-	defer cancel()
-	err := q.Record(short, event(200, tracker.KindSale))
-	assert.ErrorIs(t, err, tracker.ErrQueueFull)
-	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	s := q.Stats()
-	assert.Equal(t, tracker.Stats{Enqueued: 16, Dropped: 6, Pending: 10}, s)
+	forEachMode(t, func(t *testing.T, m queueMode) {
+		ctx := testCtx(t)
+		sink := newHungSink()
+		var fill []tracker.Event
+		for i := range 10 {
+			fill = append(fill, event(i, tracker.KindClick))
+		}
+		cfg := fast(tracker.QueueConfig{BatchSize: 5, Senders: 1, WriteTimeout: time.Hour, MaxElapsed: -1})
+		m.bound(&cfg, fill)
+		q := tracker.NewQueue(sink, m.config(t, cfg))
+		for _, e := range fill {
+			require.NoError(t, q.Record(ctx, e))
+		}
+		for i, k := range []tracker.Kind{tracker.KindImpression, tracker.KindClick, tracker.KindView,
+			tracker.KindSearch, tracker.KindCategory} {
+			assert.ErrorIs(t, q.Record(ctx, event(100+i, k)), tracker.ErrQueueFull, "%v", k)
+		}
+		short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+		defer cancel()
+		err := q.Record(short, event(200, tracker.KindSale))
+		held := 10
+		if m.salesPassBound {
+			assert.NoError(t, err, "a sale passes the bound")
+			held++
+		} else {
+			// A sale waits for room as long as its request may.
+			assert.ErrorIs(t, err, tracker.ErrQueueFull)
+			assert.ErrorIs(t, err, context.DeadlineExceeded)
+		}
+		dropped := uint64(16 - held)
+		assert.Equal(t, tracker.Stats{Enqueued: 16, Dropped: dropped, Pending: uint64(held)}, q.Stats())
 
-	// These wait until the sink recovers, then get in.
-	var wg sync.WaitGroup
-	for i, k := range []tracker.Kind{tracker.KindSale, tracker.KindEmail} {
-		wg.Go(func() { assert.NoError(t, q.Record(ctx, event(300+i, k))) })
-	}
-	close(sink.release)
-	wg.Wait()
-	require.NoError(t, q.Close(ctx))
-	got := ids(sink.mem.Events())
-	assert.Len(t, got, 12)
-	assert.True(t, got["e000300"] && got["e000301"], "the sale and email link were delivered")
-	assert.Equal(t, tracker.Stats{Enqueued: 18, Delivered: 12, Dropped: 6}, q.Stats())
+		// These get in: at once past a soft bound, or once the sink
+		// recovers and makes room.
+		var wg sync.WaitGroup
+		for i, k := range []tracker.Kind{tracker.KindSale, tracker.KindEmail} {
+			wg.Go(func() { assert.NoError(t, q.Record(ctx, event(300+i, k))) })
+		}
+		close(sink.release)
+		wg.Wait()
+		require.NoError(t, q.Close(ctx))
+		got := ids(sink.mem.Events())
+		assert.Len(t, got, held+2)
+		assert.True(t, got["e000300"] && got["e000301"], "the sale and email link were delivered")
+		assert.Equal(t, tracker.Stats{Enqueued: 18, Delivered: uint64(held + 2), Dropped: dropped}, q.Stats())
+	})
 }
 
 func TestQueueMaxBytes(t *testing.T) {
-	t.Parallel()
-	ctx := testCtx(t)
-	sink := newHungSink()
-	q := tracker.NewQueue(sink, fast(tracker.QueueConfig{MaxBytes: 2000, WriteTimeout: time.Hour}))
-	defer q.Close(ctx)
-	defer close(sink.release) // before Close
-	var n int
-	for ; n < 100; n++ {
-		if err := q.Record(ctx, event(n, tracker.KindClick)); err != nil {
-			require.ErrorIs(t, err, tracker.ErrQueueFull)
-			break
+	forEachMode(t, func(t *testing.T, m queueMode) {
+		ctx := testCtx(t)
+		sink := newHungSink()
+		cfg := fast(tracker.QueueConfig{WriteTimeout: time.Hour})
+		m.boundBytes(&cfg, 2000)
+		q := tracker.NewQueue(sink, m.config(t, cfg))
+		defer q.Close(ctx)
+		defer close(sink.release) // before Close
+		var n int
+		for ; n < 100; n++ {
+			if err := q.Record(ctx, event(n, tracker.KindClick)); err != nil {
+				require.ErrorIs(t, err, tracker.ErrQueueFull)
+				break
+			}
 		}
-	}
-	assert.Greater(t, n, 0)
-	assert.Less(t, n, 100, "bounded by bytes long before by count")
+		assert.Greater(t, n, 0)
+		assert.Less(t, n, 100, "bounded by bytes long before by count")
+	})
 }
 
 // TestQueueStatsInvariant samples Stats while producers, a flaky sink and
 // drops run together.
 func TestQueueStatsInvariant(t *testing.T) {
-	t.Parallel()
-	ctx := testCtx(t)
-	var calls atomic.Int64
-	sink := sinkFunc(func(ctx context.Context, events []tracker.Event) error {
-		switch calls.Add(1) % 5 {
-		case 0:
-			return errors.New("flaky")
-		case 1:
-			return tracker.Permanent(errors.New("bad batch"))
-		}
-		return nil
-	})
-	q := tracker.NewQueue(sink, fast(tracker.QueueConfig{MaxEvents: 200, BatchSize: 16, Senders: 3}))
-	stop := make(chan struct{})
-	var sampler sync.WaitGroup
-	var samples int
-	sampler.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
+	forEachMode(t, func(t *testing.T, m queueMode) {
+		// The heaviest test of a spool, which syncs every write: more time.
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		var calls atomic.Int64
+		sink := sinkFunc(func(ctx context.Context, events []tracker.Event) error {
+			switch calls.Add(1) % 5 {
+			case 0:
+				return errors.New("flaky")
+			case 1:
+				return tracker.Permanent(errors.New("bad batch"))
+			case 2:
+				// The first event is stored later, the second never.
+				return &tracker.BatchError{Failed: []tracker.EventError{{Index: 0, Err: errors.New("busy")},
+					{Index: 1, Err: tracker.Permanent(errors.New("bad event"))}}}
 			}
-			assertInvariant(t, q.Stats())
-			samples++
+			return nil
+		})
+		var bound []tracker.Event
+		for i := range 200 {
+			bound = append(bound, event(i, tracker.KindImpression))
 		}
-	})
-	var wg sync.WaitGroup
-	for g := range 4 {
-		wg.Go(func() {
-			for i := range 5000 {
-				kind := tracker.KindImpression
-				if i%100 == 0 {
-					kind = tracker.KindSale
+		cfg := fast(tracker.QueueConfig{BatchSize: 16, Senders: 3})
+		m.bound(&cfg, bound)
+		q := tracker.NewQueue(sink, m.config(t, cfg))
+		stop := make(chan struct{})
+		var sampler sync.WaitGroup
+		var samples int
+		sampler.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
 				}
-				err := q.Record(ctx, event(g*100000+i, kind))
-				if err != nil {
-					assert.ErrorIs(t, err, tracker.ErrQueueFull)
-				}
+				assertInvariant(t, q.Stats())
+				samples++
 			}
 		})
-	}
-	wg.Wait()
-	_ = q.Close(ctx)
-	close(stop)
-	sampler.Wait()
-	s := q.Stats()
-	assertInvariant(t, s)
-	assert.Equal(t, uint64(20000), s.Enqueued)
-	assert.Zero(t, s.Pending)
-	assert.Greater(t, samples, 0)
+		perProducer := 5000 / m.load
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Go(func() {
+				for i := range perProducer {
+					kind := tracker.KindImpression
+					if i%100 == 0 {
+						kind = tracker.KindSale
+					}
+					err := q.Record(ctx, event(g*100000+i, kind))
+					if err != nil {
+						assert.ErrorIs(t, err, tracker.ErrQueueFull)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		// Close fails events as the sink does: its error may say so.
+		if err := q.Close(ctx); err != nil {
+			require.NotErrorIs(t, err, context.DeadlineExceeded, "Close did not drain the queue in time")
+		}
+		close(stop)
+		sampler.Wait()
+		s := q.Stats()
+		assertInvariant(t, s)
+		assert.Equal(t, uint64(4*perProducer), s.Enqueued)
+		assert.Zero(t, s.Pending)
+		assert.Greater(t, samples, 0)
+	})
 }
 
 func TestQueueZeroConfig(t *testing.T) {
-	t.Parallel()
-	ctx := testCtx(t)
-	mem := tracker.NewMemory()
-	q := tracker.NewQueue(mem, tracker.QueueConfig{Logger: quiet})
-	tr := tracker.New(tracker.Options{Store: "shop", Visitor: "cv0p5ab8ch2g00b2h3s0", Consent: consent.Persistent, Recorder: q})
-	require.NoError(t, tr.Click(tracker.Click{Product: "12793", API: "recommendations/trending",
-		Labels: []string{"Homepage - Trending"}, Position: 3}))
-	require.NoError(t, q.Close(ctx))
-	require.Equal(t, 1, mem.Len())
-	assert.Equal(t, "12793", mem.Events()[0].Product)
+	forEachMode(t, func(t *testing.T, m queueMode) {
+		ctx := testCtx(t)
+		mem := tracker.NewMemory()
+		q := tracker.NewQueue(mem, m.config(t, tracker.QueueConfig{Logger: quiet}))
+		tr := tracker.New(tracker.Options{Store: "shop", Visitor: "cv0p5ab8ch2g00b2h3s0", Consent: consent.Persistent, Recorder: q})
+		require.NoError(t, tr.Click(tracker.Click{Product: "12793", API: "recommendations/trending",
+			Labels: []string{"Homepage - Trending"}, Position: 3}))
+		require.NoError(t, q.Close(ctx))
+		require.Equal(t, 1, mem.Len())
+		assert.Equal(t, "12793", mem.Events()[0].Product)
+	})
+}
+
+// TestQueuePartialBatch: a sink that stores the good events of a batch and
+// refuses a bad one for good. The good one is delivered, the bad one fails.
+func TestQueuePartialBatch(t *testing.T) {
+	forEachMode(t, func(t *testing.T, m queueMode) {
+		ctx := testCtx(t)
+		mem := tracker.NewMemory()
+		badClick := errors.New("click names no product")
+		var writes [][]string
+		sink := sinkFunc(func(ctx context.Context, events []tracker.Event) error {
+			writes = append(writes, idList(events))
+			var good []tracker.Event
+			var failed []tracker.EventError
+			for i, e := range events {
+				if e.Kind == tracker.KindClick {
+					failed = append(failed, tracker.EventError{Index: i, Err: tracker.Permanent(badClick)})
+					continue
+				}
+				good = append(good, e)
+			}
+			if err := mem.Write(ctx, good); err != nil {
+				return err
+			}
+			if failed != nil {
+				return &tracker.BatchError{Failed: failed}
+			}
+			return nil
+		})
+		var f failures
+		q := tracker.NewQueue(sink, m.config(t, fast(tracker.QueueConfig{BatchSize: 2, Senders: 1,
+			FlushInterval: time.Hour, OnFailure: f.onFailure})))
+		sale, click := event(1, tracker.KindSale), event(2, tracker.KindClick)
+		require.NoError(t, q.Record(ctx, sale))
+		require.NoError(t, q.Record(ctx, click))
+		require.NoError(t, q.Flush(ctx))
+
+		assert.Equal(t, [][]string{{sale.ID, click.ID}}, writes, "one batch, written once")
+		assert.Equal(t, []tracker.Event{sale}, mem.Events())
+		failed, errs := f.get()
+		assert.Equal(t, []tracker.Event{click}, failed)
+		require.Len(t, errs, 1)
+		assert.True(t, tracker.IsPermanent(errs[0]))
+		assert.ErrorIs(t, errs[0], badClick)
+		assert.Equal(t, tracker.Stats{Enqueued: 2, Delivered: 1, Failed: 1}, q.Stats())
+		assert.NoError(t, q.Close(ctx))
+	})
+}
+
+// TestQueuePartialRetry: the events a sink failed to store, but may store
+// later, are retried as a batch of their own; the sink never sees the others
+// again.
+func TestQueuePartialRetry(t *testing.T) {
+	forEachMode(t, func(t *testing.T, m queueMode) {
+		ctx := testCtx(t)
+		mem := tracker.NewMemory()
+		bad := errors.New("bad event")
+		var q *tracker.Queue
+		var writes [][]string
+		var during []tracker.Stats
+		sink := sinkFunc(func(ctx context.Context, events []tracker.Event) error {
+			writes = append(writes, idList(events))
+			during = append(during, q.Stats())
+			if len(writes) > 1 {
+				return mem.Write(ctx, events)
+			}
+			// Events 1 and 4 are not stored this time, event 3 never.
+			failed := []tracker.EventError{{Index: 4, Err: errors.New("lock timeout")},
+				{Index: 3, Err: tracker.Permanent(bad)}, {Index: 1, Err: errors.New("lock timeout")}}
+			var stored []tracker.Event
+			for i, e := range events {
+				if i != 1 && i != 3 && i != 4 {
+					stored = append(stored, e)
+				}
+			}
+			if err := mem.Write(ctx, stored); err != nil {
+				return err
+			}
+			return &tracker.BatchError{Failed: failed}
+		})
+		var f failures
+		q = tracker.NewQueue(sink, m.config(t, fast(tracker.QueueConfig{BatchSize: 6, Senders: 1,
+			FlushInterval: time.Hour, OnFailure: f.onFailure})))
+		var events []tracker.Event
+		for i := range 6 {
+			events = append(events, event(i, tracker.KindSale))
+			require.NoError(t, q.Record(ctx, events[i]))
+		}
+		require.NoError(t, q.Flush(ctx))
+
+		assert.Equal(t, [][]string{idList(events), {events[1].ID, events[4].ID}}, writes,
+			"only the events not stored are written again")
+		assert.Equal(t, []tracker.Stats{{Enqueued: 6, Pending: 6},
+			{Enqueued: 6, Delivered: 3, Failed: 1, Pending: 2}}, during,
+			"the events stored count as delivered at once")
+		failed, errs := f.get()
+		assert.Equal(t, []tracker.Event{events[3]}, failed)
+		require.Len(t, errs, 1)
+		assert.ErrorIs(t, errs[0], bad)
+		assert.Len(t, mem.Events(), 5)
+		assert.Equal(t, tracker.Stats{Enqueued: 6, Delivered: 5, Failed: 1}, q.Stats())
+		assert.NoError(t, q.Close(ctx))
+	})
+}
+
+// TestQueuePartialGivesUp: an event a sink keeps failing to store is given
+// up on after MaxElapsed, like a batch; the others were written once.
+func TestQueuePartialGivesUp(t *testing.T) {
+	forEachMode(t, func(t *testing.T, m queueMode) {
+		ctx := testCtx(t)
+		mem := tracker.NewMemory()
+		stuck := errors.New("row locked")
+		var mu sync.Mutex
+		written := make(map[string]int)
+		sink := sinkFunc(func(ctx context.Context, events []tracker.Event) error {
+			var stored []tracker.Event
+			var failed []tracker.EventError
+			mu.Lock()
+			for i, e := range events {
+				written[e.ID]++
+				if e.ID == "e000001" {
+					failed = append(failed, tracker.EventError{Index: i, Err: stuck})
+					continue
+				}
+				stored = append(stored, e)
+			}
+			mu.Unlock()
+			if err := mem.Write(ctx, stored); err != nil {
+				return err
+			}
+			if failed != nil {
+				return &tracker.BatchError{Failed: failed}
+			}
+			return nil
+		})
+		var f failures
+		q := tracker.NewQueue(sink, m.config(t, fast(tracker.QueueConfig{BatchSize: 3, FlushInterval: time.Hour,
+			MaxElapsed: 30 * time.Millisecond, OnFailure: f.onFailure})))
+		for i := range 3 {
+			require.NoError(t, q.Record(ctx, event(i, tracker.KindSale)))
+		}
+		require.NoError(t, q.Flush(ctx))
+		failed, errs := f.get()
+		require.Len(t, failed, 1)
+		assert.Equal(t, "e000001", failed[0].ID)
+		assert.ErrorIs(t, errs[0], stuck)
+		assert.Contains(t, errs[0].Error(), "gave up")
+		assert.Equal(t, 2, mem.Len())
+		mu.Lock()
+		assert.Equal(t, 1, written["e000000"])
+		assert.Equal(t, 1, written["e000002"])
+		assert.Greater(t, written["e000001"], 1, "the stuck event was retried alone")
+		mu.Unlock()
+		assert.Equal(t, tracker.Stats{Enqueued: 3, Delivered: 2, Failed: 1}, q.Stats())
+		assert.NoError(t, q.Close(ctx))
+	})
 }

@@ -4,9 +4,18 @@
 //
 // A spool is a FIFO of records. Append adds records in one transaction that
 // is synced to disk before it returns (WAL, synchronous=FULL); Read returns
-// records after a cursor in order; Delete removes a contiguous range once it
-// has been delivered. Sequence numbers are never reused (AUTOINCREMENT), so a
-// cursor stays valid while records are deleted behind it.
+// records after a cursor in order; Delete removes a range once it has been
+// delivered. Sequence numbers are never reused (AUTOINCREMENT), so a cursor
+// stays valid while records are deleted behind it.
+//
+// Deleted records are erased from the files, not only unlinked: SQLite
+// overwrites deleted content with zeros (secure_delete), and the write-ahead
+// log, which still holds the pages as they were, is checkpointed into the
+// database file and truncated to nothing (wal_checkpoint(TRUNCATE)). Delete
+// does that at once when it leaves the spool empty; while records remain, a
+// background checkpoint does it within EraseWithin, since a checkpoint after
+// every Delete would slow a busy spool several times over (each truncation
+// makes the next appends grow the log file again).
 package spool
 
 import (
@@ -16,6 +25,9 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -29,8 +41,16 @@ type Record struct {
 // Spool is an open spool file. It is safe for concurrent use; operations are
 // serialised on one connection.
 type Spool struct {
-	db *sql.DB
+	db     *sql.DB
+	dirty  atomic.Bool   // records were deleted since the last checkpoint
+	stop   chan struct{} // closed by Close: the eraser ends
+	erased chan struct{} // closed when the eraser ended
+	closed sync.Once
 }
+
+// EraseWithin bounds how long deleted records stay readable in the files
+// while the spool holds others.
+const EraseWithin = time.Second
 
 // Info describes what a spool holds.
 type Info struct {
@@ -59,7 +79,9 @@ func Open(ctx context.Context, path string) (*Spool, error) {
 	if err := f.Close(); err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"
+	// The pragmas apply to every connection the pool opens.
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(FULL)&_pragma=secure_delete(ON)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
@@ -72,7 +94,9 @@ func Open(ctx context.Context, path string) (*Spool, error) {
 		db.Close()
 		return nil, fmt.Errorf("spool: %s: %w", path, err)
 	}
-	return &Spool{db: db}, nil
+	s := &Spool{db: db, stop: make(chan struct{}), erased: make(chan struct{})}
+	go s.eraser()
+	return s, nil
 }
 
 // Append stores records in one transaction, synced before Append returns, and
@@ -136,10 +160,99 @@ func (s *Spool) Read(ctx context.Context, after, upTo int64, limit, maxBytes int
 	return out, nil
 }
 
-// Delete removes the records with first <= Seq <= last.
-func (s *Spool) Delete(ctx context.Context, first, last int64) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM spool WHERE seq >= ? AND seq <= ?`, first, last); err != nil {
+// Delete removes the records with first <= Seq <= last, except those whose
+// sequence numbers are in keep (in increasing order). If that leaves the
+// spool empty it erases them from the files before it returns; otherwise
+// they are erased within EraseWithin.
+func (s *Spool) Delete(ctx context.Context, first, last int64, keep []int64) error {
+	if err := s.delete(ctx, first, last, keep); err != nil {
 		return fmt.Errorf("spool: delete: %w", err)
+	}
+	var empty bool
+	if err := s.db.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM spool)`).Scan(&empty); err != nil {
+		return fmt.Errorf("spool: delete: %w", err)
+	}
+	if !empty {
+		s.dirty.Store(true)
+		return nil
+	}
+	if err := s.checkpoint(ctx); err != nil {
+		s.dirty.Store(true) // the eraser tries again
+		return fmt.Errorf("spool: erase: %w", err)
+	}
+	return nil
+}
+
+func (s *Spool) delete(ctx context.Context, first, last int64, keep []int64) (err error) {
+	const del = `DELETE FROM spool WHERE seq >= ? AND seq <= ?`
+	if len(keep) == 0 {
+		_, err := s.db.ExecContext(ctx, del, first, last)
+		return err
+	}
+	// The ranges between the records kept, in one transaction.
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	st, err := tx.PrepareContext(ctx, del)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	from := first
+	for i := 0; i <= len(keep); i++ {
+		to := last
+		if i < len(keep) {
+			to = min(keep[i]-1, last)
+		}
+		if to >= from {
+			if _, err := st.ExecContext(ctx, from, to); err != nil {
+				return err
+			}
+		}
+		if i < len(keep) {
+			from = max(from, keep[i]+1)
+		}
+	}
+	return tx.Commit()
+}
+
+// eraser checkpoints the spool every EraseWithin if records were deleted
+// since the last checkpoint. A checkpoint that fails is tried again at the
+// next tick; Close reports the last one's error.
+func (s *Spool) eraser() {
+	defer close(s.erased)
+	tick := time.NewTicker(EraseWithin)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+			if s.dirty.Swap(false) {
+				if err := s.checkpoint(context.Background()); err != nil {
+					s.dirty.Store(true)
+				}
+			}
+		case <-s.stop:
+			return
+		}
+	}
+}
+
+// checkpoint copies the write-ahead log into the database file, where
+// secure_delete has zeroed deleted content, and truncates the log.
+func (s *Spool) checkpoint(ctx context.Context) error {
+	s.dirty.Store(false)
+	var busy, logged, done int
+	if err := s.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logged, &done); err != nil {
+		return err
+	}
+	if busy != 0 {
+		return errors.New("wal checkpoint blocked")
 	}
 	return nil
 }
@@ -156,8 +269,14 @@ func (s *Spool) Info(ctx context.Context) (Info, error) {
 	return i, nil
 }
 
-// Close checkpoints the WAL into the database file and closes the spool.
+// Close erases deleted records from the files, checkpointing and truncating
+// the write-ahead log, and closes the spool.
 func (s *Spool) Close() error {
-	_, cerr := s.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
-	return errors.Join(cerr, s.db.Close())
+	err := errors.New("spool: closed")
+	s.closed.Do(func() {
+		close(s.stop)
+		<-s.erased
+		err = errors.Join(s.checkpoint(context.Background()), s.db.Close())
+	})
+	return err
 }
