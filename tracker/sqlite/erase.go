@@ -17,7 +17,9 @@ import (
 // kind and time, so that a redelivery does not bring them back. Every
 // connection runs with secure_delete and Forget truncates the write-ahead
 // log, so the erased bytes leave the files; ErrCheckpoint says a reader
-// kept the log busy and they leave at the next checkpoint.
+// kept the log busy and they leave at the next checkpoint. Events still
+// waiting in a Queue would reach the store after Forget: flush the queue
+// first.
 func (s *Store) Forget(ctx context.Context, store, email string) error {
 	email, err := tracker.NormalizeEmail(email)
 	if err != nil {
