@@ -10,7 +10,7 @@ BENCH    ?= .
 run:
 	$(GO) run ./examples/webshop
 
-## test: Chromium if missing (make deps), gofmt check, go vet, every test under the race detector
+## test: Chromium and PostgreSQL if missing (make deps), gofmt check, go vet, every test under the race detector
 test: deps fmt vet
 	$(GO) test -race -count=1 -timeout 25m ./...
 
@@ -34,8 +34,15 @@ fuzz:
 		done; \
 	done
 
-## deps: Debian packages the tests need (a real Chromium for the browser test)
+## deps: Debian packages the tests need, each installed only when missing: Chromium for the
+## browser test, PostgreSQL's server programs for the tests that start a throwaway cluster
+## (the system cluster the package may start on port 5432 is not used)
 deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@missing=; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
 		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+		echo "make deps: installing$$missing"; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi

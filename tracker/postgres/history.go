@@ -1,0 +1,112 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/visitrack/visitrack/tracker"
+)
+
+// History returns up to limit entries of the visitor's own activity (clicks,
+// product and category views, searches) in store, newest first; limit ≤ 0
+// means all. It never includes the activity of visitors linked to this one
+// (see CustomerHistory). It reads the visitor's index from the newest entry,
+// so its cost grows with limit, not with the visitor's past.
+func (s *Store) History(ctx context.Context, store, visitor string, limit int) ([]tracker.Activity, error) {
+	if s.closed() {
+		return nil, ErrClosed
+	}
+	var vid int64
+	err := s.pool.QueryRow(ctx, `SELECT v.vid FROM visitors v JOIN stores s USING (sid) WHERE s.name = $1 AND v.xid = $2`,
+		store, visitor).Scan(&vid)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: history: %w", err)
+	}
+	out, err := s.activity(ctx, []int64{vid}, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: history: %w", err)
+	}
+	return out, nil
+}
+
+// CustomerHistory returns up to limit entries of the activity of every
+// visitor the shop has seen as customer (in a sale carrying that customer
+// ID), newest first. Call it only for a customer the shop has verified
+// itself, such as the one signed in; never with an ID taken from a form.
+func (s *Store) CustomerHistory(ctx context.Context, store, customer string, limit int) ([]tracker.Activity, error) {
+	if s.closed() {
+		return nil, ErrClosed
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT l.vid FROM links l JOIN identities i USING (iid) JOIN stores s USING (sid)
+		WHERE s.name = $1 AND i.key = $2`, store, "c:"+strings.TrimSpace(customer))
+	vids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: customer history: %w", err)
+	}
+	if len(vids) == 0 {
+		return nil, nil
+	}
+	out, err := s.activity(ctx, vids, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: customer history: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Store) activity(ctx context.Context, vids []int64, limit int) ([]tracker.Activity, error) {
+	q := `SELECT kind, t, item FROM events WHERE vid = ANY($1) AND kind IN (2, 4, 5, 6) AND item IS NOT NULL
+		ORDER BY t DESC, eid DESC`
+	args := []any{vids}
+	if limit > 0 {
+		q += ` LIMIT $2`
+		args = append(args, limit)
+	}
+	rows, _ := s.pool.Query(ctx, q, args...)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (tracker.Activity, error) {
+		var kind int16
+		var t int64
+		var item string
+		if err := r.Scan(&kind, &t, &item); err != nil {
+			return tracker.Activity{}, err
+		}
+		a := tracker.Activity{Kind: tracker.Kind(kind), Time: time.UnixMicro(t).UTC()}
+		switch kind {
+		case kindClick, kindView:
+			a.Product = item
+		case kindCategory:
+			a.Category = item
+		case kindSearch:
+			a.Query = item
+		}
+		return a, nil
+	})
+}
+
+// Visitors returns the visitor IDs of store linked to email: those that
+// used it, and everyone in their groups of linked visitors, sorted.
+func (s *Store) Visitors(ctx context.Context, store, email string) ([]string, error) {
+	if s.closed() {
+		return nil, ErrClosed
+	}
+	email, err := tracker.NormalizeEmail(email)
+	if err != nil {
+		return nil, nil
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT xid FROM visitors WHERE gid IN (
+			SELECT v.gid FROM links l JOIN identities i USING (iid) JOIN visitors v ON v.vid = l.vid JOIN stores s ON s.sid = i.sid
+			WHERE s.name = $1 AND i.key = $2)
+		ORDER BY xid`, store, "e:"+email)
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: visitors: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,177 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/visitrack/visitrack/tracker"
+	"github.com/visitrack/visitrack/tracker/credit"
+)
+
+const hourMicros = int64(time.Hour / time.Microsecond)
+
+// Report returns what tracked results earned in store over [from, to):
+// counters for the whole hours in the range, the events themselves for the
+// ragged ends, in one snapshot of the database.
+func (s *Store) Report(ctx context.Context, store string, from, to time.Time) (tracker.Report, error) {
+	rep := tracker.Report{From: from, To: to}
+	if s.closed() {
+		return rep, ErrClosed
+	}
+	f, t := credit.CeilMicros(from), credit.CeilMicros(to)
+	if f >= t {
+		return rep, nil
+	}
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var sid int64
+		if err := tx.QueryRow(ctx, `SELECT sid FROM stores WHERE name = $1`, store).Scan(&sid); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil
+			}
+			return err
+		}
+		sum := credit.NewTally()
+		hf, ht := credit.Hour(f+hourMicros-1), credit.Hour(t)
+		if hf < ht {
+			if err := sumHours(ctx, tx, sid, hf, ht, sum); err != nil {
+				return err
+			}
+			if err := sumEvents(ctx, tx, sid, f, hf*hourMicros, sum); err != nil {
+				return err
+			}
+			if err := sumEvents(ctx, tx, sid, ht*hourMicros, t, sum); err != nil {
+				return err
+			}
+		} else if err := sumEvents(ctx, tx, sid, f, t, sum); err != nil {
+			return err
+		}
+		return fill(ctx, tx, sid, sum, &rep)
+	})
+	if err != nil {
+		return rep, fmt.Errorf("postgres: report: %w", err)
+	}
+	return rep, nil
+}
+
+// fill puts what sum counted into rep, with the labels' names.
+func fill(ctx context.Context, tx pgx.Tx, sid int64, sum *credit.Tally, rep *tracker.Report) error {
+	var sales credit.SaleCounts
+	for _, c := range sum.Sales {
+		sales.Add(*c)
+	}
+	rep.Orders, rep.ImpactedOrders = int(sales.Orders), int(sales.Impacted)
+	rep.Revenue, rep.ImpactedRevenue = tracker.FromMicros(sales.Revenue), tracker.FromMicros(sales.ImpactedRevenue)
+	byLid := make(map[int64]*credit.LabelCounts)
+	for k, c := range sum.Labels {
+		l := byLid[k.Label]
+		if l == nil {
+			l = &credit.LabelCounts{}
+			byLid[k.Label] = l
+		}
+		l.Add(*c)
+	}
+	names := make(map[int64]string)
+	rows, _ := tx.Query(ctx, `SELECT lid, name FROM labels WHERE sid = $1`, sid)
+	var lid int64
+	var name string
+	if _, err := pgx.ForEachRow(rows, []any{&lid, &name}, func() error {
+		names[lid] = name
+		return nil
+	}); err != nil {
+		return err
+	}
+	for lid, c := range byLid {
+		if c.Calls == 0 && c.Clicks == 0 && c.Orders == 0 {
+			continue
+		}
+		rep.Labels = append(rep.Labels, tracker.LabelStats{Label: names[lid], Calls: int(c.Calls), Impressions: int(c.Impressions),
+			Clicks: int(c.Clicks), Orders: int(c.Orders), Revenue: tracker.FromMicros(c.Revenue)})
+	}
+	slices.SortFunc(rep.Labels, func(a, b tracker.LabelStats) int { return cmp.Compare(a.Label, b.Label) })
+	return nil
+}
+
+func sumHours(ctx context.Context, tx pgx.Tx, sid, from, to int64, sum *credit.Tally) error {
+	rows, _ := tx.Query(ctx, `SELECT lid, sum(calls), sum(impressions), sum(clicks), sum(orders), sum(revenue)
+		FROM label_hours WHERE sid = $1 AND hour >= $2 AND hour < $3 GROUP BY lid`, sid, from, to)
+	var lid int64
+	var c credit.LabelCounts
+	if _, err := pgx.ForEachRow(rows, []any{&lid, &c.Calls, &c.Impressions, &c.Clicks, &c.Orders, &c.Revenue}, func() error {
+		sum.Label(sid, from*hourMicros, lid).Add(c)
+		return nil
+	}); err != nil {
+		return err
+	}
+	var sc credit.SaleCounts
+	if err := tx.QueryRow(ctx, `SELECT coalesce(sum(orders), 0), coalesce(sum(revenue), 0), coalesce(sum(impacted), 0),
+		coalesce(sum(impacted_revenue), 0) FROM sale_hours WHERE sid = $1 AND hour >= $2 AND hour < $3`, sid, from, to).
+		Scan(&sc.Orders, &sc.Revenue, &sc.Impacted, &sc.ImpactedRevenue); err != nil {
+		return err
+	}
+	sum.Sale(sid, from*hourMicros).Add(sc)
+	return nil
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// sumEvents counts the events of [from, to) as the counters would.
+func sumEvents(ctx context.Context, q querier, sid, from, to int64, sum *credit.Tally) error {
+	if from >= to {
+		return nil
+	}
+	rows, _ := q.Query(ctx, `SELECT kind, t, eid, labels, cardinality(products), lines, credit FROM events
+		WHERE sid = $1 AND t >= $2 AND t < $3 AND (kind IN (1, 2) OR (kind = 3 AND counted)) AND `+liveSQL, sid, from, to)
+	var r row
+	var n *int32
+	type ev struct {
+		r row
+		n int
+	}
+	var evs []ev
+	if _, err := pgx.ForEachRow(rows, []any{&r.kind, &r.t, &r.eid, &r.labels, &n, &r.lines, &r.credit}, func() error {
+		evs = append(evs, ev{r, int(deref(n))})
+		r = row{}
+		return nil
+	}); err != nil {
+		return err
+	}
+	sets := make(map[credit.LabelSet][]int64)
+	lidsOf := func(ls credit.LabelSet) []int64 {
+		if ls == 0 {
+			return nil
+		}
+		if l, ok := sets[ls]; ok {
+			return l
+		}
+		var lids []int64
+		_ = q.QueryRow(ctx, `SELECT lids FROM labelsets WHERE ls = $1`, int64(ls)).Scan(&lids)
+		sets[ls] = lids
+		return lids
+	}
+	for _, e := range evs {
+		ls := credit.LabelSet(deref(e.r.labels))
+		switch e.r.kind {
+		case kindImpression:
+			sum.Impression(sid, e.r.t, lidsOf(ls), e.n, +1)
+		case kindClick:
+			sum.Click(sid, e.r.t, lidsOf(ls), +1)
+		case kindSale:
+			s, err := e.r.sale(nil, sid)
+			if err != nil {
+				return err
+			}
+			sum.CountSale(sid, e.r.t, s.Lines, s.Credit, lidsOf, +1)
+		}
+	}
+	return nil
+}
