@@ -86,12 +86,16 @@ func (b *batch) link() error {
 	rows, _ := b.tx.Query(b.ctx, `INSERT INTO links (iid, vid, last) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])
 		ON CONFLICT (iid, vid) DO UPDATE SET last = greatest(links.last, excluded.last)
 		RETURNING iid, (xmax = 0)`, iids, vids, lasts)
-	var joined []int64 // identities that gained a visitor
+	var joined []int64            // identities that gained visitors
+	gained := make(map[int64]int) // how many
 	var iid int64
 	var inserted bool
 	if _, err := pgx.ForEachRow(rows, []any{&iid, &inserted}, func() error {
-		if inserted && !slices.Contains(joined, iid) {
-			joined = append(joined, iid)
+		if inserted {
+			if gained[iid] == 0 {
+				joined = append(joined, iid)
+			}
+			gained[iid]++
 		}
 		return nil
 	}); err != nil {
@@ -111,9 +115,12 @@ func (b *batch) link() error {
 	}); err != nil {
 		return err
 	}
+	// The identity links its visitors now if n ≤ LinkLimit, and linked those
+	// it had before if they were no more than that: either way, groups
+	// change once it has two.
 	seeds := make(map[int64][]int64)
 	for _, iid := range joined {
-		if n := len(users[iid]); n >= 2 && n <= b.m.rules.LinkLimit+1 {
+		if n := len(users[iid]); n >= 2 && n-gained[iid] <= b.m.rules.LinkLimit {
 			seeds[sidOf[iid]] = append(seeds[sidOf[iid]], users[iid]...)
 		}
 	}

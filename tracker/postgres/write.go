@@ -414,8 +414,8 @@ func (b *batch) labelSet(sid int64, names []string) (credit.LabelSet, error) {
 		k := nameKey{sid, name}
 		lid, ok := b.m.labels[k]
 		if !ok {
-			err := b.tx.QueryRow(b.ctx, `WITH ins AS (INSERT INTO labels (sid, name) VALUES ($1, $2) ON CONFLICT (sid, name) DO NOTHING RETURNING lid)
-				SELECT lid FROM ins UNION ALL SELECT lid FROM labels WHERE sid = $1 AND name = $2`, sid, name).Scan(&lid)
+			err := b.upsert(&lid, `INSERT INTO labels (sid, name) VALUES ($1, $2) ON CONFLICT (sid, name) DO NOTHING RETURNING lid`,
+				`SELECT lid FROM labels WHERE sid = $1 AND name = $2`, sid, name)
 			if err != nil {
 				return 0, err
 			}
@@ -428,14 +428,25 @@ func (b *batch) labelSet(sid int64, names []string) (credit.LabelSet, error) {
 		return ls, nil
 	}
 	var ls int64
-	err := b.tx.QueryRow(b.ctx, `WITH ins AS (INSERT INTO labelsets (sid, lids) VALUES ($1, $2) ON CONFLICT (sid, lids) DO NOTHING RETURNING ls)
-		SELECT ls FROM ins UNION ALL SELECT ls FROM labelsets WHERE sid = $1 AND lids = $2`, sid, lids).Scan(&ls)
+	err := b.upsert(&ls, `INSERT INTO labelsets (sid, lids) VALUES ($1, $2) ON CONFLICT (sid, lids) DO NOTHING RETURNING ls`,
+		`SELECT ls FROM labelsets WHERE sid = $1 AND lids = $2`, sid, lids)
 	if err != nil {
 		return 0, err
 	}
 	b.m.labelSets[k] = credit.LabelSet(ls)
 	b.m.setLids[credit.LabelSet(ls)] = lids
 	return credit.LabelSet(ls), nil
+}
+
+// upsert scans into id what insert returns, or, when the row was there
+// already (committed by another writer a moment ago, which a statement's
+// own snapshot may not see), what a fresh query for it finds.
+func (b *batch) upsert(id *int64, insert, query string, args ...any) error {
+	err := b.tx.QueryRow(b.ctx, insert, args...).Scan(id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = b.tx.QueryRow(b.ctx, query, args...).Scan(id)
+	}
+	return err
 }
 
 // lids returns the labels of a label set.

@@ -40,12 +40,12 @@ type stream struct {
 	sales    map[string][]tracker.Event
 }
 
-func newStream(seed uint64, n, linkLimit int, window time.Duration) *stream {
+func newStream(seed uint64, n, linkLimit int, window time.Duration, visitors int) *stream {
 	s := &stream{r: rand.New(rand.NewPCG(seed, 1)), limit: linkLimit, window: window, lookback: max(window, 30*day),
 		stores: []string{"shop-a", "shop-b", "shop-c"}, shown: make(map[string][]string),
 		sales: make(map[string][]tracker.Event)}
 	const people = 30
-	for i := range 90 {
+	for i := range visitors {
 		s.visitors = append(s.visitors, visitor(1000+i))
 		p := -1
 		if s.r.IntN(4) != 0 {
@@ -134,7 +134,7 @@ func (s *stream) next() {
 	case k < 80:
 		// The shared address: more visitors use it than the link limit.
 		e.Kind, e.Email = tracker.KindEmail, "family@example.com"
-		e.Visitor = s.visitors[r.IntN(s.limit+4)]
+		e.Visitor = s.visitors[r.IntN(min(len(s.visitors), s.limit+4))]
 	case k < 94:
 		e.Kind, e.Sale = tracker.KindSale, fmt.Sprintf("o%d", s.seq)
 		if old := s.sales[store]; len(old) > 0 && r.IntN(6) == 0 {
@@ -317,7 +317,7 @@ func testDifferential(t *testing.T, c *config, open func(t *testing.T) Store) {
 			st := open(t)
 			t.Cleanup(func() { assert.NoError(t, st.Close()) })
 			m := NewModel(c.window, c.linkLimit)
-			s := newStream(seed, c.events, c.linkLimit, c.window)
+			s := newStream(seed, c.events, c.linkLimit, c.window, 90)
 			r := rand.New(rand.NewPCG(seed, 2))
 			lateness := []int{0, 50, 400}[seed%3] // fully shuffled, or nearly in time order
 			deliver(t, st, m, s.events, r, lateness)
