@@ -16,9 +16,9 @@
 // # Concepts
 //
 //   - Events, partitioned by month of their time, so that Purge drops whole
-//     partitions. Each event ID is stored once per store; times are
-//     microseconds; indexes find a visitor's events and a store's events by
-//     time.
+//     partitions; times are microseconds; indexes find a visitor's events
+//     and a store's events by time. A write claims its events' IDs in a
+//     table of IDs first, so that each is stored once per store.
 //   - Groups of linked visitors, each with an advisory lock and a version.
 //     A write locks the groups its events touch, in order (a write that must
 //     lock more later, as when a link joins groups, may meet another in a

@@ -103,6 +103,7 @@ func (b *batch) purge(cut int64) (int64, error) {
 	}
 	for _, q := range []string{
 		`DELETE FROM events WHERE t < @cut`,
+		`DELETE FROM ids WHERE t < @cut`,
 		`DELETE FROM links WHERE last < @cut`,
 		`DELETE FROM visitors v WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.vid = v.vid)`,
 		`DELETE FROM links l WHERE NOT EXISTS (SELECT 1 FROM visitors v WHERE v.vid = l.vid)`,

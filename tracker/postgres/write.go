@@ -217,12 +217,19 @@ func (b *batch) accept(events []tracker.Event) error {
 		ids[k.sid] = append(ids[k.sid], e.ID)
 		evs = append(evs, &pending{e: e, sid: k.sid})
 	}
-	known := make(map[key]bool)
+	// Claim the IDs: those that come back are new. Another writer claiming
+	// one at the same moment makes this one wait for its commit.
+	claimed := make(map[key]bool)
+	times := make(map[int64][]int64)
+	for _, p := range evs {
+		times[p.sid] = append(times[p.sid], credit.Micros(p.e.Time))
+	}
 	for sid, eids := range ids {
-		rows, _ := b.tx.Query(b.ctx, `SELECT eid FROM events WHERE sid = $1 AND eid = ANY($2)`, sid, eids)
+		rows, _ := b.tx.Query(b.ctx, `INSERT INTO ids (sid, eid, t) SELECT $1, * FROM unnest($2::text[], $3::bigint[])
+			ON CONFLICT (sid, eid) DO NOTHING RETURNING eid`, sid, eids, times[sid])
 		var eid string
 		if _, err := pgx.ForEachRow(rows, []any{&eid}, func() error {
-			known[key{sid, eid}] = true
+			claimed[key{sid, eid}] = true
 			return nil
 		}); err != nil {
 			return err
@@ -231,7 +238,7 @@ func (b *batch) accept(events []tracker.Event) error {
 	first := b.s.refs.Add(int64(len(evs))) - int64(len(evs)) + 1
 	b.firstRef = first
 	for _, p := range evs {
-		if !known[key{p.sid, p.e.ID}] {
+		if claimed[key{p.sid, p.e.ID}] {
 			p.ref = first + int64(len(b.evs))
 			b.evs = append(b.evs, p)
 		}

@@ -2,8 +2,6 @@ package sqlite_test
 
 import (
 	"context"
-	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync"
@@ -11,99 +9,9 @@ import (
 	"time"
 
 	"github.com/visitrack/visitrack/tracker"
+	"github.com/visitrack/visitrack/tracker/internal/loadgen"
 	"github.com/visitrack/visitrack/tracker/sqlite"
 )
-
-// load generates a realistic stream of events for one store: visitors see
-// labelled calls, click what they were shown (mostly without labels, so the
-// store backtracks), view products and categories, search, leave their
-// email and buy.
-type load struct {
-	r        *rand.Rand
-	visitors []string
-	labels   []string
-	shown    [][]string // per visitor, the products last shown
-	emailOf  []string
-	seq      int
-	t        time.Time
-	step     time.Duration
-}
-
-func newLoad(seed uint64, visitors, labels int, start time.Time, step time.Duration) *load {
-	l := &load{r: rand.New(rand.NewPCG(seed, 7)), t: start, step: step}
-	for i := range visitors {
-		l.visitors = append(l.visitors, fmt.Sprintf("cv%08dbench%05d", seed, i))
-		l.emailOf = append(l.emailOf, fmt.Sprintf("u%d@example.com", i))
-	}
-	for i := range labels {
-		l.labels = append(l.labels, fmt.Sprintf("Label %03d", i))
-	}
-	l.shown = make([][]string, visitors)
-	return l
-}
-
-func (l *load) product() string { return fmt.Sprintf("%d", l.r.IntN(5000)) }
-
-func (l *load) next() tracker.Event {
-	l.seq++
-	l.t = l.t.Add(l.step)
-	v := l.r.IntN(len(l.visitors))
-	e := tracker.Event{ID: fmt.Sprintf("ev%012d", l.seq), Store: "shop-dk", Visitor: l.visitors[v], Time: l.t}
-	switch k := l.r.IntN(100); {
-	case k < 35:
-		e.Kind = tracker.KindImpression
-		e.API = "recommendations/trending"
-		e.Labels = []string{l.labels[l.r.IntN(len(l.labels))]}
-		if l.r.IntN(4) == 0 {
-			e.Labels = append(e.Labels, l.labels[l.r.IntN(len(l.labels))])
-		}
-		e.Products = []string{l.product(), l.product(), l.product(), l.product()}
-		l.shown[v] = e.Products
-	case k < 50:
-		e.Kind = tracker.KindClick
-		if s := l.shown[v]; len(s) > 0 && l.r.IntN(10) < 8 {
-			e.Product = s[l.r.IntN(len(s))]
-		} else {
-			e.Product = l.product()
-		}
-		if l.r.IntN(5) == 0 {
-			e.API, e.Labels = "search/predictive", []string{l.labels[l.r.IntN(len(l.labels))]}
-		}
-	case k < 75:
-		e.Kind, e.Product = tracker.KindView, l.product()
-	case k < 85:
-		e.Kind, e.Category = tracker.KindCategory, fmt.Sprintf("cat-%d", l.r.IntN(200))
-	case k < 95:
-		e.Kind, e.Query = tracker.KindSearch, fmt.Sprintf("query %d", l.r.IntN(2000))
-	case k < 97:
-		e.Kind, e.Email = tracker.KindEmail, l.emailOf[v]
-	default:
-		e.Kind, e.Sale = tracker.KindSale, fmt.Sprintf("o%d", l.seq)
-		if l.r.IntN(2) == 0 {
-			e.Email = l.emailOf[v]
-		}
-		if l.r.IntN(3) == 0 {
-			e.Customer = fmt.Sprintf("c%d", v)
-		}
-		n := 1 + l.r.IntN(3)
-		for range n {
-			p := l.product()
-			if s := l.shown[v]; len(s) > 0 && l.r.IntN(2) == 0 {
-				p = s[l.r.IntN(len(s))]
-			}
-			e.Lines = append(e.Lines, tracker.Line{ID: p, Price: float64(l.r.IntN(20000)) / 100, Quantity: 1 + l.r.IntN(2)})
-		}
-	}
-	return e
-}
-
-func (l *load) batch(n int) []tracker.Event {
-	evs := make([]tracker.Event, n)
-	for i := range evs {
-		evs[i] = l.next()
-	}
-	return evs
-}
 
 var benchStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
@@ -117,20 +25,20 @@ func BenchmarkWrite(b *testing.B) {
 	}
 	defer s.Close()
 	const batch = 1000
-	l := newLoad(1, 10000, 100, benchStart, 2600*time.Millisecond)
+	l := loadgen.New(1, 10000, 100, benchStart, 2600*time.Millisecond)
 	writeBatches(b, s, l, batch)
 }
 
 // writeBatches writes batches of l's events into s for b.N iterations,
 // timing only the writes, and reports events/s.
-func writeBatches(b *testing.B, s *sqlite.Store, l *load, batch int) {
+func writeBatches(b *testing.B, s *sqlite.Store, l *loadgen.Load, batch int) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
 	var elapsed time.Duration
 	for b.Loop() {
 		b.StopTimer()
-		evs := l.batch(batch)
+		evs := l.Batch(batch)
 		b.StartTimer()
 		t := time.Now()
 		if err := s.Write(ctx, evs); err != nil {
@@ -158,8 +66,8 @@ func BenchmarkWriteFull(b *testing.B) {
 	defer s.Close()
 	const batch = 1000
 	step := 30 * 24 * time.Hour / fixtureEvents
-	l := newLoad(2, 10000, 100, benchStart.Add(30*24*time.Hour), step)
-	l.seq = fixtureEvents // IDs and sale IDs after the fixture's
+	l := loadgen.New(2, 10000, 100, benchStart.Add(30*24*time.Hour), step)
+	l.Seq = fixtureEvents // IDs and sale IDs after the fixture's
 	writeBatches(b, s, l, batch)
 }
 
@@ -209,10 +117,10 @@ func fixturePath(b *testing.B) string {
 		}
 		defer s.Close()
 		step := 30 * 24 * time.Hour / fixtureEvents
-		l := newLoad(2, 10000, 100, benchStart, step)
+		l := loadgen.New(2, 10000, 100, benchStart, step)
 		start := time.Now()
 		for i := 0; i < fixtureEvents; i += 1000 {
-			if fixture.err = s.Write(ctx, l.batch(1000)); fixture.err != nil {
+			if fixture.err = s.Write(ctx, l.Batch(1000)); fixture.err != nil {
 				return
 			}
 		}

@@ -13,16 +13,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/visitrack/visitrack/tracker"
+	"github.com/visitrack/visitrack/tracker/internal/loadgen"
 	"github.com/visitrack/visitrack/tracker/sqlite"
 )
 
 // batches is a deterministic stream for restart tests: visitors of one
 // store, in time order, 47 s apart.
 func batches(n, size int) [][]tracker.Event {
-	l := newLoad(5, 300, 12, benchStart, 47*time.Second)
+	l := loadgen.New(5, 300, 12, benchStart, 47*time.Second)
 	out := make([][]tracker.Event, n)
 	for i := range out {
-		out[i] = l.batch(size)
+		out[i] = l.Batch(size)
 	}
 	return out
 }
@@ -43,7 +44,7 @@ func sameAnswers(t *testing.T, want, got *sqlite.Store) {
 		require.NotZero(t, w.Orders)
 		assert.Equal(t, w, g)
 	}
-	for _, v := range newLoad(5, 300, 12, benchStart, time.Second).visitors[:40] {
+	for _, v := range loadgen.New(5, 300, 12, benchStart, time.Second).Visitors[:40] {
 		wh, err := want.History(ctx, "shop-dk", v, 0)
 		require.NoError(t, err)
 		gh, err := got.History(ctx, "shop-dk", v, 0)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/visitrack/visitrack/tracker/internal/loadgen"
 	"github.com/visitrack/visitrack/tracker/sqlite"
 )
 
@@ -20,8 +21,8 @@ func TestFileModes(t *testing.T) {
 	s, err := sqlite.Open(t.Context(), path)
 	require.NoError(t, err)
 	defer s.Close()
-	l := newLoad(3, 10, 3, benchStart, time.Second)
-	require.NoError(t, s.Write(t.Context(), l.batch(100)))
+	l := loadgen.New(3, 10, 3, benchStart, time.Second)
+	require.NoError(t, s.Write(t.Context(), l.Batch(100)))
 	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-lock"} {
 		fi, err := os.Stat(p)
 		require.NoError(t, err, p)
@@ -61,7 +62,7 @@ func TestClosed(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 	require.NoError(t, s.Close(), "twice")
-	assert.ErrorIs(t, s.Write(t.Context(), newLoad(1, 1, 1, benchStart, time.Second).batch(1)), sqlite.ErrClosed)
+	assert.ErrorIs(t, s.Write(t.Context(), loadgen.New(1, 1, 1, benchStart, time.Second).Batch(1)), sqlite.ErrClosed)
 	_, err = s.Report(t.Context(), "shop", benchStart, benchStart.Add(time.Hour))
 	assert.ErrorIs(t, err, sqlite.ErrClosed)
 	_, err = s.History(t.Context(), "shop", "v", 1)
@@ -76,8 +77,8 @@ func TestReopenKeepsData(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v.db")
 	s, err := sqlite.Open(t.Context(), path)
 	require.NoError(t, err)
-	l := newLoad(4, 50, 5, benchStart, time.Second)
-	require.NoError(t, s.Write(t.Context(), l.batch(2000)))
+	l := loadgen.New(4, 50, 5, benchStart, time.Second)
+	require.NoError(t, s.Write(t.Context(), l.Batch(2000)))
 	want, err := s.Report(t.Context(), "shop-dk", benchStart, benchStart.Add(24*time.Hour))
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
@@ -98,9 +99,9 @@ func TestConcurrentWriteReport(t *testing.T) {
 	var wg sync.WaitGroup
 	for w := range 3 {
 		wg.Go(func() {
-			l := newLoad(uint64(10+w), 30, 4, benchStart, time.Second)
+			l := loadgen.New(uint64(10+w), 30, 4, benchStart, time.Second)
 			for range 5 {
-				evs := l.batch(100)
+				evs := l.Batch(100)
 				for i := range evs {
 					evs[i].ID = fmt.Sprintf("w%d-%s", w, evs[i].ID)
 					evs[i].Sale = fmt.Sprintf("w%d-%s", w, evs[i].Sale)

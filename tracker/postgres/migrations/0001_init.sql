@@ -70,6 +70,18 @@ CREATE TABLE events (
 CREATE INDEX events_time ON events (sid, t);
 CREATE INDEX events_visitor ON events (vid, t, eid);
 
+-- ids: every event ID a store holds, with its event's time. A write claims
+-- the IDs of its events here (an ID another writer claimed first is known),
+-- so that an ID is stored once per store whatever its kind; Purge deletes
+-- the IDs older than its cut, which the cut itself keeps out after.
+CREATE TABLE ids (
+	sid bigint NOT NULL,
+	eid text COLLATE "C" NOT NULL,
+	t   bigint NOT NULL,
+	PRIMARY KEY (sid, eid)
+);
+CREATE INDEX ids_time ON ids (t);
+
 -- sales: for each sale ID of a store, the copy that counts (the earliest by
 -- time, then event ID). Rows outlive a purge of their sale: a later copy of
 -- a purged order never counts.
