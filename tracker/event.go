@@ -99,7 +99,12 @@ type Event struct {
 	Email    string `json:"email,omitempty"`
 
 	Category string `json:"category,omitempty"`
-	Query    string `json:"query,omitempty"`
+	// Query: a search's query, or the search an impression showed the
+	// results of.
+	Query string `json:"query,omitempty"`
+	// Results: how many results a search found, when the shop said so; nil
+	// when it did not.
+	Results *int `json:"results,omitempty"`
 }
 
 // Line is one line of a sale: a product (the parent ID for variants), its

@@ -185,6 +185,16 @@ type Call struct {
 	t      *Tracker
 	api    string
 	labels []string
+	query  string
+}
+
+// ForQuery returns a copy of c whose impressions record that they show the
+// results of a search for query, so that a dashboard can tell which
+// searches lead to clicks.
+func (c *Call) ForQuery(query string) *Call {
+	d := *c
+	d.query = query
+	return &d
 }
 
 // API returns the call's API name.
@@ -212,7 +222,8 @@ func (c *Call) Params() map[string]any {
 func (c *Call) Shown(products ...string) error {
 	// The call's API name and labels are normalized already; the labels
 	// must not be written to, as events of the call share them.
-	e := Event{Kind: KindImpression, API: c.api, Labels: c.labels, Products: trimAll(slices.Clone(products), true)}
+	e := Event{Kind: KindImpression, API: c.api, Labels: c.labels, Products: trimAll(slices.Clone(products), true), Query: c.query}
+	e.Query = cutQuery(e.Query)
 	return c.t.record(&e)
 }
 
@@ -296,6 +307,14 @@ func (t *Tracker) Category(category string) error {
 // a query only at a rune boundary before passing it (not with q[:n]).
 func (t *Tracker) Search(query string) error {
 	e := Event{Kind: KindSearch, Query: query}
+	e.normalize(true)
+	return t.record(&e)
+}
+
+// SearchResults records a search query and how many results it found, so
+// that a dashboard can list the searches that found nothing.
+func (t *Tracker) SearchResults(query string, results int) error {
+	e := Event{Kind: KindSearch, Query: query, Results: &results}
 	e.normalize(true)
 	return t.record(&e)
 }

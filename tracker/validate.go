@@ -35,6 +35,8 @@ const (
 	// boundary rather than refused: what a visitor typed is still worth
 	// keeping, and a shop cannot always bound it.
 	MaxQueryBytes = 500
+	// MaxResults bounds the result count a search may report.
+	MaxResults = 1_000_000_000
 	// MaxProducts is how many products one impression may show: more than
 	// any page lists, few enough that an impression stays a small row.
 	MaxProducts = 1000
@@ -160,8 +162,11 @@ func (e *Event) clearUnused() {
 	if k != KindCategory {
 		e.Category = ""
 	}
-	if k != KindSearch {
+	if k != KindSearch && k != KindImpression {
 		e.Query = ""
+	}
+	if k != KindSearch {
+		e.Results = nil
 	}
 }
 
@@ -390,6 +395,7 @@ func (e *Event) validateFields() error {
 				return err
 			}
 		}
+		return e.text("query", e.Query, MaxQueryBytes, nil)
 	case KindClick:
 		if err := e.text("product", e.Product, MaxIDBytes, ErrNoProduct); err != nil {
 			return err
@@ -403,15 +409,16 @@ func (e *Event) validateFields() error {
 	case KindCategory:
 		return e.text("category", e.Category, MaxCategoryBytes, ErrEmpty)
 	case KindSearch:
+		if e.Results != nil && (*e.Results < 0 || *e.Results > MaxResults) {
+			return e.fail("results", ErrTooMany, fmt.Sprintf("got %d, 0 to %d", *e.Results, MaxResults))
+		}
 		return e.text("query", e.Query, MaxQueryBytes, ErrEmpty)
 	case KindEmail:
 		return e.email(true)
 	case KindSale:
 		return e.validateSale()
-	default:
-		return e.fail("kind", ErrBadEvent, fmt.Sprintf("unknown kind %d", uint8(e.Kind)))
 	}
-	return nil
+	return e.fail("kind", ErrBadEvent, fmt.Sprintf("unknown kind %d", uint8(e.Kind)))
 }
 
 // validateCall checks what Tracker.Call takes: the API name and labels of

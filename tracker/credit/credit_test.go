@@ -89,8 +89,12 @@ func TestTally(t *testing.T) {
 	assert.Equal(t, credit.LabelCounts{Calls: 1, Impressions: 4, Clicks: 1, Orders: 1, Revenue: 5_000_000}, *tl.Label(1, 0, 10),
 		"label 10 earned both credited lines, and counts the order once")
 	assert.Equal(t, credit.LabelCounts{Calls: 1, Impressions: 4, Orders: 1, Revenue: 1_000_000}, *tl.Label(1, 0, 20))
-	assert.Equal(t, credit.SaleCounts{Orders: 1, Revenue: 5_500_000, Impacted: 1, ImpactedRevenue: 5_500_000}, *tl.Sale(1, 0),
-		"an impacted order counts whole")
+	assert.Equal(t, credit.StoreCounts{Calls: 1, Impressions: 4, Clicks: 1, Orders: 1, Revenue: 5_500_000, Impacted: 1, ImpactedRevenue: 5_500_000},
+		*tl.Store(1, 0), "an impacted order counts whole; calls and clicks count once however many labels")
 	tl.CountSale(1, 0, lines, cr, of, -1)
-	assert.Equal(t, credit.SaleCounts{}, *tl.Sale(1, 0), "taking a sale back leaves nothing")
+	tl.Impression(1, 0, []int64{10, 20}, 4, -1)
+	tl.Click(1, 0, []int64{10}, -1)
+	assert.Equal(t, credit.StoreCounts{}, *tl.Store(1, 0), "taking back leaves nothing")
+	tl.Click(1, 0, nil, +1)
+	assert.Zero(t, tl.Store(1, 0).Clicks, "an untracked click counts nowhere")
 }

@@ -1,12 +1,19 @@
 package credit
 
+import (
+	"cmp"
+	"slices"
+
+	"github.com/visitrack/visitrack/tracker"
+)
+
 // Tally adds up what events contribute to reports, per store, hour and
 // label: the rule for label counting that every store applies to its
 // counters, and to the events at the ragged ends of a range. The zero value
 // is not usable; call NewTally.
 type Tally struct {
 	Labels map[LabelHour]*LabelCounts
-	Sales  map[SaleHour]*SaleCounts
+	Stores map[StoreHour]*StoreCounts
 }
 
 // LabelHour is one label of one store in one hour (Hour).
@@ -31,20 +38,27 @@ func (c *LabelCounts) Sub(o LabelCounts) {
 	c.Add(LabelCounts{-o.Calls, -o.Impressions, -o.Clicks, -o.Orders, -o.Revenue})
 }
 
-// SaleHour is one store in one hour.
-type SaleHour struct{ Store, Hour int64 }
+// StoreHour is one store in one hour.
+type StoreHour struct{ Store, Hour int64 }
 
-// SaleCounts is what orders brought: how many, their value, and of those
-// the impacted ones.
-type SaleCounts struct{ Orders, Revenue, Impacted, ImpactedRevenue int64 }
+// StoreCounts is what a store's tracked calls and orders did: calls,
+// products shown and clicks credited to a call, each once however many
+// labels it has; orders, their value, and of those the impacted ones.
+type StoreCounts struct {
+	Calls, Impressions, Clicks                int64
+	Orders, Revenue, Impacted, ImpactedRevenue int64
+}
 
 // Sub takes o from c.
-func (c *SaleCounts) Sub(o SaleCounts) {
-	c.Add(SaleCounts{-o.Orders, -o.Revenue, -o.Impacted, -o.ImpactedRevenue})
+func (c *StoreCounts) Sub(o StoreCounts) {
+	c.Add(StoreCounts{-o.Calls, -o.Impressions, -o.Clicks, -o.Orders, -o.Revenue, -o.Impacted, -o.ImpactedRevenue})
 }
 
 // Add adds o to c.
-func (c *SaleCounts) Add(o SaleCounts) {
+func (c *StoreCounts) Add(o StoreCounts) {
+	c.Calls += o.Calls
+	c.Impressions += o.Impressions
+	c.Clicks += o.Clicks
 	c.Orders += o.Orders
 	c.Revenue += o.Revenue
 	c.Impacted += o.Impacted
@@ -53,7 +67,7 @@ func (c *SaleCounts) Add(o SaleCounts) {
 
 // NewTally returns an empty Tally.
 func NewTally() *Tally {
-	return &Tally{Labels: make(map[LabelHour]*LabelCounts), Sales: make(map[SaleHour]*SaleCounts)}
+	return &Tally{Labels: make(map[LabelHour]*LabelCounts), Stores: make(map[StoreHour]*StoreCounts)}
 }
 
 // Label returns the counts of one label of store in the hour of t, to add
@@ -68,13 +82,13 @@ func (c *Tally) Label(store, t, label int64) *LabelCounts {
 	return lc
 }
 
-// Sale returns the counts of store in the hour of t, to add to.
-func (c *Tally) Sale(store, t int64) *SaleCounts {
-	k := SaleHour{store, Hour(t)}
-	sc := c.Sales[k]
+// Store returns the counts of store in the hour of t, to add to.
+func (c *Tally) Store(store, t int64) *StoreCounts {
+	k := StoreHour{store, Hour(t)}
+	sc := c.Stores[k]
 	if sc == nil {
-		sc = &SaleCounts{}
-		c.Sales[k] = sc
+		sc = &StoreCounts{}
+		c.Stores[k] = sc
 	}
 	return sc
 }
@@ -87,12 +101,19 @@ func (c *Tally) Impression(store, t int64, labels []int64, n int, sign int64) {
 		lc.Calls += sign
 		lc.Impressions += sign * int64(n)
 	}
+	sc := c.Store(store, t)
+	sc.Calls += sign
+	sc.Impressions += sign * int64(n)
 }
 
-// Click counts a click at t credited to labels.
+// Click counts a click at t credited to labels; a click credited to none
+// is not tracked and counts nowhere.
 func (c *Tally) Click(store, t int64, labels []int64, sign int64) {
 	for _, l := range labels {
 		c.Label(store, t, l).Clicks += sign
+	}
+	if len(labels) > 0 {
+		c.Store(store, t).Clicks += sign
 	}
 }
 
@@ -102,7 +123,7 @@ func (c *Tally) Click(store, t int64, labels []int64, sign int64) {
 // labelsOf gives the labels of a label set.
 func (c *Tally) CountSale(store, t int64, lines []Line, cr []LineCredit, labelsOf func(LabelSet) []int64, sign int64) {
 	con := Contribute(lines, cr)
-	sc := c.Sale(store, t)
+	sc := c.Store(store, t)
 	sc.Orders += sign
 	sc.Revenue += sign * con.Total
 	if con.Impacted {
@@ -123,4 +144,42 @@ func (c *Tally) CountSale(store, t int64, lines []Line, cr []LineCredit, labelsO
 		lc.Orders += sign
 		lc.Revenue += sign * rev
 	}
+}
+
+// Sum adds up what c counted over all its hours: each label's stats, named
+// by names and sorted by name, leaving out labels with no call, click or
+// order; and the store's totals.
+func (c *Tally) Sum(names map[int64]string) ([]tracker.LabelStats, StoreCounts) {
+	var total StoreCounts
+	for _, s := range c.Stores {
+		total.Add(*s)
+	}
+	byLabel := make(map[int64]*LabelCounts)
+	for k, l := range c.Labels {
+		a := byLabel[k.Label]
+		if a == nil {
+			a = &LabelCounts{}
+			byLabel[k.Label] = a
+		}
+		a.Add(*l)
+	}
+	var out []tracker.LabelStats
+	for lid, l := range byLabel {
+		if l.Calls == 0 && l.Clicks == 0 && l.Orders == 0 {
+			continue
+		}
+		out = append(out, tracker.LabelStats{Label: names[lid], Calls: int(l.Calls), Impressions: int(l.Impressions),
+			Clicks: int(l.Clicks), Orders: int(l.Orders), Revenue: tracker.FromMicros(l.Revenue)})
+	}
+	slices.SortFunc(out, func(a, b tracker.LabelStats) int { return cmp.Compare(a.Label, b.Label) })
+	return out, total
+}
+
+// Report fills r with the totals and labels of c.
+func (c *Tally) Report(r *tracker.Report, names map[int64]string) StoreCounts {
+	labels, total := c.Sum(names)
+	r.Labels = labels
+	r.Orders, r.ImpactedOrders = int(total.Orders), int(total.Impacted)
+	r.Revenue, r.ImpactedRevenue = tracker.FromMicros(total.Revenue), tracker.FromMicros(total.ImpactedRevenue)
+	return total
 }

@@ -40,7 +40,8 @@
 //     back as far as the rules need. Config.MemoryBudget bounds all this
 //     (128 MiB by default): past it the least recently used groups go, and
 //     results stay the same; only writes slow down.
-//   - Counters per store, label and hour (label_hours, sale_hours): Report
+//   - Counters per store, label and hour (label_hours, store_hours), and which visitors were active on which
+//     day (visitor_days), for dashboards: Report
 //     sums them for whole hours and reads the events for the ragged ends.
 //     When a late event changes credit already counted, the write corrects
 //     the counters in the same transaction.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/visitrack/visitrack/tracker"
 	"github.com/visitrack/visitrack/tracker/credit"
@@ -102,8 +103,15 @@ func (b *batch) forget(store, email string) (bool, error) {
 	if _, err := b.tx.ExecContext(b.ctx, `DELETE FROM links WHERE vid IN (SELECT value FROM json_each(?))`, string(mustJSON(vids))); err != nil {
 		return false, err
 	}
-	if _, err := b.tx.ExecContext(b.ctx, `DELETE FROM visitors WHERE vid IN (SELECT value FROM json_each(?))`, string(mustJSON(vids))); err != nil {
-		return false, err
+	for _, q := range []string{`DELETE FROM visitors WHERE vid IN (SELECT value FROM json_each(?))`,
+		`DELETE FROM visitor_days WHERE sid = ? AND vid IN (SELECT value FROM json_each(?))`} {
+		args := []any{string(mustJSON(vids))}
+		if strings.Contains(q, "sid = ?") {
+			args = []any{sid, string(mustJSON(vids))}
+		}
+		if _, err := b.tx.ExecContext(b.ctx, q, args...); err != nil {
+			return false, err
+		}
 	}
 	var seeds []int64
 	for _, id := range iids {

@@ -68,10 +68,10 @@ func (b *batch) purge(cut int64) (int64, error) {
 		for k, c := range sum.Labels {
 			b.c.Label(sid, hour*hourMicros, k.Label).Sub(*c)
 		}
-		for _, c := range sum.Sales {
-			b.c.Sale(sid, hour*hourMicros).Sub(*c)
+		for _, c := range sum.Stores {
+			b.c.Store(sid, hour*hourMicros).Sub(*c)
 		}
-		for _, q := range []string{`DELETE FROM label_hours WHERE sid = ? AND hour < ?`, `DELETE FROM sale_hours WHERE sid = ? AND hour < ?`} {
+		for _, q := range []string{`DELETE FROM label_hours WHERE sid = ? AND hour < ?`, `DELETE FROM store_hours WHERE sid = ? AND hour < ?`} {
 			if _, err := b.tx.ExecContext(b.ctx, q, sid, hour); err != nil {
 				return 0, err
 			}
@@ -98,6 +98,16 @@ func (b *batch) purge(cut int64) (int64, error) {
 		`UPDATE meta SET value = max(value, ?1) WHERE name = 'purged_before'`,
 	} {
 		if _, err := b.tx.ExecContext(b.ctx, q, cut); err != nil {
+			return 0, err
+		}
+	}
+	// Visitors by day: days before the cut's go; the cut's day is counted
+	// again from the events it keeps.
+	cutDay := dayOf(cut)
+	for _, q := range []string{`DELETE FROM visitor_days WHERE day <= ?`,
+		`INSERT OR IGNORE INTO visitor_days (sid, day, vid) SELECT sid, ?1, vid FROM events
+			WHERE t >= ?1 * 86400000000 AND t < (?1 + 1) * 86400000000 AND vid IS NOT NULL AND ` + liveSQL} {
+		if _, err := b.tx.ExecContext(b.ctx, q, cutDay); err != nil {
 			return 0, err
 		}
 	}

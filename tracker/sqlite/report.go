@@ -1,12 +1,10 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/visitrack/visitrack/tracker"
@@ -21,71 +19,67 @@ const hourMicros = int64(time.Hour / time.Microsecond)
 // either all in or all out.
 func (s *Store) Report(ctx context.Context, store string, from, to time.Time) (tracker.Report, error) {
 	rep := tracker.Report{From: from, To: to}
-	if s.closed() {
-		return rep, ErrClosed
+	err := s.read(ctx, store, func(tx *sql.Tx, sid int64) error {
+		sum, err := tally(ctx, tx, sid, from, to)
+		if err != nil {
+			return err
+		}
+		names, err := labelNames(ctx, tx, sid)
+		if err != nil {
+			return err
+		}
+		sum.Report(&rep, names)
+		return nil
+	})
+	if err != nil {
+		return rep, fmt.Errorf("sqlite: report: %w", err)
 	}
-	f, t := credit.CeilMicros(from), credit.CeilMicros(to)
-	if f >= t {
-		return rep, nil
+	return rep, nil
+}
+
+// read runs f in a read-only transaction, one snapshot of the file, with
+// the ID of store; a store the file does not know has nothing to read, and
+// f is not called.
+func (s *Store) read(ctx context.Context, store string, f func(tx *sql.Tx, sid int64) error) error {
+	if s.closed() {
+		return ErrClosed
 	}
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return rep, fmt.Errorf("sqlite: report: %w", err)
+		return err
 	}
 	defer tx.Rollback()
 	var sid int64
 	if err := tx.QueryRowContext(ctx, `SELECT sid FROM stores WHERE name = ?`, store).Scan(&sid); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return rep, nil
+			return nil
 		}
-		return rep, fmt.Errorf("sqlite: report: %w", err)
+		return err
 	}
+	return f(tx, sid)
+}
+
+// tally counts [from, to): counters for the whole hours in it, the events
+// themselves for the ragged ends.
+func tally(ctx context.Context, tx *sql.Tx, sid int64, from, to time.Time) (*credit.Tally, error) {
 	sum := credit.NewTally()
+	f, t := credit.CeilMicros(from), credit.CeilMicros(to)
+	if f >= t {
+		return sum, nil
+	}
 	// Whole hours from the first that starts at or after f to the last that
 	// ends at or before t; events for the rest.
-	hf := credit.Hour(f + hourMicros - 1)
-	ht := credit.Hour(t)
-	if hf < ht {
-		if err := sumHours(ctx, tx, sid, hf, ht, sum); err != nil {
-			return rep, fmt.Errorf("sqlite: report: %w", err)
-		}
-		if err := sumEvents(ctx, tx, sid, f, hf*hourMicros, sum); err != nil {
-			return rep, fmt.Errorf("sqlite: report: %w", err)
-		}
-		if err := sumEvents(ctx, tx, sid, ht*hourMicros, t, sum); err != nil {
-			return rep, fmt.Errorf("sqlite: report: %w", err)
-		}
-	} else if err := sumEvents(ctx, tx, sid, f, t, sum); err != nil {
-		return rep, fmt.Errorf("sqlite: report: %w", err)
+	hf, ht := credit.Hour(f+hourMicros-1), credit.Hour(t)
+	if hf >= ht {
+		return sum, sumEvents(ctx, tx, sid, f, t, sum)
 	}
-	var sales credit.SaleCounts
-	for _, c := range sum.Sales {
-		sales.Add(*c)
+	if err := sumHours(ctx, tx, sid, hf, ht, sum); err != nil {
+		return nil, err
 	}
-	rep.Orders, rep.ImpactedOrders = int(sales.Orders), int(sales.Impacted)
-	rep.Revenue, rep.ImpactedRevenue = tracker.FromMicros(sales.Revenue), tracker.FromMicros(sales.ImpactedRevenue)
-	byLid := make(map[int64]*credit.LabelCounts)
-	for k, c := range sum.Labels {
-		l := byLid[k.Label]
-		if l == nil {
-			l = &credit.LabelCounts{}
-			byLid[k.Label] = l
-		}
-		l.Add(*c)
+	if err := sumEvents(ctx, tx, sid, f, hf*hourMicros, sum); err != nil {
+		return nil, err
 	}
-	names, err := labelNames(ctx, tx, sid)
-	if err != nil {
-		return rep, fmt.Errorf("sqlite: report: %w", err)
-	}
-	for lid, c := range byLid {
-		if c.Calls == 0 && c.Clicks == 0 && c.Orders == 0 {
-			continue
-		}
-		rep.Labels = append(rep.Labels, tracker.LabelStats{Label: names[lid], Calls: int(c.Calls), Impressions: int(c.Impressions),
-			Clicks: int(c.Clicks), Orders: int(c.Orders), Revenue: tracker.FromMicros(c.Revenue)})
-	}
-	slices.SortFunc(rep.Labels, func(a, b tracker.LabelStats) int { return cmp.Compare(a.Label, b.Label) })
-	return rep, nil
+	return sum, sumEvents(ctx, tx, sid, ht*hourMicros, t, sum)
 }
 
 func sumHours(ctx context.Context, tx *sql.Tx, sid, from, to int64, sum *credit.Tally) error {
@@ -106,13 +100,14 @@ func sumHours(ctx context.Context, tx *sql.Tx, sid, from, to int64, sum *credit.
 	if err := rows.Close(); err != nil {
 		return err
 	}
-	var c credit.SaleCounts
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(sum(orders), 0), coalesce(sum(revenue), 0), coalesce(sum(impacted), 0),
-		coalesce(sum(impacted_revenue), 0) FROM sale_hours WHERE sid = ? AND hour >= ? AND hour < ?`, sid, from, to).
-		Scan(&c.Orders, &c.Revenue, &c.Impacted, &c.ImpactedRevenue); err != nil {
+	var c credit.StoreCounts
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(sum(calls), 0), coalesce(sum(impressions), 0), coalesce(sum(clicks), 0),
+		coalesce(sum(orders), 0), coalesce(sum(revenue), 0), coalesce(sum(impacted), 0),
+		coalesce(sum(impacted_revenue), 0) FROM store_hours WHERE sid = ? AND hour >= ? AND hour < ?`, sid, from, to).
+		Scan(&c.Calls, &c.Impressions, &c.Clicks, &c.Orders, &c.Revenue, &c.Impacted, &c.ImpactedRevenue); err != nil {
 		return err
 	}
-	sum.Sale(sid, from*hourMicros).Add(c)
+	sum.Store(sid, from*hourMicros).Add(c)
 	return nil
 }
 

@@ -102,8 +102,10 @@ CREATE TABLE links (
 ) WITHOUT ROWID;
 CREATE INDEX links_vid ON links (vid);
 
--- label_hours and sale_hours: what Report sums for whole hours. An order
--- counts once per label however many of its lines the label earned.
+-- label_hours and store_hours: what Report sums for whole hours, per label
+-- and for the store as a whole. An order counts once per label however many
+-- of its lines the label earned; a call or click once in store_hours however
+-- many labels it has.
 CREATE TABLE label_hours (
 	sid         INTEGER NOT NULL,
 	hour        INTEGER NOT NULL,
@@ -116,14 +118,27 @@ CREATE TABLE label_hours (
 	PRIMARY KEY (sid, hour, lid)
 ) WITHOUT ROWID;
 
-CREATE TABLE sale_hours (
+CREATE TABLE store_hours (
 	sid              INTEGER NOT NULL,
 	hour             INTEGER NOT NULL,
+	calls            INTEGER NOT NULL,
+	impressions      INTEGER NOT NULL,
+	clicks           INTEGER NOT NULL,
 	orders           INTEGER NOT NULL,
 	revenue          INTEGER NOT NULL,
 	impacted         INTEGER NOT NULL,
 	impacted_revenue INTEGER NOT NULL,
 	PRIMARY KEY (sid, hour)
+) WITHOUT ROWID;
+
+-- visitor_days: which visitors had an event on which day (UTC, days since
+-- the epoch), so that a count of visitors over weeks reads a row per
+-- visitor and day rather than every event.
+CREATE TABLE visitor_days (
+	sid INTEGER NOT NULL,
+	day INTEGER NOT NULL,
+	vid INTEGER NOT NULL,
+	PRIMARY KEY (sid, day, vid)
 ) WITHOUT ROWID;
 
 -- meta: named values of the store as a whole.

@@ -15,7 +15,8 @@ type stmts struct {
 	insEvents   multi
 	insVisitors multi
 	labelHours  multi
-	saleHours   multi
+	storeHours  multi
+	days        multi
 	links       multi
 	one         map[string]*sql.Stmt
 }
@@ -78,9 +79,11 @@ func prepare(ctx context.Context, db *sql.DB) (*stmts, error) {
 	mk(&st.labelHours, `INSERT INTO label_hours (sid, hour, lid, calls, impressions, clicks, orders, revenue) VALUES `, 8,
 		` ON CONFLICT (sid, hour, lid) DO UPDATE SET calls = calls + excluded.calls, impressions = impressions + excluded.impressions,
 		clicks = clicks + excluded.clicks, orders = orders + excluded.orders, revenue = revenue + excluded.revenue`)
-	mk(&st.saleHours, `INSERT INTO sale_hours (sid, hour, orders, revenue, impacted, impacted_revenue) VALUES `, 6,
-		` ON CONFLICT (sid, hour) DO UPDATE SET orders = orders + excluded.orders, revenue = revenue + excluded.revenue,
+	mk(&st.storeHours, `INSERT INTO store_hours (sid, hour, calls, impressions, clicks, orders, revenue, impacted, impacted_revenue) VALUES `, 9,
+		` ON CONFLICT (sid, hour) DO UPDATE SET calls = calls + excluded.calls, impressions = impressions + excluded.impressions,
+		clicks = clicks + excluded.clicks, orders = orders + excluded.orders, revenue = revenue + excluded.revenue,
 		impacted = impacted + excluded.impacted, impacted_revenue = impacted_revenue + excluded.impacted_revenue`)
+	mk(&st.days, `INSERT INTO visitor_days (sid, day, vid) VALUES `, 3, ` ON CONFLICT DO NOTHING`)
 	mk(&st.links, `INSERT INTO links (iid, vid, last) VALUES `, 3, ` ON CONFLICT (iid, vid) DO UPDATE SET last = max(last, excluded.last)`)
 	for _, q := range singles {
 		if err != nil {
@@ -114,7 +117,7 @@ func (m *multi) exec(ctx context.Context, tx *sql.Tx, args []any) error {
 
 func (st *stmts) close() error {
 	var errs []error
-	for _, m := range []*multi{&st.insEvents, &st.insVisitors, &st.labelHours, &st.saleHours, &st.links} {
+	for _, m := range []*multi{&st.insEvents, &st.insVisitors, &st.labelHours, &st.storeHours, &st.days, &st.links} {
 		for _, s := range m.bySize {
 			if s != nil {
 				errs = append(errs, s.Close())

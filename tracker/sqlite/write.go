@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 
 	"github.com/visitrack/visitrack/tracker"
 	"github.com/visitrack/visitrack/tracker/credit"
@@ -571,6 +572,19 @@ func (b *batch) persist() error {
 	if err := b.s.st.insEvents.exec(b.ctx, b.tx, args); err != nil {
 		return err
 	}
+	type day struct{ sid, day, vid int64 }
+	days := make(map[day]bool)
+	args = args[:0]
+	for _, p := range b.evs {
+		d := day{p.sid, dayOf(credit.Micros(p.e.Time)), p.v.vid}
+		if !days[d] {
+			days[d] = true
+			args = append(args, d.sid, d.day, d.vid)
+		}
+	}
+	if err := b.s.st.days.exec(b.ctx, b.tx, args); err != nil {
+		return err
+	}
 	if err := b.persistChanges(); err != nil {
 		return err
 	}
@@ -669,7 +683,7 @@ func (b *batch) row(args []any, p *pending) []any {
 	switch e.Kind {
 	case tracker.KindImpression:
 		ls = anyLS(p.ls)
-		detail = encodeImpression(e.API, e.Products)
+		detail = encodeImpression(e.API, e.Products, e.Query)
 		b.c.Impression(p.sid, t, b.lids(p.ls), len(e.Products), +1)
 	case tracker.KindClick:
 		c := &p.click
@@ -689,6 +703,9 @@ func (b *batch) row(args []any, p *pending) []any {
 		item = e.Category
 	case tracker.KindSearch:
 		item = e.Query
+		if e.Results != nil {
+			detail = `{"results":` + strconv.Itoa(*e.Results) + `}`
+		}
 	case tracker.KindEmail:
 		item = e.Email
 	case tracker.KindSale:
@@ -761,10 +778,22 @@ func writeTally(ctx context.Context, tx *sql.Tx, st *stmts, c *credit.Tally) err
 		return err
 	}
 	args = args[:0]
-	for k, v := range c.Sales {
-		if *v != (credit.SaleCounts{}) {
-			args = append(args, k.Store, k.Hour, v.Orders, v.Revenue, v.Impacted, v.ImpactedRevenue)
+	for k, v := range c.Stores {
+		if *v != (credit.StoreCounts{}) {
+			args = append(args, k.Store, k.Hour, v.Calls, v.Impressions, v.Clicks, v.Orders, v.Revenue, v.Impacted, v.ImpactedRevenue)
 		}
 	}
-	return st.saleHours.exec(ctx, tx, args)
+	return st.storeHours.exec(ctx, tx, args)
+}
+
+const dayMicros = 24 * hourMicros
+
+// dayOf is the UTC day, in days since the epoch, of a time in
+// microseconds.
+func dayOf(us int64) int64 {
+	d := us / dayMicros
+	if us%dayMicros < 0 {
+		d--
+	}
+	return d
 }

@@ -113,6 +113,9 @@ func (s *stream) next() {
 		for range 1 + r.IntN(5) {
 			e.Products = append(e.Products, s.product())
 		}
+		if r.IntN(4) == 0 { // the results of a search
+			e.API, e.Query = "search/search", fmt.Sprintf("query %d", r.IntN(9))
+		}
 		s.shown[key] = e.Products
 	case k < 52:
 		e.Kind, e.Product = tracker.KindClick, s.product()
@@ -129,6 +132,10 @@ func (s *stream) next() {
 		e.Kind, e.Category = tracker.KindCategory, fmt.Sprintf("cat-%d", r.IntN(5))
 	case k < 68:
 		e.Kind, e.Query = tracker.KindSearch, fmt.Sprintf("query %d", r.IntN(9))
+		if r.IntN(2) == 0 {
+			n := r.IntN(3) * 4 // none, or some
+			e.Results = &n
+		}
 	case k < 76:
 		e.Kind, e.Email = tracker.KindEmail, s.email(vi)
 	case k < 80:
@@ -289,7 +296,58 @@ func compare(t *testing.T, st Store, m *Model, s *stream, r *rand.Rand, stage st
 			require.NoError(t, err)
 			assertHistory(t, m.CustomerHistory(store, c, 5), got, "%s: CustomerHistory(%s, %s)", stage, store, c)
 		}
+		if a, ok := st.(tracker.Analytics); ok {
+			compareAnalytics(t, a, m, store, ranges[:4], stage)
+		}
 	}
+}
+
+// compareAnalytics checks what a dashboard asks a store against the model.
+func compareAnalytics(t *testing.T, a tracker.Analytics, m *Model, store string, ranges [][2]time.Time, stage string) {
+	t.Helper()
+	ctx := t.Context()
+	utc := func(tm *time.Time) { *tm = tm.UTC() }
+	for i, rg := range ranges {
+		got, err := a.Overview(ctx, store, rg[0], rg[1])
+		require.NoError(t, err)
+		want := m.Overview(store, rg[0], rg[1])
+		utc(&got.From)
+		utc(&got.To)
+		utc(&want.From)
+		utc(&want.To)
+		assert.Equal(t, want, got, "%s: Overview(%s) over range %d", stage, store, i)
+		for _, label := range []string{"Home", "Search - Top", "Edge"} {
+			gp, err := a.LabelProducts(ctx, store, label, rg[0], rg[1], 7)
+			require.NoError(t, err)
+			assert.Equal(t, m.LabelProducts(store, label, rg[0], rg[1], 7), gp, "%s: LabelProducts(%s, %s) over range %d", stage, store, label, i)
+			pos, err := a.Positions(ctx, store, label, rg[0], rg[1])
+			require.NoError(t, err)
+			assert.Equal(t, m.Positions(store, label, rg[0], rg[1]), pos, "%s: Positions(%s, %s) over range %d", stage, store, label, i)
+		}
+		gs, err := a.Searches(ctx, store, rg[0], rg[1], 0)
+		require.NoError(t, err)
+		assert.Equal(t, m.Searches(store, rg[0], rg[1], 0), gs, "%s: Searches(%s) over range %d", stage, store, i)
+	}
+	// Series: days, and ragged ends, over the first range.
+	rg := ranges[1]
+	var bounds []time.Time
+	for b := rg[0]; b.Before(rg[1]); b = b.Add(3*day + 7*time.Hour + 11*time.Minute) {
+		bounds = append(bounds, b)
+	}
+	bounds = append(bounds, rg[1])
+	gs, err := a.Series(ctx, store, bounds)
+	require.NoError(t, err)
+	ws := m.Series(store, bounds)
+	for i := range gs {
+		utc(&gs[i].From)
+		utc(&gs[i].To)
+		utc(&ws[i].From)
+		utc(&ws[i].To)
+	}
+	assert.Equal(t, ws, gs, "%s: Series(%s)", stage, store)
+	gl, err := a.LabelSeries(ctx, store, "Home", bounds)
+	require.NoError(t, err)
+	assert.Equal(t, m.LabelSeries(store, "Home", bounds), gl, "%s: LabelSeries(%s)", stage, store)
 }
 
 func assertHistory(t *testing.T, want, got []tracker.Activity, msg string, args ...any) {

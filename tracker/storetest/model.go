@@ -25,9 +25,9 @@ type Model struct {
 	// rules' inputs: the sales of forgotten visitors (anonymous now) and
 	// every sale that a Purge left in place. Keyed by store and event ID.
 	frozen map[string]map[string][]lineCredit
-	// frozenClicks holds the labels of the clicks a Purge left in place:
-	// they keep their credit though the impression it came from is gone.
-	frozenClicks map[string]map[string][]string
+	// frozenClicks holds the credit of the clicks a Purge left in place:
+	// they keep it though the impression it came from is gone.
+	frozenClicks map[string]map[string]clickCredit
 	cut          time.Time // the latest Purge's cut
 	// retired holds the sale IDs whose counted copy a Purge deleted: no
 	// later copy of theirs counts.
@@ -58,7 +58,7 @@ func NewModel(window time.Duration, linkLimit int) *Model {
 		seen:         make(map[string]map[string]bool),
 		frozen:       make(map[string]map[string][]lineCredit),
 		retired:      make(map[string]map[string]bool),
-		frozenClicks: make(map[string]map[string][]string),
+		frozenClicks: make(map[string]map[string]clickCredit),
 	}
 }
 
@@ -98,7 +98,7 @@ type view struct {
 	byKind map[tracker.Kind][]tracker.Event
 	users  map[string]map[string]bool // identity → visitors that used it
 	groups map[string]map[string]bool // visitor → its group
-	clicks map[string][]string        // click event ID → labels credited
+	clicks map[string]clickCredit     // click event ID → what it is credited to
 }
 
 func (m *Model) view(store string) *view {
@@ -109,7 +109,7 @@ func (m *Model) view(store string) *view {
 		m.views = make(map[string]*view)
 	}
 	v := &view{m: m, store: store, byKind: make(map[tracker.Kind][]tracker.Event),
-		groups: make(map[string]map[string]bool), clicks: make(map[string][]string)}
+		groups: make(map[string]map[string]bool), clicks: make(map[string]clickCredit)}
 	for _, e := range m.events {
 		if e.Store == store {
 			v.byKind[e.Kind] = append(v.byKind[e.Kind], e)
@@ -117,7 +117,7 @@ func (m *Model) view(store string) *view {
 	}
 	v.users = v.identities()
 	for _, c := range v.byKind[tracker.KindClick] {
-		v.clicks[c.ID] = v.clickLabels(c)
+		v.clicks[c.ID] = v.clickCredit(c)
 	}
 	m.views[store] = v
 	return v
@@ -209,15 +209,22 @@ func (v *view) group(visitor string) map[string]bool {
 	return g
 }
 
-// clickLabels returns the labels a click is credited to: the labels it
+// clickCredit is what a click is credited to: labels (nil: none), and the
+// impression it was backtracked to, if any.
+type clickCredit struct {
+	labels []string
+	from   string // the impression's event ID
+}
+
+// clickCredit returns the labels a click is credited to: the labels it
 // names, or those of the latest impression of the same visitor that showed
 // its product at or before it, within the lookback; nil when neither.
-func (v *view) clickLabels(c tracker.Event) []string {
+func (v *view) clickCredit(c tracker.Event) clickCredit {
 	if f, ok := v.m.frozenClicks[v.store][c.ID]; ok {
 		return f
 	}
 	if len(c.Labels) > 0 {
-		return c.Labels
+		return clickCredit{labels: c.Labels}
 	}
 	best := -1
 	imps := v.byKind[tracker.KindImpression]
@@ -233,9 +240,9 @@ func (v *view) clickLabels(c tracker.Event) []string {
 		}
 	}
 	if best < 0 {
-		return nil
+		return clickCredit{}
 	}
-	return imps[best].Labels
+	return clickCredit{labels: imps[best].Labels, from: imps[best].ID}
 }
 
 // saleCredit returns the credit of each line of a counted sale: the labels
@@ -254,7 +261,7 @@ func (v *view) saleCredit(s tracker.Event) []lineCredit {
 		best := -1
 		clicks := v.byKind[tracker.KindClick]
 		for j, c := range clicks {
-			if !g[c.Visitor] || c.Product != l.ID || v.clicks[c.ID] == nil {
+			if !g[c.Visitor] || c.Product != l.ID || v.clicks[c.ID].labels == nil {
 				continue
 			}
 			if c.Time.After(s.Time) || c.Time.Before(s.Time.Add(-v.m.window)) {
@@ -265,7 +272,7 @@ func (v *view) saleCredit(s tracker.Event) []lineCredit {
 			}
 		}
 		if best >= 0 {
-			out[i].labels = v.clicks[clicks[best].ID]
+			out[i].labels = v.clicks[clicks[best].ID].labels
 		}
 	}
 	return out
@@ -300,7 +307,7 @@ func (m *Model) Report(store string, from, to time.Time) tracker.Report {
 	}
 	for _, c := range v.byKind[tracker.KindClick] {
 		if inRange(c.Time, from, to) {
-			for _, l := range v.clicks[c.ID] {
+			for _, l := range v.clicks[c.ID].labels {
 				get(l).clicks++
 			}
 		}
@@ -463,7 +470,7 @@ func (m *Model) Purge(before time.Time) int64 {
 			}
 		}
 		if m.frozenClicks[store] == nil {
-			m.frozenClicks[store] = make(map[string][]string)
+			m.frozenClicks[store] = make(map[string]clickCredit)
 		}
 		for _, c := range v.byKind[tracker.KindClick] {
 			if !c.Time.Before(before) {
