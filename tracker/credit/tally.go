@@ -45,7 +45,7 @@ type StoreHour struct{ Store, Hour int64 }
 // products shown and clicks credited to a call, each once however many
 // labels it has; orders, their value, and of those the impacted ones.
 type StoreCounts struct {
-	Calls, Impressions, Clicks                int64
+	Calls, Impressions, Clicks                 int64
 	Orders, Revenue, Impacted, ImpactedRevenue int64
 }
 

@@ -67,11 +67,11 @@ func (b *batch) purge(cut int64) (int64, error) {
 		for k, c := range sum.Labels {
 			b.c.Label(sid, hour*hourMicros, k.Label).Sub(*c)
 		}
-		for _, c := range sum.Sales {
-			b.c.Sale(sid, hour*hourMicros).Sub(*c)
+		for _, c := range sum.Stores {
+			b.c.Store(sid, hour*hourMicros).Sub(*c)
 		}
 	}
-	for _, q := range []string{`DELETE FROM label_hours WHERE hour < $1`, `DELETE FROM sale_hours WHERE hour < $1`} {
+	for _, q := range []string{`DELETE FROM label_hours WHERE hour < $1`, `DELETE FROM store_hours WHERE hour < $1`} {
 		if _, err := b.tx.Exec(b.ctx, q, hour); err != nil {
 			return 0, err
 		}

@@ -61,8 +61,8 @@ func (s *Store) Report(ctx context.Context, store string, from, to time.Time) (t
 
 // fill puts what sum counted into rep, with the labels' names.
 func fill(ctx context.Context, tx pgx.Tx, sid int64, sum *credit.Tally, rep *tracker.Report) error {
-	var sales credit.SaleCounts
-	for _, c := range sum.Sales {
+	var sales credit.StoreCounts
+	for _, c := range sum.Stores {
 		sales.Add(*c)
 	}
 	rep.Orders, rep.ImpactedOrders = int(sales.Orders), int(sales.Impacted)
@@ -108,13 +108,14 @@ func sumHours(ctx context.Context, tx pgx.Tx, sid, from, to int64, sum *credit.T
 	}); err != nil {
 		return err
 	}
-	var sc credit.SaleCounts
-	if err := tx.QueryRow(ctx, `SELECT coalesce(sum(orders), 0), coalesce(sum(revenue), 0), coalesce(sum(impacted), 0),
-		coalesce(sum(impacted_revenue), 0) FROM sale_hours WHERE sid = $1 AND hour >= $2 AND hour < $3`, sid, from, to).
-		Scan(&sc.Orders, &sc.Revenue, &sc.Impacted, &sc.ImpactedRevenue); err != nil {
+	var sc credit.StoreCounts
+	if err := tx.QueryRow(ctx, `SELECT coalesce(sum(calls), 0), coalesce(sum(impressions), 0), coalesce(sum(clicks), 0),
+		coalesce(sum(orders), 0), coalesce(sum(revenue), 0), coalesce(sum(impacted), 0),
+		coalesce(sum(impacted_revenue), 0) FROM store_hours WHERE sid = $1 AND hour >= $2 AND hour < $3`, sid, from, to).
+		Scan(&sc.Calls, &sc.Impressions, &sc.Clicks, &sc.Orders, &sc.Revenue, &sc.Impacted, &sc.ImpactedRevenue); err != nil {
 		return err
 	}
-	sum.Sale(sid, from*hourMicros).Add(sc)
+	sum.Store(sid, from*hourMicros).Add(sc)
 	return nil
 }
 

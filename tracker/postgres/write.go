@@ -939,24 +939,28 @@ func writeTally(ctx context.Context, tx pgx.Tx, shard int16, c *credit.Tally) er
 			return err
 		}
 	}
-	sid, hour, orders, revenue, calls, imps = sid[:0], hour[:0], orders[:0], revenue[:0], calls[:0], imps[:0]
-	for k, v := range c.Sales {
-		if *v != (credit.SaleCounts{}) {
+	var cl, im, ck, or, rv, ip, ir []int64
+	sid, hour = sid[:0], hour[:0]
+	for k, v := range c.Stores {
+		if *v != (credit.StoreCounts{}) {
 			sid, hour = append(sid, k.Store), append(hour, k.Hour)
-			orders, revenue, calls, imps = append(orders, v.Orders), append(revenue, v.Revenue), append(calls, v.Impacted), append(imps, v.ImpactedRevenue)
+			cl, im, ck, or = append(cl, v.Calls), append(im, v.Impressions), append(ck, v.Clicks), append(or, v.Orders)
+			rv, ip, ir = append(rv, v.Revenue), append(ip, v.Impacted), append(ir, v.ImpactedRevenue)
 		}
 	}
 	if len(sid) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO sale_hours (sid, hour, shard, orders, revenue, impacted, impacted_revenue)
-		SELECT s, h, $7, o, r, i, ir FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[])
-			AS x(s, h, o, r, i, ir)
+	_, err := tx.Exec(ctx, `INSERT INTO store_hours (sid, hour, shard, calls, impressions, clicks, orders, revenue, impacted, impacted_revenue)
+		SELECT s, h, $10, c, i, k, o, r, ip, ir
+		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])
+			AS x(s, h, c, i, k, o, r, ip, ir)
 		ORDER BY s, h
-		ON CONFLICT (sid, hour, shard) DO UPDATE SET orders = sale_hours.orders + excluded.orders,
-			revenue = sale_hours.revenue + excluded.revenue, impacted = sale_hours.impacted + excluded.impacted,
-			impacted_revenue = sale_hours.impacted_revenue + excluded.impacted_revenue`,
-		sid, hour, orders, revenue, calls, imps, shard)
+		ON CONFLICT (sid, hour, shard) DO UPDATE SET calls = store_hours.calls + excluded.calls,
+			impressions = store_hours.impressions + excluded.impressions, clicks = store_hours.clicks + excluded.clicks,
+			orders = store_hours.orders + excluded.orders, revenue = store_hours.revenue + excluded.revenue,
+			impacted = store_hours.impacted + excluded.impacted, impacted_revenue = store_hours.impacted_revenue + excluded.impacted_revenue`,
+		sid, hour, cl, im, ck, or, rv, ip, ir, shard)
 	return err
 }
 

@@ -127,7 +127,7 @@ func (m *Model) Positions(store, label string, from, to time.Time) []tracker.Pos
 	for _, imp := range v.byKind[tracker.KindImpression] {
 		if inRange(imp.Time, from, to) && slices.Contains(imp.Labels, label) {
 			for i := range imp.Products {
-				get(i + 1).Impressions++
+				get(i+1).Impressions++
 			}
 		}
 	}

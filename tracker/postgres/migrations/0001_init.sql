@@ -124,7 +124,9 @@ CREATE TABLE links (
 );
 CREATE INDEX links_vid ON links (vid);
 
--- label_hours and sale_hours: what Report sums for whole hours. Each writer
+-- label_hours and store_hours: what Report sums for whole hours, per label
+-- and for the store as a whole (a call or click counts once there however
+-- many labels it has). Each writer
 -- adds to a shard of its own, so that concurrent writers seldom wait for
 -- each other's rows; Report sums the shards.
 CREATE TABLE label_hours (
@@ -139,13 +141,26 @@ CREATE TABLE label_hours (
 	revenue     bigint NOT NULL,
 	PRIMARY KEY (sid, hour, lid, shard)
 );
-CREATE TABLE sale_hours (
+CREATE TABLE store_hours (
 	sid              bigint NOT NULL,
 	hour             bigint NOT NULL,
 	shard            smallint NOT NULL,
+	calls            bigint NOT NULL,
+	impressions      bigint NOT NULL,
+	clicks           bigint NOT NULL,
 	orders           bigint NOT NULL,
 	revenue          bigint NOT NULL,
 	impacted         bigint NOT NULL,
 	impacted_revenue bigint NOT NULL,
 	PRIMARY KEY (sid, hour, shard)
+);
+
+-- visitor_days: which visitors had an event on which day (UTC, days since
+-- the epoch), so that a count of visitors over weeks reads a row per
+-- visitor and day rather than every event.
+CREATE TABLE visitor_days (
+	sid bigint NOT NULL,
+	day integer NOT NULL,
+	vid bigint NOT NULL,
+	PRIMARY KEY (sid, day, vid)
 );
