@@ -123,7 +123,7 @@ func (b *batch) forget(store, email string) (bool, error) {
 	for _, q := range []string{
 		`UPDATE events SET vid = NULL WHERE vid = ANY($1) AND kind = 3`,
 		`UPDATE events SET vid = NULL, item = NULL, api = NULL, labels = NULL, given = NULL, position = NULL, external = NULL,
-			products = NULL, from_t = NULL, from_id = NULL WHERE vid = ANY($1)`,
+			products = NULL, from_t = NULL, from_id = NULL, results = NULL WHERE vid = ANY($1)`,
 	} {
 		if _, err := b.tx.Exec(b.ctx, q, vids); err != nil {
 			return false, err
@@ -136,8 +136,10 @@ func (b *batch) forget(store, email string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if _, err := b.tx.Exec(b.ctx, `DELETE FROM visitors WHERE vid = ANY($1)`, vids); err != nil {
-		return false, err
+	for _, q := range []string{`DELETE FROM visitors WHERE vid = ANY($1)`, `DELETE FROM visitor_days WHERE vid = ANY($1)`} {
+		if _, err := b.tx.Exec(b.ctx, q, vids); err != nil {
+			return false, err
+		}
 	}
 	if _, err := b.tx.Exec(b.ctx, `DELETE FROM identities i WHERE iid = ANY($1) AND NOT EXISTS (SELECT 1 FROM links l WHERE l.iid = i.iid)`, iids); err != nil {
 		return false, err

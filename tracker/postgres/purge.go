@@ -115,6 +115,17 @@ func (b *batch) purge(cut int64) (int64, error) {
 			return 0, err
 		}
 	}
+	// Visitors by day: days before the cut's go; the cut's day is counted
+	// again from the events it keeps.
+	cutDay := dayOf(cut)
+	for _, q := range []string{`DELETE FROM visitor_days WHERE day <= $1`,
+		`INSERT INTO visitor_days (sid, day, vid) SELECT DISTINCT sid, $1::int, vid FROM events
+			WHERE t >= $1::bigint * 86400000000 AND t < ($1::bigint + 1) * 86400000000 AND vid IS NOT NULL AND ` + liveSQL + `
+			ON CONFLICT DO NOTHING`} {
+		if _, err := b.tx.Exec(b.ctx, q, cutDay); err != nil {
+			return 0, err
+		}
+	}
 	// Links gone may split groups; the sales keep their credit.
 	for _, sid := range sids {
 		if err := b.regroupAll(sid); err != nil {

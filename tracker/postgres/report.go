@@ -1,11 +1,9 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,37 +19,17 @@ const hourMicros = int64(time.Hour / time.Microsecond)
 // ragged ends, in one snapshot of the database.
 func (s *Store) Report(ctx context.Context, store string, from, to time.Time) (tracker.Report, error) {
 	rep := tracker.Report{From: from, To: to}
-	if s.closed() {
-		return rep, ErrClosed
-	}
-	f, t := credit.CeilMicros(from), credit.CeilMicros(to)
-	if f >= t {
-		return rep, nil
-	}
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		var sid int64
-		if err := tx.QueryRow(ctx, `SELECT sid FROM stores WHERE name = $1`, store).Scan(&sid); err != nil {
-			if errors.Is(err, pgx.ErrNoRows) {
-				return nil
-			}
+	err := s.read(ctx, store, func(tx pgx.Tx, sid int64) error {
+		sum, err := tally(ctx, tx, sid, from, to)
+		if err != nil {
 			return err
 		}
-		sum := credit.NewTally()
-		hf, ht := credit.Hour(f+hourMicros-1), credit.Hour(t)
-		if hf < ht {
-			if err := sumHours(ctx, tx, sid, hf, ht, sum); err != nil {
-				return err
-			}
-			if err := sumEvents(ctx, tx, sid, f, hf*hourMicros, sum); err != nil {
-				return err
-			}
-			if err := sumEvents(ctx, tx, sid, ht*hourMicros, t, sum); err != nil {
-				return err
-			}
-		} else if err := sumEvents(ctx, tx, sid, f, t, sum); err != nil {
+		names, err := labelNames(ctx, tx, sid)
+		if err != nil {
 			return err
 		}
-		return fill(ctx, tx, sid, sum, &rep)
+		sum.Report(&rep, names)
+		return nil
 	})
 	if err != nil {
 		return rep, fmt.Errorf("postgres: report: %w", err)
@@ -59,42 +37,57 @@ func (s *Store) Report(ctx context.Context, store string, from, to time.Time) (t
 	return rep, nil
 }
 
-// fill puts what sum counted into rep, with the labels' names.
-func fill(ctx context.Context, tx pgx.Tx, sid int64, sum *credit.Tally, rep *tracker.Report) error {
-	var sales credit.StoreCounts
-	for _, c := range sum.Stores {
-		sales.Add(*c)
+// read runs f in a read-only transaction, one snapshot of the database,
+// with the ID of store; a store the database does not know has nothing to
+// read, and f is not called.
+func (s *Store) read(ctx context.Context, store string, f func(tx pgx.Tx, sid int64) error) error {
+	if s.closed() {
+		return ErrClosed
 	}
-	rep.Orders, rep.ImpactedOrders = int(sales.Orders), int(sales.Impacted)
-	rep.Revenue, rep.ImpactedRevenue = tracker.FromMicros(sales.Revenue), tracker.FromMicros(sales.ImpactedRevenue)
-	byLid := make(map[int64]*credit.LabelCounts)
-	for k, c := range sum.Labels {
-		l := byLid[k.Label]
-		if l == nil {
-			l = &credit.LabelCounts{}
-			byLid[k.Label] = l
+	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var sid int64
+		if err := tx.QueryRow(ctx, `SELECT sid FROM stores WHERE name = $1`, store).Scan(&sid); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil
+			}
+			return err
 		}
-		l.Add(*c)
+		return f(tx, sid)
+	})
+}
+
+// tally counts [from, to): counters for the whole hours in it, the events
+// themselves for the ragged ends.
+func tally(ctx context.Context, tx pgx.Tx, sid int64, from, to time.Time) (*credit.Tally, error) {
+	sum := credit.NewTally()
+	f, t := credit.CeilMicros(from), credit.CeilMicros(to)
+	if f >= t {
+		return sum, nil
 	}
+	hf, ht := credit.Hour(f+hourMicros-1), credit.Hour(t)
+	if hf >= ht {
+		return sum, sumEvents(ctx, tx, sid, f, t, sum)
+	}
+	if err := sumHours(ctx, tx, sid, hf, ht, sum); err != nil {
+		return nil, err
+	}
+	if err := sumEvents(ctx, tx, sid, f, hf*hourMicros, sum); err != nil {
+		return nil, err
+	}
+	return sum, sumEvents(ctx, tx, sid, ht*hourMicros, t, sum)
+}
+
+// labelNames returns the names of the labels of store sid, by ID.
+func labelNames(ctx context.Context, tx pgx.Tx, sid int64) (map[int64]string, error) {
 	names := make(map[int64]string)
 	rows, _ := tx.Query(ctx, `SELECT lid, name FROM labels WHERE sid = $1`, sid)
 	var lid int64
 	var name string
-	if _, err := pgx.ForEachRow(rows, []any{&lid, &name}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&lid, &name}, func() error {
 		names[lid] = name
 		return nil
-	}); err != nil {
-		return err
-	}
-	for lid, c := range byLid {
-		if c.Calls == 0 && c.Clicks == 0 && c.Orders == 0 {
-			continue
-		}
-		rep.Labels = append(rep.Labels, tracker.LabelStats{Label: names[lid], Calls: int(c.Calls), Impressions: int(c.Impressions),
-			Clicks: int(c.Clicks), Orders: int(c.Orders), Revenue: tracker.FromMicros(c.Revenue)})
-	}
-	slices.SortFunc(rep.Labels, func(a, b tracker.LabelStats) int { return cmp.Compare(a.Label, b.Label) })
-	return nil
+	})
+	return names, err
 }
 
 func sumHours(ctx context.Context, tx pgx.Tx, sid, from, to int64, sum *credit.Tally) error {

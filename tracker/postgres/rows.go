@@ -153,3 +153,16 @@ func orNil[T comparable](v T) any {
 	}
 	return v
 }
+
+// productsOf returns the product IDs of a sale's lines.
+func productsOf(lines []byte) ([]string, error) {
+	var stored []storedLine
+	if err := json.Unmarshal(lines, &stored); err != nil {
+		return nil, err
+	}
+	out := make([]string, len(stored))
+	for i, l := range stored {
+		out[i] = l.Product
+	}
+	return out, nil
+}

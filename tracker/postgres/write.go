@@ -808,19 +808,51 @@ func (b *batch) persist() error {
 	if err := b.persistChanges(); err != nil {
 		return err
 	}
+	if err := b.visitorDays(); err != nil {
+		return err
+	}
 	return b.bumpVersions()
 }
 
+// visitorDays notes which visitors had an event on which day.
+func (b *batch) visitorDays() error {
+	type day struct{ sid, day, vid int64 }
+	seen := make(map[day]bool)
+	var sids, days, vids []int64
+	for _, p := range b.evs {
+		d := day{p.sid, dayOf(credit.Micros(p.e.Time)), p.v.vid}
+		if !seen[d] {
+			seen[d] = true
+			sids, days, vids = append(sids, d.sid), append(days, d.day), append(vids, d.vid)
+		}
+	}
+	_, err := b.tx.Exec(b.ctx, `INSERT INTO visitor_days (sid, day, vid) SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[])
+		ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING`, sids, days, vids)
+	return err
+}
+
+const dayMicros = 24 * hourMicros
+
+// dayOf is the UTC day, in days since the epoch, of a time in
+// microseconds.
+func dayOf(us int64) int64 {
+	d := us / dayMicros
+	if us%dayMicros < 0 {
+		d--
+	}
+	return d
+}
+
 var eventColumns = []string{"sid", "eid", "t", "kind", "vid", "item", "api", "labels", "given", "position", "external",
-	"products", "from_t", "from_id", "lines", "credit", "counted"}
+	"products", "from_t", "from_id", "lines", "credit", "counted", "results"}
 
 // row is p's events row; it counts what p adds.
 func (b *batch) row(p *pending) []any {
 	e, t := p.e, credit.Micros(p.e.Time)
-	r := []any{p.sid, e.ID, t, int16(e.Kind), p.v.vid, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil}
+	r := []any{p.sid, e.ID, t, int16(e.Kind), p.v.vid, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil}
 	switch e.Kind {
 	case tracker.KindImpression:
-		r[6], r[7], r[11] = e.API, int64(p.ls), e.Products
+		r[5], r[6], r[7], r[11] = orNil(e.Query), e.API, int64(p.ls), e.Products
 		b.c.Impression(p.sid, t, b.lids(p.ls), len(e.Products), +1)
 	case tracker.KindClick:
 		c := &p.click
@@ -838,6 +870,9 @@ func (b *batch) row(p *pending) []any {
 		r[5] = e.Category
 	case tracker.KindSearch:
 		r[5] = e.Query
+		if e.Results != nil {
+			r[17] = int32(*e.Results)
+		}
 	case tracker.KindEmail:
 		r[5] = e.Email
 	case tracker.KindSale:

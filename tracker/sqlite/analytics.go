@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -129,39 +128,11 @@ func labelID(ctx context.Context, tx *sql.Tx, sid int64, label string) (int64, e
 	return lid, err
 }
 
-// scan reads the live impressions, clicks, searches and counted sales of
-// [from, to) for the drill-downs below, each decoded as it needs; the
-// label sets holding lid are in sets.
-type scanned struct {
-	imps   []scannedImpression
-	clicks []scannedClick
-	sales  []credit.Sale
-	saleP  [][]string // the sales' lines' products
-	search []scannedSearch
-}
-
-type scannedImpression struct {
-	eid      string
-	ls       credit.LabelSet
-	products []string
-	query    string
-}
-
-type scannedClick struct {
-	ls       credit.LabelSet
-	product  string
-	position int
-	fromID   string
-}
-
-type scannedSearch struct {
-	query   string
-	results *int
-}
-
-func scan(ctx context.Context, tx *sql.Tx, sid int64, from, to time.Time, kinds string) (*scanned, error) {
+// scan reads the live events of [from, to) of the kinds given (an SQL
+// list) that the drill-downs count.
+func scan(ctx context.Context, tx *sql.Tx, sid int64, from, to time.Time, kinds string) (*credit.Drill, error) {
 	f, t := credit.CeilMicros(from), credit.CeilMicros(to)
-	out := &scanned{}
+	out := &credit.Drill{}
 	if f >= t {
 		return out, nil
 	}
@@ -180,7 +151,7 @@ func scan(ctx context.Context, tx *sql.Tx, sid int64, from, to time.Time, kinds 
 			if err := jsonUnmarshal(r.detail.String, &d); err != nil {
 				return nil, fmt.Errorf("event row %d: %w", r.rid, err)
 			}
-			out.imps = append(out.imps, scannedImpression{r.eid, credit.LabelSet(r.ls.Int64), d.Products, d.Query})
+			out.Impressions = append(out.Impressions, credit.DrillImpression{ID: r.eid, Labels: credit.LabelSet(r.ls.Int64), Products: d.Products, Query: d.Query})
 		case kindClick:
 			var d clickDetail
 			if r.detail.Valid {
@@ -188,7 +159,7 @@ func scan(ctx context.Context, tx *sql.Tx, sid int64, from, to time.Time, kinds 
 					return nil, fmt.Errorf("event row %d: %w", r.rid, err)
 				}
 			}
-			out.clicks = append(out.clicks, scannedClick{credit.LabelSet(r.ls.Int64), r.item.String, d.Position, d.FromID})
+			out.Clicks = append(out.Clicks, credit.DrillClick{Labels: credit.LabelSet(r.ls.Int64), Product: r.item.String, Position: d.Position, From: d.FromID})
 		case kindSale:
 			if r.counted.Int64 != 1 {
 				continue
@@ -205,7 +176,7 @@ func scan(ctx context.Context, tx *sql.Tx, sid int64, from, to time.Time, kinds 
 			for i, l := range lines {
 				ps[i] = l.Product
 			}
-			out.sales, out.saleP = append(out.sales, sl), append(out.saleP, ps)
+			out.Sales, out.SaleLines = append(out.Sales, sl), append(out.SaleLines, ps)
 		case kindSearch:
 			var d searchDetail
 			if r.detail.Valid {
@@ -213,7 +184,7 @@ func scan(ctx context.Context, tx *sql.Tx, sid int64, from, to time.Time, kinds 
 					return nil, fmt.Errorf("event row %d: %w", r.rid, err)
 				}
 			}
-			out.search = append(out.search, scannedSearch{r.item.String, d.Results})
+			out.Searches = append(out.Searches, credit.DrillSearch{Query: r.item.String, Results: d.Results})
 		}
 	}
 	return out, nil
@@ -260,62 +231,13 @@ func (s *Store) LabelProducts(ctx context.Context, store, label string, from, to
 		if err != nil {
 			return err
 		}
-		out = productStats(sc, sets, limit)
+		out = sc.Products(sets, limit)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: label products: %w", err)
 	}
 	return out, nil
-}
-
-func productStats(sc *scanned, sets map[credit.LabelSet]bool, limit int) []tracker.ProductStats {
-	type acc struct {
-		shown, clicks, units int
-		revenue              int64
-	}
-	by := make(map[string]*acc)
-	get := func(p string) *acc {
-		if by[p] == nil {
-			by[p] = &acc{}
-		}
-		return by[p]
-	}
-	for _, imp := range sc.imps {
-		if sets[imp.ls] {
-			for _, p := range imp.products {
-				get(p).shown++
-			}
-		}
-	}
-	for _, c := range sc.clicks {
-		if sets[c.ls] {
-			get(c.product).clicks++
-		}
-	}
-	for i, sl := range sc.sales {
-		for j, l := range sl.Lines {
-			if sets[sl.Credit[j].Labels] {
-				a := get(sc.saleP[i][j])
-				a.units += int(l.Quantity)
-				a.revenue += l.Revenue()
-			}
-		}
-	}
-	var out []tracker.ProductStats
-	for p, a := range by {
-		out = append(out, tracker.ProductStats{Product: p, Shown: a.shown, Clicks: a.clicks, Units: a.units, Revenue: tracker.FromMicros(a.revenue)})
-	}
-	slices.SortFunc(out, func(a, b tracker.ProductStats) int {
-		if c := cmp.Compare(b.Shown, a.Shown); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Product, b.Product)
-	})
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	return out
 }
 
 // Positions returns, for each position at which calls under label showed
@@ -332,41 +254,13 @@ func (s *Store) Positions(ctx context.Context, store, label string, from, to tim
 		if err != nil {
 			return err
 		}
-		out = positionStats(sc, sets)
+		out = sc.Positions(sets)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: positions: %w", err)
 	}
 	return out, nil
-}
-
-func positionStats(sc *scanned, sets map[credit.LabelSet]bool) []tracker.PositionStats {
-	by := make(map[int]*tracker.PositionStats)
-	get := func(p int) *tracker.PositionStats {
-		if by[p] == nil {
-			by[p] = &tracker.PositionStats{Position: p}
-		}
-		return by[p]
-	}
-	for _, imp := range sc.imps {
-		if sets[imp.ls] {
-			for i := range imp.products {
-				get(i+1).Impressions++
-			}
-		}
-	}
-	for _, c := range sc.clicks {
-		if c.position > 0 && sets[c.ls] {
-			get(c.position).Clicks++
-		}
-	}
-	var out []tracker.PositionStats
-	for _, p := range by {
-		out = append(out, *p)
-	}
-	slices.SortFunc(out, func(a, b tracker.PositionStats) int { return cmp.Compare(a.Position, b.Position) })
-	return out
 }
 
 // Searches returns the queries visitors searched for in [from, to) and the
@@ -380,16 +274,16 @@ func (s *Store) Searches(ctx context.Context, store string, from, to time.Time, 
 			return err
 		}
 		queries := make(map[string]string) // impression eid → query
-		for _, imp := range sc.imps {
-			queries[imp.eid] = imp.query
+		for _, imp := range sc.Impressions {
+			queries[imp.ID] = imp.Query
 		}
 		// The impressions clicks in range came from may be older.
-		for _, c := range sc.clicks {
-			if _, ok := queries[c.fromID]; c.fromID == "" || ok {
+		for _, c := range sc.Clicks {
+			if _, ok := queries[c.From]; c.From == "" || ok {
 				continue
 			}
 			var d sql.NullString
-			err := tx.QueryRowContext(ctx, `SELECT detail FROM events WHERE sid = ? AND eid = ? AND kind = 1`, sid, c.fromID).Scan(&d)
+			err := tx.QueryRowContext(ctx, `SELECT detail FROM events WHERE sid = ? AND eid = ? AND kind = 1`, sid, c.From).Scan(&d)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
@@ -399,54 +293,13 @@ func (s *Store) Searches(ctx context.Context, store string, from, to time.Time, 
 					return err
 				}
 			}
-			queries[c.fromID] = imp.Query
+			queries[c.From] = imp.Query
 		}
-		out = searchStats(sc, queries, limit)
+		out = sc.SearchStats(queries, limit)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: searches: %w", err)
 	}
 	return out, nil
-}
-
-func searchStats(sc *scanned, queries map[string]string, limit int) []tracker.SearchStats {
-	by := make(map[string]*tracker.SearchStats)
-	get := func(q string) *tracker.SearchStats {
-		if by[q] == nil {
-			by[q] = &tracker.SearchStats{Query: q}
-		}
-		return by[q]
-	}
-	for _, s := range sc.search {
-		st := get(s.query)
-		st.Searches++
-		if s.results != nil && *s.results == 0 {
-			st.NoResults++
-		}
-	}
-	for _, imp := range sc.imps {
-		if imp.query != "" {
-			get(imp.query).Impressions += len(imp.products)
-		}
-	}
-	for _, c := range sc.clicks {
-		if q := queries[c.fromID]; q != "" && c.ls != 0 {
-			get(q).Clicks++
-		}
-	}
-	var out []tracker.SearchStats
-	for _, s := range by {
-		out = append(out, *s)
-	}
-	slices.SortFunc(out, func(a, b tracker.SearchStats) int {
-		if c := cmp.Compare(b.Searches, a.Searches); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Query, b.Query)
-	})
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	return out
 }

@@ -40,7 +40,9 @@ CREATE TABLE groups (
 -- partitions. Event and visitor IDs compare byte by byte (COLLATE "C"),
 -- as the rules order events of the same time by ID. A forgotten event keeps its key (sid, eid, t) and kind;
 -- everything else of it is NULL.
---   item      the product (click, view), category, query, email or sale ID
+--   item      the product (click, view), category, query (a search, or the
+--             search an impression showed the results of), email or sale ID
+--   results   how many results a search found, when the shop said so
 --   labels    an impression's label set; the label set a click is credited to
 --   given     the label set a click named
 --   from_t, from_id  the impression a click was backtracked to
@@ -65,6 +67,7 @@ CREATE TABLE events (
 	lines    jsonb,
 	credit   jsonb,
 	counted  boolean,
+	results  integer,
 	PRIMARY KEY (sid, eid, t)
 ) PARTITION BY RANGE (t);
 CREATE INDEX events_time ON events (sid, t);
