@@ -142,12 +142,14 @@ func fixture(b *testing.B, kind string) tracker.Store {
 	return st.writers[0]
 }
 
-// BenchmarkReport measures Report over the 1M-event fixture, with range
-// ends that cut hours.
-func BenchmarkReport(b *testing.B) {
+// BenchmarkReads measures reads of the 1M-event fixture (built once, with
+// 4 writers): Report over 30 days with range ends that cut hours, and what
+// a dashboard's overview page asks over 30 days: the range's overview, the
+// previous period's for comparison, and a series of 30 days.
+func BenchmarkReads(b *testing.B) {
 	for _, kind := range []string{"sqlite", "postgres"} {
-		b.Run(kind, func(b *testing.B) {
-			s := fixture(b, kind)
+		s := fixture(b, kind)
+		b.Run("Report/"+kind, func(b *testing.B) {
 			from := benchStart.Add(17 * time.Minute)
 			to := benchStart.Add(30*24*time.Hour - 23*time.Minute)
 			b.ReportAllocs()
@@ -162,6 +164,28 @@ func BenchmarkReport(b *testing.B) {
 				b.Fatalf("unexpected report: %d labels, %d orders, %d impacted", len(rep.Labels), rep.Orders, rep.ImpactedOrders)
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/report")
+		})
+		b.Run("Overview/"+kind, func(b *testing.B) {
+			a := s.(tracker.Analytics)
+			from, to := benchStart, benchStart.Add(30*24*time.Hour)
+			bounds := make([]time.Time, 31)
+			for i := range bounds {
+				bounds[i] = from.Add(time.Duration(i) * 24 * time.Hour)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				o, err := a.Overview(b.Context(), "shop-dk", from, to)
+				if err != nil || o.Visitors == 0 {
+					b.Fatal(o.Visitors, err)
+				}
+				if _, err := a.Overview(b.Context(), "shop-dk", from.Add(-30*24*time.Hour), from); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := a.Series(b.Context(), "shop-dk", bounds); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/overview")
 		})
 	}
 }
