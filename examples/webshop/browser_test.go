@@ -245,3 +245,46 @@ func TestBrowserRefuse(t *testing.T) {
 	assert.NotContains(t, cookies, "vt_s")
 	assert.NotContains(t, cookies, "vt_id")
 }
+
+// The product page's "Similar products" list is rendered in the browser
+// from JSON, and a click on it is logged by the page's script through
+// tracker/collect (POST /visitrack/log/click) with the visitor the
+// middleware gave the page, before the browser follows the link.
+func TestBrowserSimilarListRenderedFromJSON(t *testing.T) {
+	ctx := newChrome(t)
+	_, rec, srv := newTestShop(t, nil)
+	p := &page{t: t, ctx: ctx, base: srv.URL}
+
+	p.open("/me")
+	visitor := p.text("#visitor-id")
+	p.open("/products/12793")
+	p.do(chromedp.WaitVisible(chromedp.CSS(`#similar[data-rendered="true"] li:nth-child(2) a`)))
+	p.screenshot("similar.png")
+	second := p.text("#similar li:nth-child(2) a")
+	var imps []tracker.Event
+	for _, e := range ofKind(rec.Events(), tracker.KindImpression) {
+		if e.API == "recommendations/substituting" {
+			imps = append(imps, e)
+		}
+	}
+	require.Len(t, imps, 1, "the JSON's products were recorded as shown")
+	require.GreaterOrEqual(t, len(imps[0].Products), 2)
+	target := imps[0].Products[1]
+
+	rec.Reset()
+	p.follow("#similar li:nth-child(2) a")
+	assert.Equal(t, "/products/"+target, p.path(), "the browser follows the link once the click is logged")
+	assert.Equal(t, second, p.text("#product-name"))
+
+	clicks := ofKind(rec.Events(), tracker.KindClick)
+	require.Len(t, clicks, 1, "the script logged the click")
+	c := clicks[0]
+	assert.Equal(t, visitor, c.Visitor, "the middleware's visitor")
+	assert.Equal(t, target, c.Product)
+	assert.Equal(t, "recommendations/substituting", c.API)
+	assert.Equal(t, []string{"Product page - Similar products"}, c.Labels)
+	assert.Equal(t, 2, c.Position, "n 1 from the browser is the second position")
+	views := ofKind(rec.Events(), tracker.KindView)
+	require.NotEmpty(t, views)
+	assert.Equal(t, target, views[0].Product)
+}

@@ -10,12 +10,17 @@
 // and open http://localhost:8080. Flags, each with an environment variable
 // for its default:
 //
-//	-addr     address to listen on (ADDR, or localhost:$PORT; default localhost:8080)
-//	-catalog  product catalogue (VISITRACK_CATALOG; default testdata/catalog.json,
-//	          looked up in the working directory and its parents)
-//	-store    store name stamped on events (VISITRACK_STORE; default webshop)
-//	-data     SQLite file the events go to (VISITRACK_DATA; default
-//	          webshop.db in the user's cache directory, under visitrack/)
+//	-addr       address to listen on (ADDR, or localhost:$PORT; default localhost:8080)
+//	-catalog    product catalogue (VISITRACK_CATALOG; default testdata/catalog.json,
+//	            looked up in the working directory and its parents)
+//	-store      store name stamped on events (VISITRACK_STORE; default webshop)
+//	-data       SQLite file the events go to (VISITRACK_DATA; default
+//	            webshop.db in the user's cache directory, under visitrack/)
+//	-clerk-key  Clerk.io public key (VISITRACK_CLERK_KEY; default none: Clerk is not used)
+//	-clerk-url  Clerk.io API URL (VISITRACK_CLERK_URL; default https://api.clerk.io/v2)
+//
+// The Clerk private key, if any, comes from VISITRACK_CLERK_PRIVATE_KEY only,
+// never from a flag, which other users of the machine could read.
 //
 // Events go through a tracker.Queue into the embedded SQLite store
 // (tracker/sqlite), which the shop also asks for "Trending" (what visitors
@@ -23,6 +28,18 @@
 // /dashboard report. On SIGINT or SIGTERM the shop stops taking requests,
 // drains the queue into the store and closes it. Events older than 13
 // months are purged once a day.
+//
+// With a Clerk key, the shop also talks to Clerk.io (tracker/clerk): it
+// fetches Trending, search results and similar products through
+// clerk.Client (falling back to its own lists when Clerk is slow or down),
+// and every event goes to SQLite and to Clerk at once (tracker.Fanout),
+// each through a queue of its own. Try it against the fake Clerk of
+// tracker/clerk/clerktest, as the tests do.
+//
+// Browser-side tracking: product links of tracked lists are signed click
+// links (tracker/collect), and the "Similar products" list on a product page
+// is rendered in the browser from JSON (/products/{id}/similar.json), its
+// clicks logged with fetch through tracker/collect at /visitrack/.
 //
 // Cookie keys come from VISITRACK_KEYS (hex, comma-separated pairs of a hash
 // and a block key, newest first); without it the shop generates keys at
@@ -36,6 +53,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -52,6 +70,7 @@ import (
 
 	"github.com/visitrack/visitrack/examples/internal/keys"
 	"github.com/visitrack/visitrack/tracker"
+	"github.com/visitrack/visitrack/tracker/clerk"
 	"github.com/visitrack/visitrack/tracker/sqlite"
 )
 
@@ -77,6 +96,10 @@ type config struct {
 	Catalog string
 	Store   string
 	Data    string // SQLite file; "" means defaultDataPath()
+
+	// ClerkKey, ClerkPrivateKey and ClerkURL configure Clerk.io; without
+	// a key the shop does not use it.
+	ClerkKey, ClerkPrivateKey, ClerkURL string
 
 	// onListen, if set, is called with the listener's address once the
 	// shop accepts connections; tests use it with Addr "127.0.0.1:0".
@@ -108,8 +131,17 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&cfg.Store, "store", or(getenv("VISITRACK_STORE"), "webshop"), "store name (env VISITRACK_STORE)")
 	fs.StringVar(&cfg.Data, "data", getenv("VISITRACK_DATA"),
 		"SQLite file for events (env VISITRACK_DATA; default webshop.db in the user cache directory)")
+	// The key's default is read after parsing, so that -h never prints it.
+	fs.StringVar(&cfg.ClerkKey, "clerk-key", "",
+		"Clerk.io public key; empty: Clerk is not used (env VISITRACK_CLERK_KEY)")
+	fs.StringVar(&cfg.ClerkURL, "clerk-url", getenv("VISITRACK_CLERK_URL"),
+		"Clerk.io API URL (env VISITRACK_CLERK_URL; default "+clerk.DefaultURL+")")
+	cfg.ClerkPrivateKey = getenv("VISITRACK_CLERK_PRIVATE_KEY")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
+	}
+	if cfg.ClerkKey == "" {
+		cfg.ClerkKey = getenv("VISITRACK_CLERK_KEY")
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(out, "webshop: unexpected arguments %q\n", fs.Args())
@@ -170,21 +202,28 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	if err != nil {
 		return err
 	}
-	// The queue is closed after the server, on every path out of run.
-	defer func() {
-		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if cerr := q.Close(closeCtx); cerr != nil {
-			log.Error("webshop: events not delivered", "err", cerr)
-			if err == nil {
-				err = cerr
-			}
+	// The queues are closed after the server, on every path out of run.
+	defer closeQueue(ctx, log, "sqlite", q, &err)
+	var rec tracker.Recorder = q
+	var client *clerk.Client
+	if cfg.ClerkKey != "" {
+		ccfg := clerk.Config{Key: cfg.ClerkKey, PrivateKey: cfg.ClerkPrivateKey, URL: cfg.ClerkURL, Logger: log}
+		sink, serr := clerk.NewSink(ccfg)
+		if serr != nil {
+			return fmt.Errorf("webshop: %w", serr)
 		}
-		st := q.Stats()
-		log.Info("webshop: queue closed", "delivered", st.Delivered, "dropped", st.Dropped, "failed", st.Failed)
-	}()
+		// A queue of Clerk's own: Clerk being slow or down never delays
+		// what SQLite gets, and the reverse.
+		cq, qerr := tracker.OpenQueue(ctx, sink, tracker.QueueConfig{Logger: log})
+		if qerr != nil {
+			return qerr
+		}
+		defer closeQueue(ctx, log, "clerk", cq, &err)
+		rec, client = tracker.Fanout(q, cq), clerk.NewClient(ccfg)
+		log.Info("webshop: forwarding to Clerk", "url", cmp.Or(ccfg.URL, clerk.DefaultURL))
+	}
 
-	sh, err := newShop(shopConfig{Catalog: cat, Keys: ks, Store: store, Recorder: q, Analytics: db, Logger: log})
+	sh, err := newShop(shopConfig{Catalog: cat, Keys: ks, Store: store, Recorder: rec, Analytics: db, Clerk: client, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -231,6 +270,21 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 		return fmt.Errorf("webshop: shutdown: %w", err)
 	}
 	return nil
+}
+
+// closeQueue gives q up to 10 seconds to deliver what it holds, and sets
+// *err to the failure when there is no error yet.
+func closeQueue(ctx context.Context, log *slog.Logger, name string, q *tracker.Queue, err *error) {
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if cerr := q.Close(closeCtx); cerr != nil {
+		log.Error("webshop: events not delivered", "queue", name, "err", cerr)
+		if *err == nil {
+			*err = cerr
+		}
+	}
+	st := q.Stats()
+	log.Info("webshop: queue closed", "queue", name, "delivered", st.Delivered, "dropped", st.Dropped, "failed", st.Failed)
 }
 
 // displayAddr keeps the host name the user asked for ("localhost") with the

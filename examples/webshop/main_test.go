@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
+	"html"
 	"io"
 	"log/slog"
 	"net"
@@ -135,6 +138,23 @@ func ofKind(events []tracker.Event, k tracker.Kind) []tracker.Event {
 	return out
 }
 
+// linkTo returns the href of the page's link to product, as the browser
+// reads it.
+func linkTo(t testing.TB, page, product string) string {
+	t.Helper()
+	m := regexp.MustCompile(`href="([^"]*)" data-product="` + regexp.QuoteMeta(product) + `"`).FindStringSubmatch(page)
+	require.NotNil(t, m, "no link to %s", product)
+	return html.UnescapeString(m[1])
+}
+
+// follow follows a signed click link and returns where it redirects to.
+func (b *browser) follow(link string) string {
+	b.t.Helper()
+	resp, _ := b.get(link)
+	require.Equal(b.t, http.StatusSeeOther, resp.StatusCode, link)
+	return resp.Header.Get("Location")
+}
+
 func ids(ps []product) []string {
 	out := make([]string, len(ps))
 	for i, p := range ps {
@@ -151,8 +171,12 @@ func TestHomeRecordsLabelledTrendingImpression(t *testing.T) {
 	resp, page := b.get("/")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, page, `id="consent-banner"`, "the banner shows until the visitor chooses")
-	assert.Contains(t, page, `/products/12793?from=recommendations%2Ftrending&amp;label=Homepage&#43;-&#43;Trending&amp;pos=1`,
-		"trending links carry their list and position")
+	link := linkTo(t, page, "12793")
+	assert.True(t, strings.HasPrefix(link, "/visitrack/click?"), "trending links are signed click links: %s", link)
+	q, err := url.ParseQuery(strings.TrimPrefix(link, "/visitrack/click?"))
+	require.NoError(t, err)
+	assert.Equal(t, url.Values{"to": {"/products/12793"}, "p": {"12793"}, "a": {"recommendations/trending"},
+		"l": {"Homepage - Trending"}, "n": {"1"}, "s": q["s"]}, q, "they carry their list and position")
 	assert.NotContains(t, page, "You previously visited", "no history without analytics")
 	cookies := setCookies(resp)
 	require.Contains(t, cookies, "vt_s")
@@ -176,16 +200,26 @@ func TestProductPageLogsClickFromTrackedListAndView(t *testing.T) {
 	b := newBrowser(t, srv, browserUA)
 	b.get("/")
 
-	resp, _ := b.get("/products/12794?from=recommendations%2Ftrending&label=Homepage+-+Trending&pos=2")
-	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-	assert.Equal(t, "/products/12794", resp.Header.Get("Location"), "the click is logged once, then the plain page loads")
+	_, home := b.get("/")
+	link := linkTo(t, home, "12794")
+	assert.Equal(t, "/products/12794", b.follow(link), "the click is logged once, then the plain page loads")
 	resp, page := b.get("/products/12794")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, page, "City Sneaker")
+	assert.Contains(t, page, `data-src="/products/12794/similar.json"`, "similar products are rendered in the browser")
+	resp, body := b.get("/products/12794/similar.json")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+	var similarList similarAnswer
+	require.NoError(t, json.Unmarshal([]byte(body), &similarList))
+	assert.Equal(t, "recommendations/substituting", similarList.API)
+	assert.Equal(t, []string{"Product page - Similar products"}, similarList.Labels)
+	require.NotEmpty(t, similarList.Products)
+	assert.Equal(t, "/products/"+similarList.Products[0].ID, similarList.Products[0].URL)
 
 	events := rec.Events()
-	require.Len(t, events, 4, "impression, click, view, similar-products impression")
-	click, view := events[1], events[2]
+	require.Len(t, events, 5, "two impressions of Trending, click, view, similar-products impression")
+	click, view := events[2], events[3]
 	assert.Equal(t, tracker.KindClick, click.Kind)
 	assert.Equal(t, "12794", click.Product)
 	assert.Equal(t, "recommendations/trending", click.API)
@@ -195,10 +229,15 @@ func TestProductPageLogsClickFromTrackedListAndView(t *testing.T) {
 	assert.Equal(t, "12794", view.Product)
 	assert.Equal(t, events[0].Visitor, click.Visitor)
 	assert.Equal(t, events[0].Visitor, view.Visitor)
-	similar := events[3]
+	similar := events[4]
 	assert.Equal(t, tracker.KindImpression, similar.Kind)
 	assert.Equal(t, []string{"Product page - Similar products"}, similar.Labels)
 	assert.NotContains(t, similar.Products, "12794", "a product is not similar to itself")
+	var shown []string
+	for _, p := range similarList.Products {
+		shown = append(shown, p.ID)
+	}
+	assert.Equal(t, shown, similar.Products, "the impression is what the JSON listed")
 
 	// A category page is not a tracked call: its links are plain and the
 	// product page logs only a view.
@@ -208,8 +247,14 @@ func TestProductPageLogsClickFromTrackedListAndView(t *testing.T) {
 	assert.Contains(t, page, `href="/products/14020"`)
 	resp, _ = b.get("/products/14020")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	// A link naming a list the shop does not have logs no click either.
-	resp, _ = b.get("/products/14021?from=evil&label=Made+up&pos=1")
+	// A link whose list was changed, or a crafted one, logs no click and
+	// leads home; the old unsigned parameters are only a product page.
+	u, err := url.Parse(link)
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("l", "Made up")
+	assert.Equal(t, "/", b.follow(u.Path+"?"+q.Encode()))
+	resp, _ = b.get("/products/14021?from=recommendations%2Ftrending&label=Homepage+-+Trending&pos=1")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	events = rec.Events()
 	require.NotEmpty(t, events)
@@ -233,7 +278,9 @@ func TestSearchIsALabelledCall(t *testing.T) {
 	resp, page := b.get("/search?q=Wool")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, page, "Merino Beanie")
-	assert.Contains(t, page, "/products/15100?from=search%2Fsearch")
+	link := linkTo(t, page, "15100")
+	assert.Contains(t, link, "a=search%2Fsearch")
+	assert.Contains(t, link, "to=%2Fproducts%2F15100")
 	events := rec.Events()
 	require.Len(t, events, 2)
 	assert.Equal(t, tracker.KindSearch, events[0].Kind)
@@ -321,8 +368,11 @@ func TestConsentRefuseDeletesCookiesAndStopsEvents(t *testing.T) {
 	assert.Empty(t, b.visitor(), "/me shows no ID")
 	_, page := b.get("/")
 	assert.NotContains(t, page, `id="consent-banner"`)
-	b.get("/products/12793?from=recommendations%2Ftrending&label=Homepage+-+Trending&pos=1")
+	assert.Equal(t, "/products/12793", b.follow(linkTo(t, page, "12793")), "the link still leads to the product")
 	b.get("/products/12793")
+	b.get("/products/12793/similar.json")
+	b.do(http.MethodPost, "/visitrack/log/click", nil)
+	b.get("/visitrack/log/click?product=12793")
 	b.get("/categories/shoes")
 	b.get("/search?q=shoe")
 	resp, page = b.get("/basket")
@@ -561,6 +611,14 @@ func TestParseConfig(t *testing.T) {
 			config{Addr: ":1", Catalog: "c.json", Store: "dk"}},
 		{"env", nil, map[string]string{"VISITRACK_CATALOG": "e.json", "VISITRACK_STORE": "se"},
 			config{Addr: "localhost:8080", Catalog: "e.json", Store: "se"}},
+		{"Clerk from the environment", nil, map[string]string{"VISITRACK_CLERK_KEY": "pub", "VISITRACK_CLERK_URL": "http://127.0.0.1:9/v2",
+			"VISITRACK_CLERK_PRIVATE_KEY": "priv"},
+			config{Addr: "localhost:8080", Catalog: "testdata/catalog.json", Store: "webshop", ClerkKey: "pub",
+				ClerkURL: "http://127.0.0.1:9/v2", ClerkPrivateKey: "priv"}},
+		{"Clerk flags win", []string{"-clerk-key", "flag", "-clerk-url", "http://127.0.0.1:8/v2"},
+			map[string]string{"VISITRACK_CLERK_KEY": "pub", "VISITRACK_CLERK_URL": "http://127.0.0.1:9/v2"},
+			config{Addr: "localhost:8080", Catalog: "testdata/catalog.json", Store: "webshop", ClerkKey: "flag",
+				ClerkURL: "http://127.0.0.1:8/v2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -572,6 +630,13 @@ func TestParseConfig(t *testing.T) {
 	}
 	_, err := parseConfig([]string{"extra"}, func(string) string { return "" }, io.Discard)
 	assert.Error(t, err)
+
+	var help strings.Builder
+	_, err = parseConfig([]string{"-h"}, func(k string) string { return "secret-" + k }, &help)
+	assert.ErrorIs(t, err, flag.ErrHelp)
+	assert.Contains(t, help.String(), "-clerk-key")
+	assert.NotContains(t, help.String(), "secret-VISITRACK_CLERK_KEY", "keys are never printed")
+	assert.NotContains(t, help.String(), "secret-VISITRACK_CLERK_PRIVATE_KEY")
 }
 
 func TestCatalog(t *testing.T) {

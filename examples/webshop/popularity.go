@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"sort"
 	"sync"
+
+	"github.com/visitrack/visitrack/tracker"
 )
 
 // popularity counts, in process, how often visitors clicked products in
@@ -14,6 +17,21 @@ type popularity struct {
 }
 
 func newPopularity() *popularity { return &popularity{score: make(map[string]int)} }
+
+// Record counts clicks and units sold; it is a tracker.Recorder next to
+// the shop's queue, so that it counts exactly what is tracked (nothing for
+// a visitor who refused tracking), wherever the click was logged.
+func (p *popularity) Record(_ context.Context, e tracker.Event) error {
+	switch e.Kind {
+	case tracker.KindClick:
+		p.add(e.Product, 1)
+	case tracker.KindSale:
+		for _, l := range e.Lines {
+			p.add(l.ID, l.Quantity)
+		}
+	}
+	return nil
+}
 
 // add counts n clicks or units sold of product id.
 func (p *popularity) add(id string, n int) {

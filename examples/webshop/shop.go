@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"html/template"
 	"log/slog"
@@ -19,6 +20,8 @@ import (
 	"github.com/visitrack/visitrack/consent"
 	"github.com/visitrack/visitrack/middleware"
 	"github.com/visitrack/visitrack/tracker"
+	"github.com/visitrack/visitrack/tracker/clerk"
+	"github.com/visitrack/visitrack/tracker/collect"
 )
 
 // analytics answers questions about what visitors did. A tracker store
@@ -31,19 +34,27 @@ type analytics interface {
 
 // list is a labelled, tracked list of products: the API that returned it
 // and the label that names where it is shown. Product links from a list
-// carry both, so the product page can log the click.
+// are signed click links carrying both (tracker/collect), so that a
+// crafted link cannot invent labels in the analytics.
 type list struct {
 	API, Label string
 }
 
-// The shop's tracked lists. Clicks are logged only for these, so that a
-// crafted link cannot invent labels in the analytics.
+// The shop's tracked lists. Their APIs are Clerk's names for them: with a
+// Clerk key, the shop asks Clerk for them.
 var (
 	trendingList = list{API: "recommendations/trending", Label: "Homepage - Trending"}
 	similarList  = list{API: "recommendations/substituting", Label: "Product page - Similar products"}
 	searchList   = list{API: "search/search", Label: "Search - Results"}
-	knownLists   = []list{trendingList, similarList, searchList}
 )
+
+// collectPath is where tracker/collect is mounted: browser-side logging
+// (/visitrack/log/click, ...), signed click links and collect.js.
+const collectPath = "/visitrack"
+
+// defaultClerkTimeout is how long a page waits for Clerk before it shows
+// the shop's own list instead.
+const defaultClerkTimeout = time.Second
 
 const (
 	trendingSize = 8
@@ -61,30 +72,39 @@ type shopConfig struct {
 	// Analytics answers the dashboard and "You previously visited"; nil
 	// hides both.
 	Analytics analytics
-	Logger    *slog.Logger     // nil: slog.Default()
-	Now       func() time.Time // nil: time.Now
+	// Clerk fetches Trending, search results and similar products from
+	// Clerk.io; nil means the shop's own lists.
+	Clerk *clerk.Client
+	// ClerkTimeout is how long a page waits for Clerk; zero means
+	// defaultClerkTimeout.
+	ClerkTimeout time.Duration
+	Logger       *slog.Logger     // nil: slog.Default()
+	Now          func() time.Time // nil: time.Now
 }
 
 // shop is the demo web shop: its catalogue, baskets, popularity counter and
 // pages, behind visitrack's middleware.
 type shop struct {
-	catalog   *catalog
-	store     string
-	mw        *middleware.Middleware
-	analytics analytics
-	popular   *popularity
-	baskets   *baskets
-	pages     map[string]*template.Template
-	log       *slog.Logger
-	now       func() time.Time
+	catalog      *catalog
+	store        string
+	mw           *middleware.Middleware
+	collect      *collect.Handler
+	analytics    analytics
+	clerk        *clerk.Client
+	clerkTimeout time.Duration
+	popular      *popularity
+	baskets      *baskets
+	pages        map[string]*template.Template
+	log          *slog.Logger
+	now          func() time.Time
 }
 
 func newShop(cfg shopConfig) (*shop, error) {
 	if cfg.Catalog == nil {
 		return nil, errors.New("webshop: a catalogue is required")
 	}
-	s := &shop{catalog: cfg.Catalog, store: cfg.Store, analytics: cfg.Analytics,
-		popular: newPopularity(), baskets: newBaskets(), log: cfg.Logger, now: cfg.Now}
+	s := &shop{catalog: cfg.Catalog, store: cfg.Store, analytics: cfg.Analytics, clerk: cfg.Clerk,
+		clerkTimeout: cfg.ClerkTimeout, popular: newPopularity(), baskets: newBaskets(), log: cfg.Logger, now: cfg.Now}
 	if s.store == "" {
 		s.store = "webshop"
 	}
@@ -94,9 +114,23 @@ func newShop(cfg shopConfig) (*shop, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.clerkTimeout <= 0 {
+		s.clerkTimeout = defaultClerkTimeout
+	}
+	// The popularity counter that orders Trending counts what is tracked:
+	// clicks (also those logged by the browser) and units sold.
+	rec := cfg.Recorder
+	if rec != nil {
+		rec = tracker.Fanout(rec, s.popular)
+	}
 	var err error
-	s.mw, err = middleware.New(middleware.Config{Keys: cfg.Keys, Store: s.store, Recorder: cfg.Recorder,
+	s.mw, err = middleware.New(middleware.Config{Keys: cfg.Keys, Store: s.store, Recorder: rec,
 		Logger: s.log, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	// Click links are signed with the cookies' keys.
+	s.collect, err = collect.New(collect.Config{Keys: cfg.Keys, Path: collectPath, Logger: s.log})
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +146,13 @@ func (s *shop) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.home)
 	mux.HandleFunc("GET /products/{id}", s.productPage)
+	mux.HandleFunc("GET /products/{id}/similar.json", s.similarJSON)
+	mux.HandleFunc("GET /static/similar.js", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFileFS(w, r, staticFS, "static/similar.js")
+	})
+	// Inside the middleware, so that the browser's events get the
+	// visitor's tracker.
+	mux.Handle(collectPath+"/", http.StripPrefix(collectPath, s.collect))
 	mux.HandleFunc("GET /categories/{slug}", s.categoryPage)
 	mux.HandleFunc("GET /search", s.searchPage)
 	mux.HandleFunc("POST /consent", s.setConsent)
@@ -145,15 +186,45 @@ func plainItems(ps []product) []item {
 	return out
 }
 
-// trackedItems links products to their pages with the list they were shown
-// in and their position, so that the product page can log the click.
-func trackedItems(l list, ps []product) []item {
+// trackedItems links products to their pages through signed click links
+// that record the list they were shown in and their position.
+func (s *shop) trackedItems(l list, ps []product) []item {
 	out := plainItems(ps)
 	for i := range out {
-		out[i].URL += "?" + url.Values{"from": {l.API}, "label": {l.Label},
-			"pos": {strconv.Itoa(i + 1)}}.Encode()
+		link, err := s.collect.Link(out[i].URL, tracker.Click{Product: out[i].ID, API: l.API,
+			Labels: []string{l.Label}, Position: i + 1})
+		if err != nil {
+			s.log.Error("webshop: signing a click link", "err", err)
+			continue // a plain link: the click is not tracked, the page works
+		}
+		out[i].URL = link
 	}
 	return out
+}
+
+// fetch returns the products of list l: from Clerk when the shop has it,
+// which records what it showed, or else (and when Clerk fails or is slower
+// than clerkTimeout) from local, recorded here. Products Clerk names that
+// the catalogue does not have are left out.
+func (s *shop) fetch(r *http.Request, l list, args map[string]any, local func() []product) []product {
+	if s.clerk != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), s.clerkTimeout)
+		defer cancel()
+		res, err := s.clerk.Call(ctx, tracker.From(r.Context()), l.API, args, l.Label)
+		if err == nil {
+			ps := make([]product, 0, len(res.Products))
+			for _, id := range res.Products {
+				if p, ok := s.catalog.product(id); ok {
+					ps = append(ps, p)
+				}
+			}
+			return ps
+		}
+		s.log.WarnContext(r.Context(), "webshop: Clerk did not answer, showing the shop's own list", "api", l.API, "err", err)
+	}
+	ps := local()
+	s.show(r, l, ps)
+	return ps
 }
 
 // show labels a call for l and records that it showed ps. Tracking errors
@@ -211,55 +282,67 @@ func (s *shop) history(r *http.Request) []item {
 }
 
 func (s *shop) home(w http.ResponseWriter, r *http.Request) {
-	trending := s.popular.top(s.catalog, trendingSize)
-	s.show(r, trendingList, trending)
+	trending := s.fetch(r, trendingList, map[string]any{"limit": trendingSize},
+		func() []product { return s.popular.top(s.catalog, trendingSize) })
 	s.render(w, r, http.StatusOK, "home", "Home", map[string]any{
-		"Trending": trackedItems(trendingList, trending),
+		"Trending": s.trackedItems(trendingList, trending),
 		"History":  s.history(r),
 	})
 }
 
-// clickFrom returns the tracked list and position a product link came from,
-// if its query names one of the shop's lists.
-func clickFrom(q url.Values) (list, int, bool) {
-	l := list{API: q.Get("from"), Label: q.Get("label")}
-	pos, err := strconv.Atoi(q.Get("pos"))
-	if err != nil || pos < 1 || pos > 1000 {
-		pos = 0
-	}
-	for _, k := range knownLists {
-		if k == l {
-			return l, pos, true
-		}
-	}
-	return list{}, 0, false
-}
-
+// productPage logs a view. Clicks that led here were logged by the click
+// link (tracker/collect) before it redirected here, or by the browser.
 func (s *shop) productPage(w http.ResponseWriter, r *http.Request) {
 	p, ok := s.catalog.product(r.PathValue("id"))
 	if !ok {
 		s.render(w, r, http.StatusNotFound, "notfound", "Not found", nil)
 		return
 	}
-	t := tracker.From(r.Context())
-	if l, pos, ok := clickFrom(r.URL.Query()); ok {
-		// Log the click, then send the browser to the product's plain
-		// address, so that reloading the page or sharing its link does
-		// not count the click again.
-		s.check(r, "click", t.Click(tracker.Click{Product: p.ID, API: l.API, Labels: []string{l.Label}, Position: pos}))
-		if t.Enabled() { // a visitor who refused tracking is not counted either
-			s.popular.add(p.ID, 1)
-		}
-		http.Redirect(w, r, "/products/"+url.PathEscape(p.ID), http.StatusSeeOther)
+	s.check(r, "view", tracker.From(r.Context()).View(p.ID))
+	s.render(w, r, http.StatusOK, "product", p.Name, map[string]any{
+		"Product":    p,
+		"SimilarURL": "/products/" + url.PathEscape(p.ID) + "/similar.json",
+	})
+}
+
+// similarAnswer is the JSON the product page's script renders "Similar
+// products" from; the list's API and labels go with it, for the clicks the
+// script logs through tracker/collect.
+type similarAnswer struct {
+	API      string        `json:"api"`
+	Labels   []string      `json:"labels"`
+	Products []productJSON `json:"products"`
+}
+
+type productJSON struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Category string `json:"category"`
+	Price    string `json:"price"` // formatted, as the pages show it
+	URL      string `json:"url"`
+}
+
+// similarJSON answers the product page's script: the products similar to
+// one, recorded as shown by the similar-products call.
+func (s *shop) similarJSON(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store") // each answer is an impression for this visitor
+	h.Set("X-Content-Type-Options", "nosniff")
+	p, ok := s.catalog.product(r.PathValue("id"))
+	if !ok {
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"error":"no such product"}` + "\n"))
 		return
 	}
-	s.check(r, "view", t.View(p.ID))
-	similar := s.catalog.similar(p, similarSize)
-	s.show(r, similarList, similar)
-	s.render(w, r, http.StatusOK, "product", p.Name, map[string]any{
-		"Product": p,
-		"Similar": trackedItems(similarList, similar),
-	})
+	similar := s.fetch(r, similarList, map[string]any{"products": []string{p.ID}, "limit": similarSize},
+		func() []product { return s.catalog.similar(p, similarSize) })
+	out := similarAnswer{API: similarList.API, Labels: []string{similarList.Label}, Products: []productJSON{}}
+	for _, it := range plainItems(similar) {
+		out.Products = append(out.Products, productJSON{ID: it.ID, Name: it.Name, Category: it.Category,
+			Price: strconv.FormatFloat(it.Price, 'f', 2, 64), URL: it.URL})
+	}
+	_ = json.NewEncoder(w).Encode(out)
 }
 
 func (s *shop) categoryPage(w http.ResponseWriter, r *http.Request) {
@@ -286,12 +369,12 @@ func (s *shop) searchPage(w http.ResponseWriter, r *http.Request) {
 	if q != "" {
 		s.check(r, "search", tracker.From(r.Context()).Search(q))
 		q = displayQuery(q)
-		results = s.catalog.search(q, searchLimit)
-		s.show(r, searchList, results)
+		results = s.fetch(r, searchList, map[string]any{"query": q, "limit": searchLimit},
+			func() []product { return s.catalog.search(q, searchLimit) })
 	}
 	s.render(w, r, http.StatusOK, "search", "Search", map[string]any{
 		"Query":   q,
-		"Results": trackedItems(searchList, results),
+		"Results": s.trackedItems(searchList, results),
 	})
 }
 
@@ -426,11 +509,6 @@ func (s *shop) checkout(w http.ResponseWriter, r *http.Request) {
 	if email != "" {
 		s.check(r, "email", t.Email(email))
 	}
-	if t.Enabled() {
-		for _, l := range sale.Products {
-			s.popular.add(l.ID, l.Quantity)
-		}
-	}
 	s.saveBasket(w, r, nil)
 	s.render(w, r, http.StatusOK, "confirmation", "Thank you", map[string]any{
 		"Order": sale.ID, "Lines": lines, "Total": total, "Email": email != "",
@@ -520,7 +598,7 @@ func (s *shop) render(w http.ResponseWriter, r *http.Request, status int, page, 
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	// Pages show the visitor's own ID and basket: no cache may keep them.
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)

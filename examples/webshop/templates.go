@@ -10,6 +10,12 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
+// staticFS holds the scripts pages load: static/similar.js renders
+// "Similar products" from JSON.
+//
+//go:embed static/*.js
+var staticFS embed.FS
+
 // pageNames lists the pages; each is templates/<name>.html with the layout.
 var pageNames = []string{"home", "product", "category", "search", "basket", "confirmation", "me", "dashboard", "notfound"}
 
