@@ -127,3 +127,12 @@ func (s SearchStats) CTR() float64 {
 	}
 	return float64(s.Clicks) / float64(s.Impressions)
 }
+
+// ProductCount is how often visitors clicked a product and how many units
+// of it they bought (in the copies of sales that count): what a store's
+// Popular returns, for "Trending" lists.
+type ProductCount struct {
+	Product string
+	Clicks  int
+	Units   int
+}

@@ -1,52 +1,35 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/visitrack/visitrack/tracker"
 	"github.com/visitrack/visitrack/tracker/credit"
 )
-
-// ProductCount is how often visitors clicked a product and how many units
-// of it they bought.
-type ProductCount struct {
-	Product string
-	Clicks  int
-	Units   int
-}
 
 // Popular returns up to limit products of store that visitors clicked or
 // bought since since, most popular first: by clicks plus units bought (of
 // the copies of sales that count), then by product ID; limit ≤ 0 means no
 // limit.
-func (s *Store) Popular(ctx context.Context, store string, since time.Time, limit int) ([]ProductCount, error) {
+func (s *Store) Popular(ctx context.Context, store string, since time.Time, limit int) ([]tracker.ProductCount, error) {
 	if s.closed() {
 		return nil, ErrClosed
 	}
 	rows, _ := s.pool.Query(ctx, `SELECT e.kind, e.item, e.lines FROM events e JOIN stores s USING (sid)
 		WHERE s.name = $1 AND e.t >= $2 AND (e.kind = 2 OR (e.kind = 3 AND e.counted)) AND `+liveSQL,
 		store, credit.CeilMicros(since))
-	counts := make(map[string]*ProductCount)
-	get := func(p string) *ProductCount {
-		c := counts[p]
-		if c == nil {
-			c = &ProductCount{Product: p}
-			counts[p] = c
-		}
-		return c
-	}
+	var p credit.Popular
 	var kind int16
 	var item *string
 	var lines []byte
 	if _, err := pgx.ForEachRow(rows, []any{&kind, &item, &lines}, func() error {
 		if kind == kindClick {
-			get(deref(item)).Clicks++
+			p.Click(deref(item))
 			return nil
 		}
 		var ls []storedLine
@@ -54,26 +37,13 @@ func (s *Store) Popular(ctx context.Context, store string, since time.Time, limi
 			return err
 		}
 		for _, l := range ls {
-			get(l.Product).Units += int(l.Quantity)
+			p.Units(l.Product, int(l.Quantity))
 		}
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("postgres: popular: %w", err)
 	}
-	out := make([]ProductCount, 0, len(counts))
-	for _, c := range counts {
-		out = append(out, *c)
-	}
-	slices.SortFunc(out, func(a, b ProductCount) int {
-		if c := cmp.Compare(b.Clicks+b.Units, a.Clicks+a.Units); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Product, b.Product)
-	})
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
+	return p.Top(limit), nil
 }
 
 // PurgeEvery runs Purge every interval, deleting events older than keep,

@@ -1,28 +1,19 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
+	"github.com/visitrack/visitrack/tracker"
 	"github.com/visitrack/visitrack/tracker/credit"
 )
-
-// ProductCount is how often visitors clicked a product and how many units
-// of it they bought.
-type ProductCount struct {
-	Product string
-	Clicks  int
-	Units   int
-}
 
 // Popular returns up to limit products of store that visitors clicked or
 // bought since since, most popular first: by clicks plus units bought (of
 // the copies of sales that count), then by product ID. It feeds "Trending"
 // lists; limit ≤ 0 means no limit.
-func (s *Store) Popular(ctx context.Context, store string, since time.Time, limit int) ([]ProductCount, error) {
+func (s *Store) Popular(ctx context.Context, store string, since time.Time, limit int) ([]tracker.ProductCount, error) {
 	if s.closed() {
 		return nil, ErrClosed
 	}
@@ -33,22 +24,14 @@ func (s *Store) Popular(ctx context.Context, store string, since time.Time, limi
 		return nil, fmt.Errorf("sqlite: popular: %w", err)
 	}
 	defer rows.Close()
-	counts := make(map[string]*ProductCount)
-	get := func(p string) *ProductCount {
-		c := counts[p]
-		if c == nil {
-			c = &ProductCount{Product: p}
-			counts[p] = c
-		}
-		return c
-	}
+	var p credit.Popular
 	for rows.Next() {
 		var r eventRow
 		if err := rows.Scan(&r.kind, &r.item, &r.detail); err != nil {
 			return nil, fmt.Errorf("sqlite: popular: %w", err)
 		}
 		if r.kind == kindClick {
-			get(r.item.String).Clicks++
+			p.Click(r.item.String)
 			continue
 		}
 		lines, err := decodeLines(r.detail.String)
@@ -56,26 +39,13 @@ func (s *Store) Popular(ctx context.Context, store string, since time.Time, limi
 			return nil, fmt.Errorf("sqlite: popular: %w", err)
 		}
 		for _, l := range lines {
-			get(l.Product).Units += int(l.Quantity)
+			p.Units(l.Product, int(l.Quantity))
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: popular: %w", err)
 	}
-	out := make([]ProductCount, 0, len(counts))
-	for _, c := range counts {
-		out = append(out, *c)
-	}
-	slices.SortFunc(out, func(a, b ProductCount) int {
-		if c := cmp.Compare(b.Clicks+b.Units, a.Clicks+a.Units); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Product, b.Product)
-	})
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
+	return p.Top(limit), nil
 }
 
 // PurgeEvery runs Purge every interval, deleting events older than keep,

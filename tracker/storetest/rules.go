@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -230,4 +231,39 @@ func testPurgedStay(t *testing.T, _ *config, s Store) {
 	copyOf.sale(v, at(3*day), "o1", "", "", line("p1", 5, 1)) // a later copy of the purged order
 	write(t, s, copyOf.evs)
 	assert.Equal(t, 1, wide(t, s, "shop").Orders, "the purged order does not come back through a copy")
+}
+
+// popular is what a store with a Popular method answers.
+type popular interface {
+	Popular(ctx context.Context, store string, since time.Time, limit int) ([]tracker.ProductCount, error)
+}
+
+// testPopular: clicks and units bought per product since a time, most
+// popular first, counting only the copy of a sale that counts.
+func testPopular(t *testing.T, _ *config, s Store) {
+	p, ok := s.(popular)
+	if !ok {
+		t.Logf("%T has no Popular", s) // nothing to check
+		return
+	}
+	g, other := newGen("shop"), newGen("other-shop")
+	v := visitor(1)
+	g.click(v, at(-48*hr), "old") // before since
+	g.click(v, at(0), "a")
+	g.click(v, at(0), "a")
+	g.click(v, at(0), "c")
+	g.view(v, at(0), "a")
+	g.sale(v, at(hr), "o1", "", "", line("b", 10, 3), line("c", 5, 1))
+	g.sale(v, at(2*hr), "o1", "", "", line("b", 10, 9)) // a later copy: does not count
+	other.click(v, at(0), "z")
+	write(t, s, append(g.evs, other.evs...))
+	got, err := p.Popular(t.Context(), "shop", at(-hr), 0)
+	require.NoError(t, err)
+	assert.Equal(t, []tracker.ProductCount{{Product: "b", Units: 3}, {Product: "a", Clicks: 2}, {Product: "c", Clicks: 1, Units: 1}}, got)
+	top, err := p.Popular(t.Context(), "shop", at(-hr), 1)
+	require.NoError(t, err)
+	assert.Equal(t, []tracker.ProductCount{{Product: "b", Units: 3}}, top)
+	none, err := p.Popular(t.Context(), "nobody", at(-hr), 0)
+	require.NoError(t, err)
+	assert.Empty(t, none)
 }

@@ -90,6 +90,7 @@ func Run(t *testing.T, open func(t *testing.T) Store, opts ...Option) {
 		{"Purge", testPurge},
 		{"PurgeRemovesVisitors", testPurgeVisitors},
 		{"PurgedStayPurged", testPurgedStay},
+		{"Popular", testPopular},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
