@@ -4,11 +4,18 @@ GO       ?= go
 FUZZTIME ?= 10s
 BENCH    ?= .
 
-.PHONY: run test fmt vet bench fuzz deps
+.PHONY: run run-cluster test fmt vet bench fuzz deps
 
 ## run: start the example webshop on http://localhost:8080 (embedded store, no setup)
 run:
 	$(GO) run ./examples/webshop
+
+## run-cluster: the webshop as a shop with several instances runs it: two instances on one
+## PostgreSQL (a throwaway cluster, or a database on $$VISITRACK_POSTGRES_DSN's server) behind a
+## proxy on http://localhost:8080 that sends each request to the next instance
+run-cluster: deps
+	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
+	$(GO) build -o "$$dir/webshop" ./examples/webshop && $(GO) run ./examples/cluster -webshop "$$dir/webshop"
 
 ## test: Chromium and PostgreSQL if missing (make deps), gofmt check, go vet, every test under the race detector
 test: deps fmt vet

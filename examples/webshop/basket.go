@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -99,35 +100,47 @@ func decodeBasket(s string, c *catalog) basket {
 	return b
 }
 
-// baskets holds server-side baskets by visitor ID.
-type baskets struct {
+// basketStore keeps server-side baskets by visitor ID: in memory for one
+// instance (memBaskets), in PostgreSQL for several (pgBaskets).
+type basketStore interface {
+	get(ctx context.Context, visitor string) (basket, error)
+	put(ctx context.Context, visitor string, b basket) error
+}
+
+// memBaskets holds baskets in memory.
+type memBaskets struct {
 	mu sync.Mutex
 	m  map[string]basket
 }
 
-func newBaskets() *baskets { return &baskets{m: make(map[string]basket)} }
+func newBaskets() *memBaskets { return &memBaskets{m: make(map[string]basket)} }
 
-func (bs *baskets) get(visitor string) basket {
+func (bs *memBaskets) get(_ context.Context, visitor string) (basket, error) {
 	bs.mu.Lock()
 	defer bs.mu.Unlock()
-	return append(basket(nil), bs.m[visitor]...)
+	return append(basket(nil), bs.m[visitor]...), nil
 }
 
-func (bs *baskets) put(visitor string, b basket) {
+func (bs *memBaskets) put(_ context.Context, visitor string, b basket) error {
 	bs.mu.Lock()
 	defer bs.mu.Unlock()
 	if len(b) == 0 {
 		delete(bs.m, visitor)
-		return
+		return nil
 	}
 	bs.m[visitor] = b
+	return nil
 }
 
 // loadBasket returns the request's basket: the server-side one of its
 // visitor, or the basket cookie's when tracking is disabled.
 func (s *shop) loadBasket(r *http.Request) basket {
 	if v := tracker.From(r.Context()).Visitor(); v != "" {
-		return s.baskets.get(v)
+		b, err := s.baskets.get(r.Context(), v)
+		if err != nil {
+			s.log.Error("webshop: basket", "err", err)
+		}
+		return b
 	}
 	if c, err := r.Cookie(basketCookie); err == nil {
 		return decodeBasket(c.Value, s.catalog)
@@ -142,7 +155,9 @@ func (s *shop) saveBasket(w http.ResponseWriter, r *http.Request, b basket) {
 	_, err := r.Cookie(basketCookie)
 	hadCookie := err == nil
 	if v := tracker.From(r.Context()).Visitor(); v != "" {
-		s.baskets.put(v, b)
+		if err := s.baskets.put(r.Context(), v, b); err != nil {
+			s.log.Error("webshop: basket", "err", err)
+		}
 		if hadCookie {
 			http.SetCookie(w, &http.Cookie{Name: basketCookie, Path: "/", MaxAge: -1,
 				HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})

@@ -62,6 +62,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -71,6 +72,7 @@ import (
 	"github.com/visitrack/visitrack/examples/internal/keys"
 	"github.com/visitrack/visitrack/tracker"
 	"github.com/visitrack/visitrack/tracker/clerk"
+	"github.com/visitrack/visitrack/tracker/postgres"
 	"github.com/visitrack/visitrack/tracker/sqlite"
 )
 
@@ -96,6 +98,12 @@ type config struct {
 	Catalog string
 	Store   string
 	Data    string // SQLite file; "" means defaultDataPath()
+	// Postgres is a PostgreSQL URL for events (and baskets), for running
+	// several instances of the shop; empty means the SQLite file.
+	Postgres string
+	// keys, if set, are the cookie keys, instead of VISITRACK_KEYS; tests
+	// give two instances the same.
+	keys [][]byte
 
 	// ClerkKey, ClerkPrivateKey and ClerkURL configure Clerk.io; without
 	// a key the shop does not use it.
@@ -131,6 +139,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&cfg.Store, "store", or(getenv("VISITRACK_STORE"), "webshop"), "store name (env VISITRACK_STORE)")
 	fs.StringVar(&cfg.Data, "data", getenv("VISITRACK_DATA"),
 		"SQLite file for events (env VISITRACK_DATA; default webshop.db in the user cache directory)")
+	// The URL's default is read after parsing, as it may hold a password.
+	fs.StringVar(&cfg.Postgres, "postgres", "",
+		"PostgreSQL URL for events and baskets, for several instances of the shop; empty: the SQLite file (env VISITRACK_POSTGRES_URL)")
 	// The key's default is read after parsing, so that -h never prints it.
 	fs.StringVar(&cfg.ClerkKey, "clerk-key", "",
 		"Clerk.io public key; empty: Clerk is not used (env VISITRACK_CLERK_KEY)")
@@ -142,6 +153,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	}
 	if cfg.ClerkKey == "" {
 		cfg.ClerkKey = getenv("VISITRACK_CLERK_KEY")
+	}
+	if cfg.Postgres == "" {
+		cfg.Postgres = getenv("VISITRACK_POSTGRES_URL")
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(out, "webshop: unexpected arguments %q\n", fs.Args())
@@ -174,22 +188,17 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	if err != nil {
 		return err
 	}
-	ks, err := keys.Load(log)
-	if err != nil {
-		return err
+	ks := cfg.keys
+	if ks == nil {
+		if ks, err = keys.Load(log); err != nil {
+			return err
+		}
 	}
 	store := cfg.Store
 	if store == "" {
 		store = "webshop"
 	}
-	path := cfg.Data
-	if path == "" {
-		path = defaultDataPath()
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("webshop: data directory: %w", err)
-	}
-	db, err := sqlite.OpenConfig(ctx, path, sqlite.Config{Logger: log})
+	db, baskets, where, err := openStore(ctx, cfg, store, cat, log)
 	if err != nil {
 		return err
 	}
@@ -197,13 +206,16 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 		if cerr := db.Close(); cerr != nil && err == nil {
 			err = cerr
 		}
+		if b, ok := baskets.(*pgBaskets); ok {
+			b.close()
+		}
 	}()
 	q, err := tracker.OpenQueue(ctx, db, tracker.QueueConfig{Logger: log})
 	if err != nil {
 		return err
 	}
 	// The queues are closed after the server, on every path out of run.
-	defer closeQueue(ctx, log, "sqlite", q, &err)
+	defer closeQueue(ctx, log, "store", q, &err)
 	var rec tracker.Recorder = q
 	var client *clerk.Client
 	if cfg.ClerkKey != "" {
@@ -223,7 +235,8 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 		log.Info("webshop: forwarding to Clerk", "url", cmp.Or(ccfg.URL, clerk.DefaultURL))
 	}
 
-	sh, err := newShop(shopConfig{Catalog: cat, Keys: ks, Store: store, Recorder: rec, Analytics: db, Clerk: client, Logger: log})
+	sh, err := newShop(shopConfig{Catalog: cat, Keys: ks, Store: store, Recorder: rec, Analytics: db, Clerk: client, Logger: log,
+		Baskets: baskets})
 	if err != nil {
 		return err
 	}
@@ -251,7 +264,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("webshop: serving", "url", "http://"+displayAddr(cfg.Addr, ln.Addr()), "products", len(cat.products),
-		"store", sh.store, "data", path)
+		"store", sh.store, "data", where)
 	if cfg.onListen != nil {
 		cfg.onListen(ln.Addr())
 	}
@@ -270,6 +283,50 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 		return fmt.Errorf("webshop: shutdown: %w", err)
 	}
 	return nil
+}
+
+// eventStore is what the shop needs of a store: tracker/sqlite's and
+// tracker/postgres's both.
+type eventStore interface {
+	tracker.Store
+	tracker.Analytics
+	Popular(ctx context.Context, store string, since time.Time, limit int) ([]tracker.ProductCount, error)
+	PurgeEvery(ctx context.Context, interval, keep time.Duration)
+}
+
+// openStore opens the store events go to: PostgreSQL when cfg names one,
+// with the baskets there too so that every instance sees them; else the
+// SQLite file, with baskets in memory. where says which, for the log,
+// without a password.
+func openStore(ctx context.Context, cfg config, store string, cat *catalog, log *slog.Logger) (eventStore, basketStore, string, error) {
+	if cfg.Postgres != "" {
+		pg, err := postgres.OpenConfig(ctx, cfg.Postgres, postgres.Config{Logger: log})
+		if err != nil {
+			return nil, nil, "", err
+		}
+		b, err := newPGBaskets(ctx, cfg.Postgres, store, cat)
+		if err != nil {
+			pg.Close()
+			return nil, nil, "", fmt.Errorf("webshop: baskets: %w", err)
+		}
+		where := "postgres"
+		if u, err := url.Parse(cfg.Postgres); err == nil && u.Host != "" {
+			where = "postgres://" + u.Host + u.Path
+		}
+		return pg, b, where, nil
+	}
+	path := cfg.Data
+	if path == "" {
+		path = defaultDataPath()
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, nil, "", fmt.Errorf("webshop: data directory: %w", err)
+	}
+	db, err := sqlite.OpenConfig(ctx, path, sqlite.Config{Logger: log})
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return db, nil, path, nil
 }
 
 // closeQueue gives q up to 10 seconds to deliver what it holds, and sets

@@ -80,6 +80,9 @@ type shopConfig struct {
 	ClerkTimeout time.Duration
 	Logger       *slog.Logger     // nil: slog.Default()
 	Now          func() time.Time // nil: time.Now
+	// Baskets keeps visitors' baskets; nil keeps them in memory, which
+	// suits a single instance.
+	Baskets basketStore
 }
 
 // shop is the demo web shop: its catalogue, baskets, popularity counter and
@@ -93,7 +96,7 @@ type shop struct {
 	clerk        *clerk.Client
 	clerkTimeout time.Duration
 	popular      *popularity
-	baskets      *baskets
+	baskets      basketStore
 	pages        map[string]*template.Template
 	log          *slog.Logger
 	now          func() time.Time
@@ -104,7 +107,10 @@ func newShop(cfg shopConfig) (*shop, error) {
 		return nil, errors.New("webshop: a catalogue is required")
 	}
 	s := &shop{catalog: cfg.Catalog, store: cfg.Store, analytics: cfg.Analytics, clerk: cfg.Clerk,
-		clerkTimeout: cfg.ClerkTimeout, popular: newPopularity(), baskets: newBaskets(), log: cfg.Logger, now: cfg.Now}
+		clerkTimeout: cfg.ClerkTimeout, popular: newPopularity(), baskets: cfg.Baskets, log: cfg.Logger, now: cfg.Now}
+	if s.baskets == nil {
+		s.baskets = newBaskets()
+	}
 	if s.store == "" {
 		s.store = "webshop"
 	}
@@ -404,7 +410,9 @@ func (s *shop) setConsent(w http.ResponseWriter, r *http.Request) {
 	// The basket follows the visitor: to the server under a new ID, or
 	// into the basket cookie when tracking is now disabled.
 	if before != "" && before != t.Visitor() {
-		s.baskets.put(before, nil)
+		if err := s.baskets.put(r.Context(), before, nil); err != nil {
+			s.log.Error("webshop: basket", "err", err)
+		}
 	}
 	s.saveBasket(w, r, b)
 	http.Redirect(w, r, localPath(r.PostFormValue("return")), http.StatusSeeOther)
