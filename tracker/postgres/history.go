@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,33 +62,50 @@ func (s *Store) CustomerHistory(ctx context.Context, store, customer string, lim
 	return out, nil
 }
 
+// activity returns the newest limit entries (all when limit ≤ 0) of the
+// activity of vids: for each visitor its newest limit, read backwards along
+// its index, then the newest limit of those.
 func (s *Store) activity(ctx context.Context, vids []int64, limit int) ([]tracker.Activity, error) {
-	q := `SELECT kind, t, item FROM events WHERE vid = ANY($1) AND kind IN (2, 4, 5, 6) AND item IS NOT NULL
-		ORDER BY t DESC, eid DESC`
-	args := []any{vids}
+	lim := "ALL"
 	if limit > 0 {
-		q += ` LIMIT $2`
-		args = append(args, limit)
+		lim = strconv.Itoa(limit)
 	}
-	rows, _ := s.pool.Query(ctx, q, args...)
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (tracker.Activity, error) {
-		var kind int16
-		var t int64
-		var item string
-		if err := r.Scan(&kind, &t, &item); err != nil {
-			return tracker.Activity{}, err
+	var out []tracker.Activity
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		// A visitor with many events is the one the planner, estimating
+		// from the average, reads whole and sorts; walking the index
+		// backwards reads only what is returned.
+		if _, err := tx.Exec(ctx, `SET LOCAL enable_bitmapscan = off`); err != nil {
+			return err
 		}
-		a := tracker.Activity{Kind: tracker.Kind(kind), Time: time.UnixMicro(t).UTC()}
-		switch kind {
-		case kindClick, kindView:
-			a.Product = item
-		case kindCategory:
-			a.Category = item
-		case kindSearch:
-			a.Query = item
-		}
-		return a, nil
+		rows, _ := tx.Query(ctx, `SELECT a.kind, a.t, a.item FROM unnest($1::bigint[]) AS v(vid)
+			CROSS JOIN LATERAL (SELECT kind, t, eid, item FROM events e WHERE e.vid = v.vid AND kind IN (2, 4, 5, 6) AND item IS NOT NULL
+				ORDER BY t DESC, eid DESC LIMIT `+lim+`) a
+			ORDER BY a.t DESC, a.eid DESC LIMIT `+lim, vids)
+		var err error
+		out, err = pgx.CollectRows(rows, scanActivity)
+		return err
 	})
+	return out, err
+}
+
+func scanActivity(r pgx.CollectableRow) (tracker.Activity, error) {
+	var kind int16
+	var t int64
+	var item string
+	if err := r.Scan(&kind, &t, &item); err != nil {
+		return tracker.Activity{}, err
+	}
+	a := tracker.Activity{Kind: tracker.Kind(kind), Time: time.UnixMicro(t).UTC()}
+	switch kind {
+	case kindClick, kindView:
+		a.Product = item
+	case kindCategory:
+		a.Category = item
+	case kindSearch:
+		a.Query = item
+	}
+	return a, nil
 }
 
 // Visitors returns the visitor IDs of store linked to email: those that
