@@ -55,7 +55,7 @@ func TestChainCopiesHooks(t *testing.T) {
 
 func TestFixed(t *testing.T) {
 	t.Parallel()
-	for _, s := range []consent.State{consent.Unknown, consent.Disabled, consent.Cookieless, consent.Persistent} {
+	for _, s := range states {
 		assert.Equal(t, s, consent.Fixed(s)(request()))
 		assert.Equal(t, s, consent.Fixed(s)(request("Sec-GPC", "1", "Cookie", "vt_consent=persistent")))
 	}

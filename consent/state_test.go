@@ -11,6 +11,9 @@ import (
 	"github.com/visitrack/visitrack/consent"
 )
 
+// states are the four valid states.
+var states = []consent.State{consent.Unknown, consent.Disabled, consent.Cookieless, consent.Persistent}
+
 func TestStateString(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -33,42 +36,29 @@ func TestStateString(t *testing.T) {
 
 func TestStateValid(t *testing.T) {
 	t.Parallel()
-	for _, s := range []consent.State{consent.Unknown, consent.Disabled, consent.Cookieless, consent.Persistent} {
+	for _, s := range states {
 		assert.True(t, s.Valid(), s.String())
 	}
 	assert.False(t, consent.State(4).Valid())
 	assert.False(t, consent.State(200).Valid())
 }
 
+// words are what ParseState accepts, once case and surrounding space are
+// set aside: the states' names and Clerk.io's words for them.
+var words = map[string]consent.State{
+	"unknown": consent.Unknown, "disabled": consent.Disabled, "cookieless": consent.Cookieless,
+	"persistent": consent.Persistent, "null": consent.Disabled, "none": consent.Disabled, "auto": consent.Cookieless,
+}
+
 func TestParseState(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		in   string
-		want consent.State
-	}{
-		{"unknown", consent.Unknown},
-		{"disabled", consent.Disabled},
-		{"cookieless", consent.Cookieless},
-		{"persistent", consent.Persistent},
-		// Clerk.io's words.
-		{"null", consent.Disabled},
-		{"none", consent.Disabled},
-		{"auto", consent.Cookieless},
-		// Case and surrounding space are ignored.
-		{"PERSISTENT", consent.Persistent},
-		{"Cookieless", consent.Cookieless},
-		{"  disabled\t", consent.Disabled},
-		{"\nNULL\r\n", consent.Disabled},
-		{" None ", consent.Disabled},
-		{"AUTO", consent.Cookieless},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			t.Parallel()
-			got, err := consent.ParseState(tt.in)
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, got)
-		})
+	for word, want := range words {
+		upper, title := strings.ToUpper(word), strings.ToUpper(word[:1])+word[1:]
+		for _, in := range []string{word, upper, title, "  " + word + "\t", "\n" + upper + "\r\n", " " + title + " "} {
+			got, err := consent.ParseState(in)
+			require.NoError(t, err, "%q", in)
+			assert.Equal(t, want, got, "%q", in)
+		}
 	}
 }
 
@@ -94,7 +84,7 @@ func TestParseStateErrorIsBounded(t *testing.T) {
 
 func TestParseStateRoundTrip(t *testing.T) {
 	t.Parallel()
-	for _, s := range []consent.State{consent.Unknown, consent.Disabled, consent.Cookieless, consent.Persistent} {
+	for _, s := range states {
 		got, err := consent.ParseState(s.String())
 		require.NoError(t, err)
 		assert.Equal(t, s, got)
@@ -103,7 +93,7 @@ func TestParseStateRoundTrip(t *testing.T) {
 
 func TestMarshalText(t *testing.T) {
 	t.Parallel()
-	for _, s := range []consent.State{consent.Unknown, consent.Disabled, consent.Cookieless, consent.Persistent} {
+	for _, s := range states {
 		b, err := s.MarshalText()
 		require.NoError(t, err)
 		assert.Equal(t, s.String(), string(b))

@@ -7,7 +7,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/visitrack/visitrack/consent"
 	"github.com/visitrack/visitrack/middleware"
+	"github.com/visitrack/visitrack/session"
+	"github.com/visitrack/visitrack/tracker"
 )
 
 func TestIsBot(t *testing.T) {
@@ -57,5 +60,52 @@ func TestDefaultBotMatcherAgreesWithIsBot(t *testing.T) {
 			v := parseVisit(t, body(t, serve(h, r)))
 			assert.Equal(t, middleware.IsBot(r), v.ID == "", "round %d, %q", round, ua)
 		}
+	}
+}
+
+func TestBotsAreDisabled(t *testing.T) {
+	t.Parallel()
+	isTestBot := func(r *http.Request) bool { return r.Header.Get("X-Test-Bot") != "" }
+	tests := []struct {
+		name  string
+		ua    string
+		bot   string // X-Test-Bot
+		isBot func(*http.Request) bool
+		want  consent.State
+	}{
+		{name: "Googlebot", ua: "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", want: consent.Disabled},
+		{name: "empty User-Agent", ua: "", want: consent.Disabled},
+		{name: "curl", ua: "curl/8.5.0", want: consent.Disabled},
+		{name: "browser", ua: browserUA, want: consent.Persistent},
+		{name: "custom matcher: bot", ua: browserUA, bot: "1", isBot: isTestBot, want: consent.Disabled},
+		{name: "custom matcher: Googlebot is no bot", ua: "Googlebot/2.1", isBot: isTestBot, want: consent.Persistent},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, func(c *middleware.Config) { c.IsBot = tt.isBot })
+			h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				tracker.From(r.Context()).View("12793")
+				echo(w, r)
+			}))
+			r := newRequest("http://shop.example/")
+			r.Header.Set("User-Agent", tt.ua)
+			if tt.bot != "" {
+				r.Header.Set("X-Test-Bot", tt.bot)
+			}
+			// Even a bot that chose persistent gets nothing.
+			r.AddCookie(&http.Cookie{Name: "vt_consent", Value: "persistent"})
+			resp := serve(h, r)
+			v := parseVisit(t, body(t, resp))
+			assert.Equal(t, tt.want, v.State)
+			if tt.want == consent.Disabled {
+				assert.Empty(t, v.ID)
+				assert.Empty(t, resp.Header.Values("Set-Cookie"))
+				assert.Zero(t, f.rec.Len())
+			} else {
+				assert.True(t, session.ValidID(v.ID))
+				assert.Equal(t, 1, f.rec.Len())
+			}
+		})
 	}
 }

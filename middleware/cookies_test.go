@@ -1,8 +1,13 @@
 package middleware_test
 
 import (
+	"context"
+	"crypto/tls"
+	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +19,230 @@ import (
 	"github.com/visitrack/visitrack/middleware"
 	"github.com/visitrack/visitrack/session"
 )
+
+func TestNewVisitorGetsSessionCookie(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	resp := serve(f.m.Handler(echo), newRequest("http://shop.example/"))
+	v := parseVisit(t, body(t, resp))
+
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.True(t, session.ValidID(v.ID), "ID %q", v.ID)
+	assert.Equal(t, consent.Cookieless, v.State)
+
+	assert.Equal(t, []string{"vt_s"}, cookieNames(resp), "only the browser-session cookie")
+	c := setCookie(resp, "vt_s")
+	require.NotNil(t, c)
+	assert.NotEmpty(t, c.Value)
+	assert.NotContains(t, c.Value, v.ID, "the ID is encrypted")
+	assert.Zero(t, c.MaxAge, "browser-session cookie: no Max-Age")
+	assert.True(t, c.Expires.IsZero(), "browser-session cookie: no Expires")
+	assert.Empty(t, c.RawExpires)
+	assert.True(t, c.HttpOnly)
+	assert.Equal(t, http.SameSiteLaxMode, c.SameSite)
+	assert.Equal(t, "/", c.Path)
+	assert.Empty(t, c.Domain, "host-only")
+	assert.False(t, c.Secure, "plain HTTP")
+
+	assert.Contains(t, resp.Header.Values("Vary"), "Cookie")
+	assert.Contains(t, resp.Header.Get("Cache-Control"), `no-cache="Set-Cookie"`)
+}
+
+func TestCacheHeadersOnSetCookie(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		cacheControl []string // set by the handler
+		vary         []string // set by the handler
+		wantCC       string
+		wantVary     []string
+	}{
+		{name: "none", wantCC: `no-cache="Set-Cookie"`, wantVary: []string{"Cookie"}},
+		{name: "public", cacheControl: []string{"public, max-age=60"},
+			wantCC: `public, max-age=60, no-cache="Set-Cookie"`, wantVary: []string{"Cookie"}},
+		{name: "two headers", cacheControl: []string{"public", "max-age=60"},
+			wantCC: `public, max-age=60, no-cache="Set-Cookie"`, wantVary: []string{"Cookie"}},
+		{name: "private", cacheControl: []string{"private, max-age=60"},
+			wantCC: "private, max-age=60", wantVary: []string{"Cookie"}},
+		{name: "no-store", cacheControl: []string{"no-store"}, wantCC: "no-store", wantVary: []string{"Cookie"}},
+		{name: "bare no-cache", cacheControl: []string{"no-cache"}, wantCC: "no-cache", wantVary: []string{"Cookie"}},
+		{name: "no-cache naming another field", cacheControl: []string{`no-cache="Authorization"`},
+			wantCC: `no-cache="Authorization", no-cache="Set-Cookie"`, wantVary: []string{"Cookie"}},
+		{name: "vary accept-encoding", vary: []string{"Accept-Encoding"},
+			wantCC: `no-cache="Set-Cookie"`, wantVary: []string{"Accept-Encoding", "Cookie"}},
+		{name: "vary cookie already", vary: []string{"Accept-Encoding, cookie"},
+			wantCC: `no-cache="Set-Cookie"`, wantVary: []string{"Accept-Encoding, cookie"}},
+		{name: "vary star", vary: []string{"*"}, wantCC: `no-cache="Set-Cookie"`, wantVary: []string{"*"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for _, v := range tt.cacheControl {
+					w.Header().Add("Cache-Control", v)
+				}
+				for _, v := range tt.vary {
+					w.Header().Add("Vary", v)
+				}
+				io.WriteString(w, "ok")
+			}))
+			resp := serve(h, newRequest("http://shop.example/"))
+			require.NotNil(t, setCookie(resp, "vt_s"))
+			assert.Equal(t, tt.wantCC, strings.Join(resp.Header.Values("Cache-Control"), ", "))
+			assert.Equal(t, tt.wantVary, resp.Header.Values("Vary"))
+		})
+	}
+}
+
+func TestReturningVisitorKeepsID(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=60")
+		echo(w, r)
+	}))
+	b := newBrowser()
+	_, first := b.do(t, h, "http://shop.example/")
+	require.True(t, session.ValidID(first.ID))
+
+	resp, again := b.do(t, h, "http://shop.example/other")
+	assert.Equal(t, first.ID, again.ID)
+	assert.Equal(t, consent.Cookieless, again.State)
+	assert.Empty(t, resp.Header.Values("Set-Cookie"))
+	assert.Empty(t, resp.Header.Values("Vary"), "no cookie set: the response stays cacheable")
+	assert.Equal(t, "public, max-age=60", resp.Header.Get("Cache-Control"))
+}
+
+func TestSessionRefresh(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	h := f.m.Handler(echo)
+	b := newBrowser()
+	_, first := b.do(t, h, "http://shop.example/")
+	old := b.cookies["vt_s"].Value
+
+	f.clock.Add(59 * time.Second)
+	resp, v := b.do(t, h, "http://shop.example/")
+	assert.Equal(t, first.ID, v.ID)
+	assert.Nil(t, setCookie(resp, "vt_s"), "no refresh within a minute")
+
+	f.clock.Add(2 * time.Second)
+	resp, v = b.do(t, h, "http://shop.example/")
+	assert.Equal(t, first.ID, v.ID)
+	c := setCookie(resp, "vt_s")
+	require.NotNil(t, c, "refreshed after more than a minute")
+	assert.NotEqual(t, old, c.Value)
+	assert.Zero(t, c.MaxAge)
+	assert.True(t, c.Expires.IsZero())
+	assert.Contains(t, resp.Header.Get("Cache-Control"), `no-cache="Set-Cookie"`)
+	assert.Empty(t, f.log.String(), "a refresh is no rejection")
+}
+
+func TestSessionTimeouts(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		every time.Duration // requests this far apart keep the ID...
+		until time.Duration // ...this long after the first...
+		then  time.Duration // ...and one this long after the last gets a new one
+	}{
+		{"30 minutes idle gives a new ID", 29 * time.Minute, 30 * time.Minute, 30*time.Minute + time.Second},
+		{"24 hours in all gives a new ID however active", 25 * time.Minute, 24 * time.Hour, 25 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			h := f.m.Handler(echo)
+			b := newBrowser()
+			_, first := b.do(t, h, "http://shop.example/")
+			for elapsed := tt.every; elapsed < tt.until; elapsed += tt.every {
+				f.clock.Add(tt.every)
+				_, v := b.do(t, h, "http://shop.example/")
+				require.Equal(t, first.ID, v.ID, "after %v", elapsed)
+			}
+
+			f.clock.Add(tt.then)
+			resp, v := b.do(t, h, "http://shop.example/")
+			assert.True(t, session.ValidID(v.ID))
+			assert.NotEqual(t, first.ID, v.ID)
+			assert.NotNil(t, setCookie(resp, "vt_s"))
+			assert.Contains(t, f.log.String(), "level=DEBUG")
+		})
+	}
+}
+
+func TestSecureCookies(t *testing.T) {
+	t.Parallel()
+
+	check := func(t *testing.T, resp *http.Response, name string) {
+		t.Helper()
+		c := setCookie(resp, name)
+		require.NotNil(t, c, "cookie %s in %v", name, cookieNames(resp))
+		assert.True(t, c.Secure)
+		assert.True(t, c.HttpOnly)
+		assert.Equal(t, "/", c.Path)
+		assert.Empty(t, c.Domain)
+		assert.Equal(t, http.SameSiteLaxMode, c.SameSite)
+	}
+
+	t.Run("TLS request", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		resp := serve(f.m.Handler(echo), newRequest("https://shop.example/"))
+		check(t, resp, "__Host-vt_s")
+		assert.Nil(t, setCookie(resp, "vt_s"))
+
+		resp = serve(f.m.Handler(consentTo(t, consent.Persistent)), newRequest("https://shop.example/"))
+		check(t, resp, "__Host-vt_id")
+		check(t, resp, "__Host-vt_consent")
+		assert.Equal(t, "persistent", setCookie(resp, "__Host-vt_consent").Value)
+		assert.Nil(t, setCookie(resp, "vt_id"))
+		assert.Nil(t, setCookie(resp, "vt_consent"))
+	})
+
+	t.Run("SecureAlways on plain HTTP", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, func(c *middleware.Config) { c.Secure = session.SecureAlways })
+		resp := serve(f.m.Handler(consentTo(t, consent.Cookieless)), newRequest("http://shop.example/"))
+		check(t, resp, "__Host-vt_s")
+		check(t, resp, "__Host-vt_consent")
+		resp = serve(f.m.Handler(consentTo(t, consent.Persistent)), newRequest("http://shop.example/"))
+		check(t, resp, "__Host-vt_id")
+	})
+
+	t.Run("TLS server round trip", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		srv := httptest.NewTLSServer(f.m.Handler(echo))
+		t.Cleanup(srv.Close)
+		jar, err := cookiejar.New(nil)
+		require.NoError(t, err)
+		client := srv.Client()
+		client.Jar = jar
+
+		get := func() (*http.Response, visit) {
+			resp := fetch(t, context.Background(), client, srv.URL+"/")
+			return resp, parseVisit(t, body(t, resp))
+		}
+		resp, first := get()
+		check(t, resp, "__Host-vt_s")
+		require.True(t, session.ValidID(first.ID))
+		resp, again := get()
+		assert.Equal(t, first.ID, again.ID, "the browser sends the __Host- cookie back")
+		assert.Empty(t, resp.Header.Values("Set-Cookie"))
+	})
+
+	t.Run("TLS connection state set by hand", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		r := newRequest("http://shop.example/")
+		r.TLS = &tls.ConnectionState{}
+		resp := serve(f.m.Handler(echo), r)
+		check(t, resp, "__Host-vt_s")
+	})
+}
 
 // issue returns the visitor ID and the value of the cookie called name that f
 // sets for a new visitor in state s.

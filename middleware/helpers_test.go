@@ -217,3 +217,30 @@ func (b *browser) do(t *testing.T, h http.Handler, target string) (*http.Respons
 	b.update(resp)
 	return resp, parseVisit(t, body(t, resp))
 }
+
+// consentTo returns a handler that records choice s with SetConsent and then
+// echoes the tracker.
+func consentTo(t *testing.T, s consent.State) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := middleware.SetConsent(w, r, s); err != nil {
+			t.Errorf("SetConsent(%v): %v", s, err)
+		}
+		echo(w, r)
+	})
+}
+
+// headerOnly is a ResponseWriter that only has headers.
+type headerOnly struct{ h http.Header }
+
+func (w *headerOnly) Header() http.Header         { return w.h }
+func (w *headerOnly) Write(b []byte) (int, error) { return len(b), nil }
+func (w *headerOnly) WriteHeader(int)             {}
+
+// start serves h behind f's middleware on a new test server, closed when the
+// test ends.
+func (f *fixture) start(t *testing.T, h http.HandlerFunc) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(f.m.Handler(h))
+	t.Cleanup(srv.Close)
+	return srv
+}

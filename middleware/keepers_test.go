@@ -28,7 +28,7 @@ func TestSessionKeeperSharesTheShopsSession(t *testing.T) {
 		id, cart string
 	}
 	seenCh := make(chan seen, 1)
-	srv := httptest.NewServer(f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := f.start(t, func(w http.ResponseWriter, r *http.Request) {
 		sess, err := store.Get(r, "shop")
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -49,8 +49,7 @@ func TestSessionKeeperSharesTheShopsSession(t *testing.T) {
 			}
 		}
 		io.WriteString(w, "ok")
-	})))
-	t.Cleanup(srv.Close)
+	})
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)
 	client := &http.Client{Jar: jar}

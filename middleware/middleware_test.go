@@ -2,15 +2,14 @@ package middleware_test
 
 import (
 	"context"
-	"crypto/tls"
+	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/go-chi/chi/v5"
+	"github.com/gorilla/mux"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -19,247 +18,6 @@ import (
 	"github.com/visitrack/visitrack/session"
 	"github.com/visitrack/visitrack/tracker"
 )
-
-func TestNewVisitorGetsSessionCookie(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t)
-	resp := serve(f.m.Handler(echo), newRequest("http://shop.example/"))
-	v := parseVisit(t, body(t, resp))
-
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.True(t, session.ValidID(v.ID), "ID %q", v.ID)
-	assert.Equal(t, consent.Cookieless, v.State)
-
-	assert.Equal(t, []string{"vt_s"}, cookieNames(resp), "only the browser-session cookie")
-	c := setCookie(resp, "vt_s")
-	require.NotNil(t, c)
-	assert.NotEmpty(t, c.Value)
-	assert.NotContains(t, c.Value, v.ID, "the ID is encrypted")
-	assert.Zero(t, c.MaxAge, "browser-session cookie: no Max-Age")
-	assert.True(t, c.Expires.IsZero(), "browser-session cookie: no Expires")
-	assert.Empty(t, c.RawExpires)
-	assert.True(t, c.HttpOnly)
-	assert.Equal(t, http.SameSiteLaxMode, c.SameSite)
-	assert.Equal(t, "/", c.Path)
-	assert.Empty(t, c.Domain, "host-only")
-	assert.False(t, c.Secure, "plain HTTP")
-
-	assert.Contains(t, resp.Header.Values("Vary"), "Cookie")
-	assert.Contains(t, resp.Header.Get("Cache-Control"), `no-cache="Set-Cookie"`)
-}
-
-func TestCacheHeadersOnSetCookie(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name         string
-		cacheControl []string // set by the handler
-		vary         []string // set by the handler
-		wantCC       string
-		wantVary     []string
-	}{
-		{name: "none", wantCC: `no-cache="Set-Cookie"`, wantVary: []string{"Cookie"}},
-		{name: "public", cacheControl: []string{"public, max-age=60"},
-			wantCC: `public, max-age=60, no-cache="Set-Cookie"`, wantVary: []string{"Cookie"}},
-		{name: "two headers", cacheControl: []string{"public", "max-age=60"},
-			wantCC: `public, max-age=60, no-cache="Set-Cookie"`, wantVary: []string{"Cookie"}},
-		{name: "private", cacheControl: []string{"private, max-age=60"},
-			wantCC: "private, max-age=60", wantVary: []string{"Cookie"}},
-		{name: "no-store", cacheControl: []string{"no-store"}, wantCC: "no-store", wantVary: []string{"Cookie"}},
-		{name: "bare no-cache", cacheControl: []string{"no-cache"}, wantCC: "no-cache", wantVary: []string{"Cookie"}},
-		{name: "no-cache naming another field", cacheControl: []string{`no-cache="Authorization"`},
-			wantCC: `no-cache="Authorization", no-cache="Set-Cookie"`, wantVary: []string{"Cookie"}},
-		{name: "vary accept-encoding", vary: []string{"Accept-Encoding"},
-			wantCC: `no-cache="Set-Cookie"`, wantVary: []string{"Accept-Encoding", "Cookie"}},
-		{name: "vary cookie already", vary: []string{"Accept-Encoding, cookie"},
-			wantCC: `no-cache="Set-Cookie"`, wantVary: []string{"Accept-Encoding, cookie"}},
-		{name: "vary star", vary: []string{"*"}, wantCC: `no-cache="Set-Cookie"`, wantVary: []string{"*"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			f := newFixture(t)
-			h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				for _, v := range tt.cacheControl {
-					w.Header().Add("Cache-Control", v)
-				}
-				for _, v := range tt.vary {
-					w.Header().Add("Vary", v)
-				}
-				io.WriteString(w, "ok")
-			}))
-			resp := serve(h, newRequest("http://shop.example/"))
-			require.NotNil(t, setCookie(resp, "vt_s"))
-			assert.Equal(t, tt.wantCC, strings.Join(resp.Header.Values("Cache-Control"), ", "))
-			assert.Equal(t, tt.wantVary, resp.Header.Values("Vary"))
-		})
-	}
-}
-
-func TestReturningVisitorKeepsID(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t)
-	h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=60")
-		echo(w, r)
-	}))
-	b := newBrowser()
-	_, first := b.do(t, h, "http://shop.example/")
-	require.True(t, session.ValidID(first.ID))
-
-	resp, again := b.do(t, h, "http://shop.example/other")
-	assert.Equal(t, first.ID, again.ID)
-	assert.Equal(t, consent.Cookieless, again.State)
-	assert.Empty(t, resp.Header.Values("Set-Cookie"))
-	assert.Empty(t, resp.Header.Values("Vary"), "no cookie set: the response stays cacheable")
-	assert.Equal(t, "public, max-age=60", resp.Header.Get("Cache-Control"))
-}
-
-func TestSessionRefreshAndTimeouts(t *testing.T) {
-	t.Parallel()
-
-	t.Run("refresh after a minute keeps the ID", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		h := f.m.Handler(echo)
-		b := newBrowser()
-		_, first := b.do(t, h, "http://shop.example/")
-		old := b.cookies["vt_s"].Value
-
-		f.clock.Add(59 * time.Second)
-		resp, v := b.do(t, h, "http://shop.example/")
-		assert.Equal(t, first.ID, v.ID)
-		assert.Nil(t, setCookie(resp, "vt_s"), "no refresh within a minute")
-
-		f.clock.Add(2 * time.Second)
-		resp, v = b.do(t, h, "http://shop.example/")
-		assert.Equal(t, first.ID, v.ID)
-		c := setCookie(resp, "vt_s")
-		require.NotNil(t, c, "refreshed after more than a minute")
-		assert.NotEqual(t, old, c.Value)
-		assert.Zero(t, c.MaxAge)
-		assert.True(t, c.Expires.IsZero())
-		assert.Contains(t, resp.Header.Get("Cache-Control"), `no-cache="Set-Cookie"`)
-		assert.Empty(t, f.log.String(), "a refresh is no rejection")
-	})
-
-	t.Run("30 minutes idle gives a new ID", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		h := f.m.Handler(echo)
-		b := newBrowser()
-		_, first := b.do(t, h, "http://shop.example/")
-
-		f.clock.Add(29 * time.Minute)
-		_, v := b.do(t, h, "http://shop.example/")
-		require.Equal(t, first.ID, v.ID, "29 minutes idle is within the timeout")
-
-		f.clock.Add(30*time.Minute + time.Second)
-		resp, v := b.do(t, h, "http://shop.example/")
-		assert.True(t, session.ValidID(v.ID))
-		assert.NotEqual(t, first.ID, v.ID)
-		assert.NotNil(t, setCookie(resp, "vt_s"))
-		assert.Contains(t, f.log.String(), "level=DEBUG")
-	})
-
-	t.Run("24 hours in all gives a new ID however active", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		h := f.m.Handler(echo)
-		b := newBrowser()
-		_, first := b.do(t, h, "http://shop.example/")
-		// A request every 25 minutes keeps the session alive until its
-		// absolute cap.
-		for elapsed := 25 * time.Minute; elapsed < 24*time.Hour; elapsed += 25 * time.Minute {
-			f.clock.Add(25 * time.Minute)
-			_, v := b.do(t, h, "http://shop.example/")
-			require.Equal(t, first.ID, v.ID, "after %v", elapsed)
-		}
-		f.clock.Add(25 * time.Minute)
-		_, v := b.do(t, h, "http://shop.example/")
-		assert.True(t, session.ValidID(v.ID))
-		assert.NotEqual(t, first.ID, v.ID)
-	})
-}
-
-func TestSecureCookies(t *testing.T) {
-	t.Parallel()
-
-	check := func(t *testing.T, resp *http.Response, name string) {
-		t.Helper()
-		c := setCookie(resp, name)
-		require.NotNil(t, c, "cookie %s in %v", name, cookieNames(resp))
-		assert.True(t, c.Secure)
-		assert.True(t, c.HttpOnly)
-		assert.Equal(t, "/", c.Path)
-		assert.Empty(t, c.Domain)
-		assert.Equal(t, http.SameSiteLaxMode, c.SameSite)
-	}
-	consentTo := func(s consent.State) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if err := middleware.SetConsent(w, r, s); err != nil {
-				http.Error(w, err.Error(), http.StatusInternalServerError)
-				return
-			}
-			echo(w, r)
-		})
-	}
-
-	t.Run("TLS request", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		resp := serve(f.m.Handler(echo), newRequest("https://shop.example/"))
-		check(t, resp, "__Host-vt_s")
-		assert.Nil(t, setCookie(resp, "vt_s"))
-
-		resp = serve(f.m.Handler(consentTo(consent.Persistent)), newRequest("https://shop.example/"))
-		check(t, resp, "__Host-vt_id")
-		check(t, resp, "__Host-vt_consent")
-		assert.Equal(t, "persistent", setCookie(resp, "__Host-vt_consent").Value)
-		assert.Nil(t, setCookie(resp, "vt_id"))
-		assert.Nil(t, setCookie(resp, "vt_consent"))
-	})
-
-	t.Run("SecureAlways on plain HTTP", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t, func(c *middleware.Config) { c.Secure = session.SecureAlways })
-		resp := serve(f.m.Handler(consentTo(consent.Cookieless)), newRequest("http://shop.example/"))
-		check(t, resp, "__Host-vt_s")
-		check(t, resp, "__Host-vt_consent")
-		resp = serve(f.m.Handler(consentTo(consent.Persistent)), newRequest("http://shop.example/"))
-		check(t, resp, "__Host-vt_id")
-	})
-
-	t.Run("TLS server round trip", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		srv := httptest.NewTLSServer(f.m.Handler(echo))
-		t.Cleanup(srv.Close)
-		jar, err := cookiejar.New(nil)
-		require.NoError(t, err)
-		client := srv.Client()
-		client.Jar = jar
-
-		get := func() (*http.Response, visit) {
-			resp := fetch(t, context.Background(), client, srv.URL+"/")
-			return resp, parseVisit(t, body(t, resp))
-		}
-		resp, first := get()
-		check(t, resp, "__Host-vt_s")
-		require.True(t, session.ValidID(first.ID))
-		resp, again := get()
-		assert.Equal(t, first.ID, again.ID, "the browser sends the __Host- cookie back")
-		assert.Empty(t, resp.Header.Values("Set-Cookie"))
-	})
-
-	t.Run("TLS connection state set by hand", func(t *testing.T) {
-		t.Parallel()
-		f := newFixture(t)
-		r := newRequest("http://shop.example/")
-		r.TLS = &tls.ConnectionState{}
-		resp := serve(f.m.Handler(echo), r)
-		check(t, resp, "__Host-vt_s")
-	})
-}
 
 func TestTrackerInContext(t *testing.T) {
 	t.Parallel()
@@ -333,11 +91,10 @@ func TestTrackerWithoutMiddleware(t *testing.T) {
 func TestRequestsOfOneVisitorConcurrently(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	srv := httptest.NewServer(f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := f.start(t, func(w http.ResponseWriter, r *http.Request) {
 		tracker.From(r.Context()).View("12793")
 		echo(w, r)
-	})))
-	t.Cleanup(srv.Close)
+	})
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	t.Cleanup(client.CloseIdleConnections)
 
@@ -419,4 +176,103 @@ func TestRequestsOfOneVisitorConcurrently(t *testing.T) {
 		}
 		assert.Len(t, seen, n)
 	})
+}
+
+// productPage is a route handler that logs a product view and echoes the
+// tracker; with ?consent= it records that choice first.
+func productPage(param func(*http.Request) string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if c := r.URL.Query().Get("consent"); c != "" {
+			s, err := consent.ParseState(c)
+			if err == nil {
+				err = middleware.SetConsent(w, r, s)
+			}
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+		}
+		t := tracker.From(r.Context())
+		if err := t.View(param(r)); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		fmt.Fprintf(w, "%s|%s", t.Visitor(), t.Consent())
+	}
+}
+
+func TestRouters(t *testing.T) {
+	t.Parallel()
+	routers := map[string]func(m *middleware.Middleware, times int) http.Handler{
+		"net/http": func(m *middleware.Middleware, times int) http.Handler {
+			mx := http.NewServeMux()
+			mx.Handle("GET /products/{id}", productPage(func(r *http.Request) string { return r.PathValue("id") }))
+			var h http.Handler = mx
+			for range times {
+				h = m.Handler(h)
+			}
+			return h
+		},
+		"chi": func(m *middleware.Middleware, times int) http.Handler {
+			r := chi.NewRouter()
+			for range times {
+				r.Use(m.Handler)
+			}
+			r.Get("/products/{id}", productPage(func(r *http.Request) string { return chi.URLParam(r, "id") }))
+			return r
+		},
+		"gorilla/mux": func(m *middleware.Middleware, times int) http.Handler {
+			r := mux.NewRouter()
+			for range times {
+				r.Use(m.Handler)
+			}
+			r.HandleFunc("/products/{id}", productPage(func(r *http.Request) string { return mux.Vars(r)["id"] })).Methods(http.MethodGet)
+			return r
+		},
+	}
+	for name, router := range routers {
+		for _, times := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%s/wrapped %d×", name, times), func(t *testing.T) {
+				t.Parallel()
+				f := newFixture(t)
+				h := router(f.m, times)
+				b := newBrowser()
+
+				resp, first := b.do(t, h, "http://shop.example/products/12793")
+				require.Equal(t, http.StatusOK, resp.StatusCode)
+				assert.True(t, session.ValidID(first.ID))
+				assert.Equal(t, consent.Cookieless, first.State)
+				assert.Len(t, resp.Header.Values("Set-Cookie"), 1, "one Set-Cookie")
+				assert.NotNil(t, setCookie(resp, "vt_s"))
+				assert.Equal(t, []string{"Cookie"}, resp.Header.Values("Vary"))
+				assert.Equal(t, `no-cache="Set-Cookie"`, resp.Header.Get("Cache-Control"))
+
+				resp, again := b.do(t, h, "http://shop.example/products/4711?consent=persistent")
+				require.Equal(t, http.StatusOK, resp.StatusCode)
+				assert.Equal(t, visit{first.ID, consent.Persistent}, again)
+				assert.Len(t, resp.Header.Values("Set-Cookie"), 3, "choice, vt_id, vt_s deleted: %v", resp.Header.Values("Set-Cookie"))
+
+				_, last := b.do(t, h, "http://shop.example/products/1")
+				assert.Equal(t, visit{first.ID, consent.Persistent}, last)
+
+				events := f.rec.Events()
+				require.Len(t, events, 3, "one view per request")
+				for i, p := range []string{"12793", "4711", "1"} {
+					assert.Equal(t, p, events[i].Product)
+					assert.Equal(t, first.ID, events[i].Visitor)
+				}
+			})
+		}
+	}
+}
+
+func TestTwoMiddlewaresNested(t *testing.T) {
+	t.Parallel()
+	outer := newFixture(t)
+	inner := newFixture(t, func(c *middleware.Config) { c.Store = "shop-se" })
+	h := outer.m.Handler(inner.m.Handler(echo))
+	resp := serve(h, newRequest("http://shop.example/"))
+	v := parseVisit(t, body(t, resp))
+	assert.True(t, session.ValidID(v.ID))
+	assert.Len(t, resp.Header.Values("Set-Cookie"), 1, "one visitor, one cookie")
 }

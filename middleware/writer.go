@@ -83,27 +83,30 @@ func (rw *responseWriter) commit() {
 		http.SetCookie(w, consent.ChoiceCookieFor(m.choiceName, rw.choice, rw.secure))
 		set = true
 	}
-	if rw.dropPersistent {
-		if err := m.persistent.Drop(w, r); err == nil {
-			set = true
-		}
-	} else if rw.keepPersistent {
-		if err := m.persistent.Keep(w, r, rw.id); err == nil {
-			set = true
-		}
-	}
-	if rw.dropSession {
-		if err := m.cookieless.Drop(w, r); err == nil {
-			set = true
-		}
-	} else if rw.keepSession {
-		if err := m.cookieless.Keep(w, r, rw.visit); err == nil {
-			set = true
-		}
-	}
+	set = change(m.persistent, w, r, rw.dropPersistent, rw.keepPersistent, rw.id) || set
+	set = change(m.cookieless, w, r, rw.dropSession, rw.keepSession, rw.visit) || set
 	if set {
 		noCacheCookies(w.Header())
 	}
+}
+
+// keeper is what commit uses of a visitor-ID keeper: Persistent keeps a
+// bare ID (T is string), a Cookieless keeper a session.Visit.
+type keeper[T any] interface {
+	Keep(w http.ResponseWriter, r *http.Request, v T) error
+	Drop(w http.ResponseWriter, r *http.Request) error
+}
+
+// change has k drop its cookie, or else keep v, as asked, and reports
+// whether that changed the response's cookies.
+func change[T any](k keeper[T], w http.ResponseWriter, r *http.Request, drop, keep bool, v T) bool {
+	switch {
+	case drop:
+		return k.Drop(w, r) == nil
+	case keep:
+		return k.Keep(w, r, v) == nil
+	}
+	return false
 }
 
 // noCacheCookies keeps shared caches from storing a Set-Cookie: it adds

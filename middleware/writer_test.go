@@ -61,7 +61,7 @@ func TestFlushStreams(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	proceed, done := make(chan struct{}), make(chan struct{})
-	srv := httptest.NewServer(f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := f.start(t, func(w http.ResponseWriter, r *http.Request) {
 		defer close(done)
 		io.WriteString(w, "first\n")
 		if err := http.NewResponseController(w).Flush(); err != nil {
@@ -75,8 +75,7 @@ func TestFlushStreams(t *testing.T) {
 			return
 		}
 		io.WriteString(w, tracker.From(r.Context()).Visitor()+"\n")
-	})))
-	t.Cleanup(srv.Close)
+	})
 
 	resp := fetch(t, context.Background(), srv.Client(), srv.URL)
 	defer resp.Body.Close()
@@ -98,7 +97,7 @@ func TestHijack(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	done := make(chan struct{})
-	srv := httptest.NewServer(f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := f.start(t, func(w http.ResponseWriter, r *http.Request) {
 		defer close(done)
 		conn, buf, err := http.NewResponseController(w).Hijack()
 		if err != nil {
@@ -114,8 +113,7 @@ func TestHijack(t *testing.T) {
 		if err := buf.Flush(); err != nil {
 			t.Errorf("writing to the hijacked connection: %v", err)
 		}
-	})))
-	t.Cleanup(srv.Close)
+	})
 
 	resp := fetch(t, context.Background(), srv.Client(), srv.URL)
 	assert.Equal(t, "hijacked", body(t, resp))
@@ -168,13 +166,12 @@ func TestEarlyHintsDoNotCommit(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	setErr := make(chan error, 1)
-	srv := httptest.NewServer(f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := f.start(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Link", "</style.css>; rel=preload; as=style")
 		w.WriteHeader(http.StatusEarlyHints)
 		setErr <- middleware.SetConsent(w, r, consent.Persistent)
 		echo(w, r)
-	})))
-	t.Cleanup(srv.Close)
+	})
 
 	var early []textproto.MIMEHeader
 	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {

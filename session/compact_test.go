@@ -10,14 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/visitrack/visitrack/session"
-	"github.com/visitrack/visitrack/session/sessiontest"
 )
 
 func TestCompactRoundTrip(t *testing.T) {
 	t.Parallel()
-	clk := sessiontest.NewClock(start)
 	for _, keys := range [][][]byte{{hashA}, {hashA, blockA}, {hashB, blockB}} {
-		s := newCompact(t, session.CompactConfig{Keys: keys, Store: "shop", Now: clk.Now})
+		s, _ := newCompactAt(t, session.CompactConfig{Keys: keys, Store: "shop"})
 		id := session.NewID()
 		v := keep(t, s, session.Visit{ID: id})
 		got, err := load(s, v)
@@ -35,8 +33,7 @@ func TestCompactRoundTrip(t *testing.T) {
 
 func TestCompactIdleTimeout(t *testing.T) {
 	t.Parallel()
-	clk := sessiontest.NewClock(start)
-	s := newCompact(t, session.CompactConfig{Now: clk.Now})
+	s, clk := newCompactAt(t, session.CompactConfig{})
 	id := session.NewID()
 	v := keep(t, s, session.Visit{ID: id})
 
@@ -50,8 +47,7 @@ func TestCompactIdleTimeout(t *testing.T) {
 	assert.ErrorIs(t, err, session.ErrExpired, "idle for 31 minutes")
 
 	// A configured idle timeout.
-	clk.Set(start)
-	short := newCompact(t, session.CompactConfig{Now: clk.Now, Timeouts: session.Timeouts{Idle: 5 * time.Minute}})
+	short, clk := newCompactAt(t, session.CompactConfig{Timeouts: session.Timeouts{Idle: 5 * time.Minute}})
 	v = keep(t, short, session.Visit{ID: id})
 	clk.Add(4 * time.Minute)
 	_, err = load(short, v)
@@ -64,8 +60,7 @@ func TestCompactIdleTimeout(t *testing.T) {
 func TestCompactRefresh(t *testing.T) {
 	t.Parallel()
 	for _, idle := range []time.Duration{0, 15 * time.Minute, 2 * time.Hour} {
-		clk := sessiontest.NewClock(start)
-		s := newCompact(t, session.CompactConfig{Now: clk.Now, Timeouts: session.Timeouts{Idle: idle}})
+		s, clk := newCompactAt(t, session.CompactConfig{Timeouts: session.Timeouts{Idle: idle}})
 		if idle == 0 {
 			idle = session.DefaultIdleTimeout
 		}
@@ -94,8 +89,7 @@ func TestCompactRefresh(t *testing.T) {
 
 func TestCompactAbsoluteCap(t *testing.T) {
 	t.Parallel()
-	clk := sessiontest.NewClock(start)
-	s := newCompact(t, session.CompactConfig{Now: clk.Now})
+	s, clk := newCompactAt(t, session.CompactConfig{})
 	id := session.NewID()
 	v := keep(t, s, session.Visit{ID: id})
 
@@ -113,9 +107,14 @@ func TestCompactAbsoluteCap(t *testing.T) {
 	_, err := load(s, v)
 	assert.ErrorIs(t, err, session.ErrExpired, "past the 24-hour cap")
 
-	// A configured cap.
+	// A visit kept with a Created already past the cap is expired.
 	clk.Set(start)
-	capped := newCompact(t, session.CompactConfig{Now: clk.Now, Timeouts: session.Timeouts{Max: time.Hour}})
+	v = keep(t, s, session.Visit{ID: id, Created: start.Add(-25 * time.Hour)})
+	_, err = load(s, v)
+	assert.ErrorIs(t, err, session.ErrExpired)
+
+	// A configured cap.
+	capped, clk := newCompactAt(t, session.CompactConfig{Timeouts: session.Timeouts{Max: time.Hour}})
 	v = keep(t, capped, session.Visit{ID: id})
 	for range 3 {
 		clk.Add(20 * time.Minute)
@@ -126,18 +125,11 @@ func TestCompactAbsoluteCap(t *testing.T) {
 	clk.Add(time.Minute)
 	_, err = load(capped, v)
 	assert.ErrorIs(t, err, session.ErrExpired)
-
-	// A visit kept with a Created already past the cap is expired.
-	clk.Set(start)
-	v = keep(t, s, session.Visit{ID: id, Created: start.Add(-25 * time.Hour)})
-	_, err = load(s, v)
-	assert.ErrorIs(t, err, session.ErrExpired)
 }
 
 func TestCompactFromTheFuture(t *testing.T) {
 	t.Parallel()
-	clk := sessiontest.NewClock(start)
-	s := newCompact(t, session.CompactConfig{Now: clk.Now})
+	s, clk := newCompactAt(t, session.CompactConfig{})
 	id := session.NewID()
 
 	// Saved in the future: another instance's clock is an hour ahead.

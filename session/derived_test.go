@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/visitrack/visitrack/session"
-	"github.com/visitrack/visitrack/session/sessiontest"
 )
 
 const firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -41,8 +40,7 @@ func at(day, h, m int) time.Time { return time.Date(2026, 3, day, h, m, 0, 0, ti
 
 func TestDerivedStable(t *testing.T) {
 	t.Parallel()
-	clk := sessiontest.NewClock(start)
-	d := session.NewDerived(session.DerivedConfig{Store: "shop", Secret: secret, Now: clk.Now})
+	d, clk := newDerivedAt(start, session.DerivedConfig{Store: "shop", Secret: secret})
 	id := derive(t, d, from("203.0.113.7:5000", firefox))
 
 	clk.Add(3 * time.Hour)
@@ -82,8 +80,7 @@ func TestDerivedSetsNoCookie(t *testing.T) {
 
 func TestDerivedNewIDEachDay(t *testing.T) {
 	t.Parallel()
-	clk := sessiontest.NewClock(time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC))
-	d := session.NewDerived(session.DerivedConfig{Secret: secret, Now: clk.Now})
+	d, clk := newDerivedAt(start, session.DerivedConfig{Secret: secret})
 	r := from("192.0.2.1:1", firefox)
 	monday := derive(t, d, r)
 	clk.Set(time.Date(2026, 3, 15, 0, 5, 0, 0, time.UTC))
@@ -97,8 +94,7 @@ func TestDerivedNewIDEachDay(t *testing.T) {
 
 func TestDerivedSpansMidnight(t *testing.T) {
 	t.Parallel()
-	clk := sessiontest.NewClock(at(14, 23, 50))
-	d := session.NewDerived(session.DerivedConfig{Secret: secret, Now: clk.Now})
+	d, clk := newDerivedAt(at(14, 23, 50), session.DerivedConfig{Secret: secret})
 	active := from("192.0.2.1:1", firefox)
 	quiet := from("192.0.2.2:1", firefox)
 
@@ -130,8 +126,7 @@ func TestDerivedSpansMidnight(t *testing.T) {
 
 func TestDerivedSpansMidnightConfiguredIdle(t *testing.T) {
 	t.Parallel()
-	clk := sessiontest.NewClock(at(14, 22, 30))
-	d := session.NewDerived(session.DerivedConfig{Secret: secret, Now: clk.Now, IdleTimeout: 2 * time.Hour})
+	d, clk := newDerivedAt(at(14, 22, 30), session.DerivedConfig{Secret: secret, IdleTimeout: 2 * time.Hour})
 	r := from("192.0.2.1:1", firefox)
 	before := derive(t, d, r)
 	clk.Set(at(15, 0, 20))
@@ -146,8 +141,7 @@ func TestDerivedSpansMidnightConfiguredIdle(t *testing.T) {
 
 func TestDerivedMaxTracked(t *testing.T) {
 	t.Parallel()
-	clk := sessiontest.NewClock(at(14, 23, 50))
-	d := session.NewDerived(session.DerivedConfig{Secret: secret, Now: clk.Now, MaxTracked: 2})
+	d, clk := newDerivedAt(at(14, 23, 50), session.DerivedConfig{Secret: secret, MaxTracked: 2})
 	a, b, c := from("192.0.2.1:1", firefox), from("192.0.2.2:1", firefox), from("192.0.2.3:1", firefox)
 	idA, idB, idC := derive(t, d, a), derive(t, d, b), derive(t, d, c)
 
@@ -159,8 +153,7 @@ func TestDerivedMaxTracked(t *testing.T) {
 
 func TestDerivedXForwardedFor(t *testing.T) {
 	t.Parallel()
-	clk := sessiontest.NewClock(start)
-	plain := session.NewDerived(session.DerivedConfig{Secret: secret, Now: clk.Now})
+	plain, clk := newDerivedAt(start, session.DerivedConfig{Secret: secret})
 	direct := derive(t, plain, from("10.0.0.1:1", firefox))
 	assert.Equal(t, direct, derive(t, plain, from("10.0.0.1:1", firefox, "203.0.113.9")),
 		"X-Forwarded-For is ignored by default")
@@ -225,8 +218,7 @@ func TestDerivedGarbageRemoteAddr(t *testing.T) {
 
 func TestDerivedCarriesIDWhileVisitLasts(t *testing.T) {
 	t.Parallel()
-	clk := sessiontest.NewClock(at(14, 23, 50))
-	d := session.NewDerived(session.DerivedConfig{Secret: secret, Now: clk.Now})
+	d, clk := newDerivedAt(at(14, 23, 50), session.DerivedConfig{Secret: secret})
 	r := from("192.0.2.1:1", firefox)
 	before := derive(t, d, r)
 	// A request every 20 minutes keeps the visit, and its ID, alive well

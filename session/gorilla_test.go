@@ -16,8 +16,8 @@ import (
 
 func TestCompactStoreIsGorillaStore(t *testing.T) {
 	t.Parallel()
-	clk := sessiontest.NewClock(start)
-	var store sessions.Store = newCompact(t, session.CompactConfig{Store: "shop", Now: clk.Now})
+	s, clk := newCompactAt(t, session.CompactConfig{Store: "shop"})
+	var store sessions.Store = s
 	id := session.NewID()
 
 	r := get()

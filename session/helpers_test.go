@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/visitrack/visitrack/session"
+	"github.com/visitrack/visitrack/session/sessiontest"
 )
 
 // key returns a deterministic key of n bytes, distinct per seed.
@@ -77,6 +78,23 @@ func newCompact(t *testing.T, cfg session.CompactConfig) *session.CompactStore {
 		cfg.Keys = defaultKeys
 	}
 	return build(t, session.NewCompactStore, cfg)
+}
+
+// newCompactAt returns newCompact(t, cfg) on a new clock, returned too, set
+// to start.
+func newCompactAt(t *testing.T, cfg session.CompactConfig) (*session.CompactStore, *sessiontest.Clock) {
+	t.Helper()
+	clk := sessiontest.NewClock(start)
+	cfg.Now = clk.Now
+	return newCompact(t, cfg), clk
+}
+
+// newDerivedAt returns the Derived keeper cfg makes, on a new clock, returned
+// too, set to now.
+func newDerivedAt(now time.Time, cfg session.DerivedConfig) (*session.Derived, *sessiontest.Clock) {
+	clk := sessiontest.NewClock(now)
+	cfg.Now = clk.Now
+	return session.NewDerived(cfg), clk
 }
 
 // build returns what newKeeper makes of cfg, failing t on an error.

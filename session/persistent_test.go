@@ -126,6 +126,21 @@ func TestPersistentMaxAge(t *testing.T) {
 	assert.ErrorIs(t, err, session.ErrExpired)
 }
 
+func TestPersistentRefusesCookiesFromTheFuture(t *testing.T) {
+	t.Parallel()
+	clk := sessiontest.NewClock(start.Add(100 * 24 * time.Hour))
+	p := newPersistent(t, session.PersistentConfig{Store: "s", MaxAge: time.Hour, Now: clk.Now})
+	v := keep(t, p, session.NewID())
+
+	clk.Set(start) // the cookie was issued 100 days from now
+	_, err := load(p, v)
+	assert.ErrorIs(t, err, session.ErrInvalid)
+
+	clk.Set(start.Add(100*24*time.Hour - 30*time.Second)) // within clock skew
+	_, err = load(p, v)
+	assert.NoError(t, err)
+}
+
 func TestPersistentSecureReadsHostName(t *testing.T) {
 	t.Parallel()
 	p := newPersistent(t, session.PersistentConfig{})

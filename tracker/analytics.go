@@ -46,28 +46,13 @@ type Overview struct {
 }
 
 // ConversionRate returns orders per visitor, or 0 without visitors.
-func (o Overview) ConversionRate() float64 {
-	if o.Visitors == 0 {
-		return 0
-	}
-	return float64(o.Orders) / float64(o.Visitors)
-}
+func (o Overview) ConversionRate() float64 { return ratio(o.Orders, o.Visitors) }
 
 // AverageOrderValue returns revenue per order, or 0 without orders.
-func (o Overview) AverageOrderValue() float64 {
-	if o.Orders == 0 {
-		return 0
-	}
-	return o.Revenue / float64(o.Orders)
-}
+func (o Overview) AverageOrderValue() float64 { return ratio(o.Revenue, float64(o.Orders)) }
 
 // CTR returns tracked clicks per product shown, or 0 without impressions.
-func (o Overview) CTR() float64 {
-	if o.Impressions == 0 {
-		return 0
-	}
-	return float64(o.Clicks) / float64(o.Impressions)
-}
+func (o Overview) CTR() float64 { return ratio(o.Clicks, o.Impressions) }
 
 // Point is one range of a series: what Overview counts but visitors.
 type Point struct {
@@ -101,12 +86,7 @@ type PositionStats struct {
 }
 
 // CTR returns clicks per impression, or 0 without impressions.
-func (p PositionStats) CTR() float64 {
-	if p.Impressions == 0 {
-		return 0
-	}
-	return float64(p.Clicks) / float64(p.Impressions)
-}
+func (p PositionStats) CTR() float64 { return ratio(p.Clicks, p.Impressions) }
 
 // SearchStats is what one query did: how often visitors searched for it,
 // how many of those searches found nothing (as the shop reported with
@@ -121,12 +101,7 @@ type SearchStats struct {
 }
 
 // CTR returns clicks per product shown for the query, or 0.
-func (s SearchStats) CTR() float64 {
-	if s.Impressions == 0 {
-		return 0
-	}
-	return float64(s.Clicks) / float64(s.Impressions)
-}
+func (s SearchStats) CTR() float64 { return ratio(s.Clicks, s.Impressions) }
 
 // ProductCount is how often visitors clicked a product and how many units
 // of it they bought (in the copies of sales that count): what a store's

@@ -20,14 +20,10 @@ type fanoutRecorder func(ctx context.Context, e tracker.Event) error
 
 func (f fanoutRecorder) Record(ctx context.Context, e tracker.Event) error { return f(ctx, e) }
 
-func fanoutTracker(rec tracker.Recorder) *tracker.Tracker {
-	return tracker.New(tracker.Options{Store: "shop-dk", Visitor: "d0lq6ur2ek9ks4d5v2u0", Consent: consent.Cookieless, Recorder: rec})
-}
-
 func TestFanoutRecordsIntoEachDestination(t *testing.T) {
 	t.Parallel()
 	a, b := tracker.NewMemory(), tracker.NewMemory()
-	tr := fanoutTracker(tracker.Fanout(a, nil, b))
+	tr := trkInto(tracker.Fanout(a, nil, b))
 	require.NoError(t, tr.View("12793"))
 	require.NoError(t, tr.Sale(tracker.Sale{ID: "567", Products: []tracker.Line{{ID: "12793", Price: 10, Quantity: 1}}}))
 	require.Equal(t, 2, a.Len())
@@ -42,7 +38,7 @@ func TestFanoutDroppedByOneStillReachesTheOthers(t *testing.T) {
 	broken := errors.New("disk on fire")
 	failing := fanoutRecorder(func(context.Context, tracker.Event) error { return broken })
 	a, b := tracker.NewMemory(), tracker.NewMemory()
-	tr := fanoutTracker(tracker.Fanout(full, a, failing, b))
+	tr := trkInto(tracker.Fanout(full, a, failing, b))
 
 	err := tr.Click(tracker.Click{Product: "12793"})
 	assert.ErrorIs(t, err, tracker.ErrQueueFull)
@@ -64,8 +60,7 @@ func TestFanoutSaleWaitingInOneDestinationDoesNotDelayTheOthers(t *testing.T) {
 		return ctx.Err()
 	})
 	ctx, cancel := context.WithCancel(t.Context())
-	tr := tracker.New(tracker.Options{Store: "shop-dk", Visitor: "d0lq6ur2ek9ks4d5v2u0", Consent: consent.Cookieless,
-		Recorder: tracker.Fanout(stuck, mem), Context: ctx})
+	tr := trkInto(tracker.Fanout(stuck, mem), func(o *tracker.Options) { o.Context = ctx })
 	done := make(chan error, 1)
 	go func() {
 		done <- tr.Sale(tracker.Sale{ID: "567", Products: []tracker.Line{{ID: "12793", Price: 10, Quantity: 1}}})
@@ -91,7 +86,7 @@ func TestFanoutWithQueues(t *testing.T) {
 		return errors.New("down")
 	}), tracker.QueueConfig{MaxEvents: 2, BatchSize: 1, Senders: 1, FlushInterval: time.Millisecond, MaxElapsed: -1})
 	lq := tracker.NewQueue(local, tracker.QueueConfig{FlushInterval: time.Millisecond})
-	tr := fanoutTracker(tracker.Fanout(remote, lq))
+	tr := trkInto(tracker.Fanout(remote, lq))
 	var full int
 	for i := range 20 {
 		if err := tr.View("p" + string(rune('a'+i))); errors.Is(err, tracker.ErrQueueFull) {

@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/visitrack/visitrack/consent"
 	"github.com/visitrack/visitrack/tracker"
 )
 
@@ -307,7 +306,7 @@ func FuzzSaleJSON(f *testing.F) {
 		// A Tracker refuses what Validate refuses, and records only what
 		// a store accepts.
 		m := tracker.NewMemory()
-		tr := tracker.New(tracker.Options{Store: trkStore, Visitor: trkVisitor, Consent: consent.Cookieless, Recorder: m})
+		tr := trkInto(m)
 		terr := tr.Sale(s)
 		for _, e := range m.Events() {
 			assert.NoError(t, e.Validate())

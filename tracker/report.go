@@ -33,20 +33,19 @@ type LabelStats struct {
 }
 
 // CTR returns clicks per impression, or 0 without impressions.
-func (l LabelStats) CTR() float64 {
-	if l.Impressions == 0 {
-		return 0
-	}
-	return float64(l.Clicks) / float64(l.Impressions)
-}
+func (l LabelStats) CTR() float64 { return ratio(l.Clicks, l.Impressions) }
 
 // ImpactedShare returns the share of revenue that impacted orders brought,
 // or 0 without revenue.
-func (r Report) ImpactedShare() float64 {
-	if r.Revenue == 0 {
+func (r Report) ImpactedShare() float64 { return ratio(r.ImpactedRevenue, r.Revenue) }
+
+// ratio returns n/d, or 0 when d is 0: every rate of a report is 0 when
+// there is nothing to divide by.
+func ratio[T int | float64](n, d T) float64 {
+	if d == 0 {
 		return 0
 	}
-	return r.ImpactedRevenue / r.Revenue
+	return float64(n) / float64(d)
 }
 
 // Activity is one entry of a visitor's history.

@@ -244,10 +244,8 @@ type Click struct {
 // are refused (ErrTooMany, ErrTooLong, ErrBadText). A negative Position
 // counts as unknown.
 func (t *Tracker) Click(c Click) error {
-	e := Event{Kind: KindClick, Product: c.Product, API: c.API, Labels: slices.Clone(c.Labels),
-		Position: c.Position, External: c.External}
-	e.normalize(true)
-	return t.record(&e)
+	return t.recordOwn(Event{Kind: KindClick, Product: c.Product, API: c.API, Labels: slices.Clone(c.Labels),
+		Position: c.Position, External: c.External})
 }
 
 // Sale is an order. Use the parent product ID for variants, as in clicks.
@@ -281,24 +279,19 @@ func (s Sale) event() Event {
 func (t *Tracker) Sale(s Sale) error {
 	e := s.event()
 	e.Lines = slices.Clone(e.Lines) // the event's own, whatever the caller does next
-	e.normalize(true)
-	return t.record(&e)
+	return t.recordOwn(e)
 }
 
 // View records that the visitor viewed a product's page. It returns a
 // *FieldError wrapping ErrNoProduct without a product.
 func (t *Tracker) View(product string) error {
-	e := Event{Kind: KindView, Product: product}
-	e.normalize(true)
-	return t.record(&e)
+	return t.recordOwn(Event{Kind: KindView, Product: product})
 }
 
 // Category records that the visitor viewed a category page. It returns a
 // *FieldError wrapping ErrEmpty without a category.
 func (t *Tracker) Category(category string) error {
-	e := Event{Kind: KindCategory, Category: category}
-	e.normalize(true)
-	return t.record(&e)
+	return t.recordOwn(Event{Kind: KindCategory, Category: category})
 }
 
 // Search records a search query. A query longer than MaxQueryBytes is cut
@@ -306,24 +299,25 @@ func (t *Tracker) Category(category string) error {
 // one that is not valid UTF-8 or holds a control character ErrBadText. Cut
 // a query only at a rune boundary before passing it (not with q[:n]).
 func (t *Tracker) Search(query string) error {
-	e := Event{Kind: KindSearch, Query: query}
-	e.normalize(true)
-	return t.record(&e)
+	return t.recordOwn(Event{Kind: KindSearch, Query: query})
 }
 
 // SearchResults records a search query and how many results it found, so
 // that a dashboard can list the searches that found nothing.
 func (t *Tracker) SearchResults(query string, results int) error {
-	e := Event{Kind: KindSearch, Query: query, Results: &results}
-	e.normalize(true)
-	return t.record(&e)
+	return t.recordOwn(Event{Kind: KindSearch, Query: query, Results: &results})
 }
 
 // Email links the visitor to an email address, as when the visitor signs up
 // or arrives through a link in an email. It returns a *FieldError wrapping
 // ErrBadEmail for an address NormalizeEmail refuses.
 func (t *Tracker) Email(address string) error {
-	e := Event{Kind: KindEmail, Email: address}
+	return t.recordOwn(Event{Kind: KindEmail, Email: address})
+}
+
+// recordOwn normalizes e, which holds no slice the caller may change, and
+// records it.
+func (t *Tracker) recordOwn(e Event) error {
 	e.normalize(true)
 	return t.record(&e)
 }

@@ -387,13 +387,8 @@ func (e *Event) validateFields() error {
 		if err := e.validateCall(); err != nil {
 			return err
 		}
-		if err := e.count("products", len(e.Products), MaxProducts, ErrNoProduct); err != nil {
+		if err := e.texts("products", e.Products, MaxProducts, MaxIDBytes, ErrNoProduct, ErrNoProduct); err != nil {
 			return err
-		}
-		for i, p := range e.Products {
-			if err := e.textAt("products", i, "", p, MaxIDBytes, ErrNoProduct); err != nil {
-				return err
-			}
 		}
 		return e.text("query", e.Query, MaxQueryBytes, nil)
 	case KindClick:
@@ -436,15 +431,7 @@ func (e *Event) validateLabels(required error) error {
 	if len(e.Labels) == 0 && required == nil {
 		return nil
 	}
-	if err := e.count("labels", len(e.Labels), MaxLabels, required); err != nil {
-		return err
-	}
-	for i, l := range e.Labels {
-		if err := e.textAt("labels", i, "", l, MaxLabelBytes, ErrNoLabels); err != nil {
-			return err
-		}
-	}
-	return nil
+	return e.texts("labels", e.Labels, MaxLabels, MaxLabelBytes, required, ErrNoLabels)
 }
 
 func (e *Event) validateSale() error {
@@ -530,6 +517,20 @@ func (e *Event) count(field string, n, max int, required error) error {
 		return e.fail(field, required, "")
 	case n > max:
 		return e.fail(field, ErrTooMany, fmt.Sprintf("%d, at most %d", n, max))
+	}
+	return nil
+}
+
+// texts checks the list field: 1 to max items (none is the error for
+// none), each text of at most maxBytes (blank is the error for a blank one).
+func (e *Event) texts(field string, items []string, max, maxBytes int, none, blank error) error {
+	if err := e.count(field, len(items), max, none); err != nil {
+		return err
+	}
+	for i, s := range items {
+		if err := e.textAt(field, i, "", s, maxBytes, blank); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -25,22 +25,17 @@ import (
 
 	"github.com/visitrack/visitrack/examples/internal/demo"
 	"github.com/visitrack/visitrack/middleware"
-	"github.com/visitrack/visitrack/tracker"
 )
 
-func main() { demo.Main(newHandler) }
+func main() { demo.Main(routes) }
 
-// newHandler returns the example's router with visitrack's middleware,
-// recording into rec. chi runs middleware added with Use for every request,
-// matched or not.
-func newHandler(ks [][]byte, rec tracker.Recorder) (http.Handler, error) {
-	m, err := middleware.New(middleware.Config{Keys: ks, Store: demo.Store, Recorder: rec})
-	if err != nil {
-		return nil, err
-	}
+// routes returns the example's chi router with m, visitrack's middleware
+// (demo.Main makes it with middleware.New), added with Use. chi runs
+// middleware added with Use for every request, matched or not.
+func routes(m *middleware.Middleware) http.Handler {
 	r := chi.NewRouter()
 	r.Use(m.Handler)
 	r.Get("/", demo.Recommend)
 	r.Post("/click", demo.Click)
-	return r, nil
+	return r
 }

@@ -9,5 +9,5 @@ import (
 // chi runs middleware added with Use for every request, matched or not.
 func TestExample(t *testing.T) {
 	t.Parallel()
-	demotest.Run(t, newHandler, demotest.AllRequests)
+	demotest.Run(t, routes, demotest.AllRequests)
 }

@@ -26,23 +26,19 @@ import (
 
 	"github.com/visitrack/visitrack/examples/internal/demo"
 	"github.com/visitrack/visitrack/middleware"
-	"github.com/visitrack/visitrack/tracker"
 )
 
-func main() { demo.Main(newHandler) }
+func main() { demo.Main(routes) }
 
-// newHandler returns the example's router with visitrack's middleware,
-// recording into rec. gorilla/mux runs middleware added with Use only for
-// requests that match a route; wrap the router instead (m.Handler(r)) to
-// give every request, 404s included, a tracker.
-func newHandler(ks [][]byte, rec tracker.Recorder) (http.Handler, error) {
-	m, err := middleware.New(middleware.Config{Keys: ks, Store: demo.Store, Recorder: rec})
-	if err != nil {
-		return nil, err
-	}
+// routes returns the example's gorilla/mux router with m, visitrack's
+// middleware (demo.Main makes it with middleware.New), added with Use.
+// gorilla/mux runs middleware added with Use only for requests that match a
+// route; wrap the router instead (m.Handler(r)) to give every request, 404s
+// included, a tracker.
+func routes(m *middleware.Middleware) http.Handler {
 	r := mux.NewRouter()
 	r.Use(m.Handler)
 	r.HandleFunc("/", demo.Recommend).Methods(http.MethodGet)
 	r.HandleFunc("/click", demo.Click).Methods(http.MethodPost)
-	return r, nil
+	return r
 }

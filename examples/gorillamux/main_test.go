@@ -10,5 +10,5 @@ import (
 // route, so a 404 gets no tracker and no cookie.
 func TestExample(t *testing.T) {
 	t.Parallel()
-	demotest.Run(t, newHandler, demotest.MatchedRoutes)
+	demotest.Run(t, routes, demotest.MatchedRoutes)
 }

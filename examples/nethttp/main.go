@@ -23,21 +23,16 @@ import (
 
 	"github.com/visitrack/visitrack/examples/internal/demo"
 	"github.com/visitrack/visitrack/middleware"
-	"github.com/visitrack/visitrack/tracker"
 )
 
-func main() { demo.Main(newHandler) }
+func main() { demo.Main(routes) }
 
-// newHandler returns the example's routes behind visitrack's middleware,
-// recording into rec. Wrapping the whole ServeMux gives every request,
-// 404s included, a tracker.
-func newHandler(ks [][]byte, rec tracker.Recorder) (http.Handler, error) {
-	m, err := middleware.New(middleware.Config{Keys: ks, Store: demo.Store, Recorder: rec})
-	if err != nil {
-		return nil, err
-	}
+// routes returns the example's ServeMux behind m, visitrack's middleware
+// (demo.Main makes it with middleware.New). Wrapping the whole ServeMux
+// gives every request, 404s included, a tracker.
+func routes(m *middleware.Middleware) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", demo.Recommend)
 	mux.HandleFunc("POST /click", demo.Click)
-	return m.Handler(mux), nil
+	return m.Handler(mux)
 }

@@ -10,5 +10,5 @@ import (
 // included.
 func TestExample(t *testing.T) {
 	t.Parallel()
-	demotest.Run(t, newHandler, demotest.AllRequests)
+	demotest.Run(t, routes, demotest.AllRequests)
 }

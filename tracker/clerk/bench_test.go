@@ -43,8 +43,9 @@ func BenchmarkSink(b *testing.B) {
 func benchSink(b *testing.B, h2 bool, concurrency, conns int, queued bool) {
 	api := clerktest.NewServer(clerktest.Options{Latency: 20 * time.Millisecond, TLS: h2})
 	defer api.Close()
-	sink, err := clerk.NewSink(clerk.Config{Key: clerktest.Key, URL: api.URL, Logger: quiet(),
-		MaxConcurrency: concurrency, MaxConns: conns, TLSConfig: api.TLSConfig()})
+	sink, err := clerk.NewSink(config(api, func(c *clerk.Config) {
+		c.MaxConcurrency, c.MaxConns, c.TLSConfig = concurrency, conns, api.TLSConfig()
+	}))
 	require.NoError(b, err)
 	evs := views(b, b.N)
 	b.ReportAllocs()

@@ -16,14 +16,6 @@ import (
 	"github.com/visitrack/visitrack/tracker/clerk/clerktest"
 )
 
-func newClient(api *clerktest.Server, change func(*clerk.Config)) *clerk.Client {
-	cfg := clerk.Config{Key: clerktest.Key, URL: api.URL, Logger: quiet()}
-	if change != nil {
-		change(&cfg)
-	}
-	return clerk.NewClient(cfg)
-}
-
 func TestClientCallSendsVisitorAndLabelsAndRecordsWhatWasShown(t *testing.T) {
 	t.Parallel()
 	api := startAPI(t, clerktest.Options{})

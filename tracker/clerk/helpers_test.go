@@ -69,16 +69,30 @@ func debugLogger() (*slog.Logger, *logBuffer) {
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
 }
 
-// newSink returns a Sink to api; change adjusts its config.
+// config returns a quiet Config for api, adjusted by each non-nil change in
+// turn.
+func config(api *clerktest.Server, changes ...func(*clerk.Config)) clerk.Config {
+	cfg := clerk.Config{Key: clerktest.Key, URL: api.URL, Logger: quiet()}
+	for _, change := range changes {
+		if change != nil {
+			change(&cfg)
+		}
+	}
+	return cfg
+}
+
+// newSink returns a Sink to api with a 5-second timeout; change adjusts its
+// config.
 func newSink(t testing.TB, api *clerktest.Server, change func(*clerk.Config)) *clerk.Sink {
 	t.Helper()
-	cfg := clerk.Config{Key: clerktest.Key, URL: api.URL, Logger: quiet(), Timeout: 5 * time.Second}
-	if change != nil {
-		change(&cfg)
-	}
-	s, err := clerk.NewSink(cfg)
+	s, err := clerk.NewSink(config(api, func(c *clerk.Config) { c.Timeout = 5 * time.Second }, change))
 	require.NoError(t, err)
 	return s
+}
+
+// newClient returns a Client of api; change adjusts its config.
+func newClient(api *clerktest.Server, change func(*clerk.Config)) *clerk.Client {
+	return clerk.NewClient(config(api, change))
 }
 
 // startAPI starts a fake Clerk closed at the end of the test.

@@ -48,7 +48,7 @@ func TestOutageOfThirtySecondsLosesNothing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		api := clerktest.NewServer(clerktest.Options{InProcess: true, Latency: 20 * time.Millisecond})
 		defer api.Close()
-		sink, err := clerk.NewSink(clerk.Config{Key: clerktest.Key, URL: api.URL, Transport: api.Transport(), Logger: quiet()})
+		sink, err := clerk.NewSink(config(api, func(c *clerk.Config) { c.Transport = api.Transport() }))
 		require.NoError(t, err)
 		var failed failures
 		q := tracker.NewQueue(sink, tracker.QueueConfig{Logger: quiet(), OnFailure: failed.record})
@@ -138,7 +138,7 @@ func TestShopKeepsServingWhileClerkHangs(t *testing.T) {
 	t.Parallel()
 	api := startAPI(t, clerktest.Options{})
 	api.Fail(clerktest.Failure{Delay: time.Hour})
-	cfg := clerk.Config{Key: clerktest.Key, URL: api.URL, Logger: quiet()}
+	cfg := config(api)
 	sink, err := clerk.NewSink(cfg)
 	require.NoError(t, err)
 	client := clerk.NewClient(cfg)

@@ -61,8 +61,7 @@ func TestLogEachKind(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, h, mem := setup(t, collect.Config{})
-			w := serve(h, tt.req)
+			w, mem := logged(t, tt.req)
 			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 			assert.Equal(t, clerkAnswer{Status: "ok"}, answerOf(t, w))
 			evs := mem.Events()
@@ -112,8 +111,7 @@ func TestLogRefusesBadInputNamingTheField(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, h, mem := setup(t, collect.Config{})
-			w := serve(h, tt.req)
+			w, mem := logged(t, tt.req)
 			assert.Equal(t, tt.status, w.Code, w.Body.String())
 			a := answerOf(t, w)
 			assert.Equal(t, "error", a.Status)
@@ -174,15 +172,14 @@ func TestLogSaleOnlyWhenTheShopOptsIn(t *testing.T) {
 	sale := `{"sale": 567, "customer": null, "email": "ada@example.com",
 		"products": [{"id": 12793, "price": 99.95, "quantity": 2}, {"id": "SKU-7", "price": 5, "quantity": 1}]}`
 
-	_, h, mem := setup(t, collect.Config{})
-	w := serve(h, postJSON("/visitrack/log/sale", sale))
+	w, mem := logged(t, postJSON("/visitrack/log/sale", sale))
 	assert.Equal(t, http.StatusForbidden, w.Code)
 	a := answerOf(t, w)
 	assert.Equal(t, "error", a.Status)
 	assert.Equal(t, "forbidden", a.Type)
 	assert.Zero(t, mem.Len())
 
-	_, h, mem = setup(t, collect.Config{Sales: true})
+	_, h, mem := setup(t, collect.Config{Sales: true})
 	w = serve(h, postJSON("/visitrack/log/sale", sale))
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	evs := mem.Events()

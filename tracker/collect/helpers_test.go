@@ -64,6 +64,14 @@ func serve(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
 	return w
 }
 
+// logged serves req with a handler of the default config and returns the
+// response and what the handler recorded.
+func logged(t testing.TB, req *http.Request) (*httptest.ResponseRecorder, *tracker.Memory) {
+	t.Helper()
+	_, h, mem := setup(t, collect.Config{})
+	return serve(h, req), mem
+}
+
 func postJSON(target, body string) *http.Request {
 	r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
 	r.Header.Set("Content-Type", "application/json")

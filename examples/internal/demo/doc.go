@@ -2,21 +2,22 @@
 // examples/gorillamux) have in common, so that each example's main.go holds
 // only what differs: how visitrack's middleware is wired into its router.
 //
-// It provides the two route handlers, Recommend and Click, the Store name to
-// configure the middleware with, and Main, which runs an example: it loads
-// the cookie keys, builds the example's handler with an in-memory recorder
-// and serves it. An example's main.go reads
+// It provides the two route handlers, Recommend and Click, the Store name,
+// Handler, which configures visitrack's middleware the same way for every
+// example:
 //
-//	func main() { demo.Main(newHandler) }
+//	m, err := middleware.New(middleware.Config{Keys: keys, Store: demo.Store, Recorder: rec})
 //
-//	func newHandler(keys [][]byte, rec tracker.Recorder) (http.Handler, error) {
-//		m, err := middleware.New(middleware.Config{Keys: keys, Store: demo.Store, Recorder: rec})
-//		if err != nil {
-//			return nil, err
-//		}
-//		// ... the router, with m's Handler wrapped around or added to it,
+// and hands it to the example's Routes, and Main, which runs an example: it
+// loads the cookie keys and serves Handler's result with an in-memory
+// recorder. An example's main.go reads
+//
+//	func main() { demo.Main(routes) }
+//
+//	func routes(m *middleware.Middleware) http.Handler {
+//		// ... the router, with m.Handler wrapped around or added to it,
 //		// routing GET / to demo.Recommend and POST /click to demo.Click.
 //	}
 //
-// Package demotest checks such a handler.
+// Package demotest checks such routes.
 package demo

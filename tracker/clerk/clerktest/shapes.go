@@ -3,6 +3,7 @@ package clerktest
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,31 +42,20 @@ var shapes = map[string]shape{
 		required: map[string]field{"sale": id, "products": lines},
 		optional: map[string]field{"customer": nullable(id), "email": email, "visitor": nullable(visitorID), "time": count},
 	},
-	"recommendations/trending": {
-		required: map[string]field{"visitor": nullable(visitorID), "labels": labels},
-		optional: map[string]field{"limit": count, "offset": count},
-		answer:   (*Server).trending,
-	},
-	"recommendations/substituting": {
-		required: map[string]field{"visitor": nullable(visitorID), "labels": labels, "products": ids},
-		optional: map[string]field{"limit": count, "offset": count},
-		answer:   (*Server).substituting,
-	},
-	"recommendations/complementary": {
-		required: map[string]field{"visitor": nullable(visitorID), "labels": labels, "products": ids},
-		optional: map[string]field{"limit": count, "offset": count},
-		answer:   (*Server).complementary,
-	},
-	"search/search": {
-		required: map[string]field{"visitor": nullable(visitorID), "labels": labels, "query": text},
-		optional: map[string]field{"limit": count, "offset": count},
-		answer:   (*Server).search,
-	},
-	"search/predictive": {
-		required: map[string]field{"visitor": nullable(visitorID), "labels": labels, "query": text},
-		optional: map[string]field{"limit": count, "offset": count},
-		answer:   (*Server).search,
-	},
+	"recommendations/trending":      listing((*Server).trending, nil),
+	"recommendations/substituting":  listing((*Server).substituting, map[string]field{"products": ids}),
+	"recommendations/complementary": listing((*Server).complementary, map[string]field{"products": ids}),
+	"search/search":                 listing((*Server).search, map[string]field{"query": text}),
+	"search/predictive":             listing((*Server).search, map[string]field{"query": text}),
+}
+
+// listing is the shape of an endpoint that answers with products: it
+// requires the visitor (or null), the labels and more, and takes a limit
+// and an offset.
+func listing(answer func(s *Server, body map[string]any) map[string]any, more map[string]field) shape {
+	required := map[string]field{"visitor": nullable(visitorID), "labels": labels}
+	maps.Copy(required, more)
+	return shape{required: required, optional: map[string]field{"limit": count, "offset": count}, answer: answer}
 }
 
 // check returns what is wrong with body for this endpoint, or "": a
@@ -156,30 +146,27 @@ func nullable(f field) field {
 	}
 }
 
-func labels(v any) string {
-	l, ok := v.([]any)
-	if !ok || len(l) == 0 {
-		return "must be a non-empty list of strings"
-	}
-	for _, x := range l {
-		if text(x) != "" {
-			return "must be a non-empty list of non-empty strings"
-		}
-	}
-	return ""
-}
+// labels and ids are lists of text and of id.
+var (
+	labels = listOf(text, "non-empty strings")
+	ids    = listOf(id, "IDs (strings or integers)")
+)
 
-func ids(v any) string {
-	l, ok := v.([]any)
-	if !ok || len(l) == 0 {
-		return "must be a non-empty list of IDs"
-	}
-	for _, x := range l {
-		if id(x) != "" {
-			return "must be a non-empty list of IDs (strings or integers)"
+// listOf is a field that must be a non-empty list of what: elements that
+// each passes.
+func listOf(each field, what string) field {
+	return func(v any) string {
+		l, ok := v.([]any)
+		if !ok || len(l) == 0 {
+			return "must be a non-empty list of " + what
 		}
+		for _, x := range l {
+			if each(x) != "" {
+				return "must be a non-empty list of " + what
+			}
+		}
+		return ""
 	}
-	return ""
 }
 
 // count is a non-negative integer.

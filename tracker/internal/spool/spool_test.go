@@ -3,6 +3,7 @@ package spool_test
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,12 +15,35 @@ import (
 	"github.com/visitrack/visitrack/tracker/internal/spool"
 )
 
+// tempPath returns the path of a spool in a new temporary directory.
+func tempPath(t *testing.T) string { return filepath.Join(t.TempDir(), "spool.db") }
+
+// open opens the spool at path, closed when the test ends.
+func open(t *testing.T, path string) *spool.Spool {
+	t.Helper()
+	s, err := spool.Open(t.Context(), path)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// readAll returns every record in s.
+func readAll(t *testing.T, s *spool.Spool) []spool.Record {
+	t.Helper()
+	recs, err := s.Read(t.Context(), 0, math.MaxInt64, 1000, 1<<20)
+	require.NoError(t, err)
+	return recs
+}
+
+// files are the files of the spool at path: the database, its write-ahead
+// log and its shared-memory index.
+func files(path string) []string { return []string{path, path + "-wal", path + "-shm"} }
+
 func TestSpool(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "spool.db")
-	s, err := spool.Open(ctx, path)
-	require.NoError(t, err)
+	path := tempPath(t)
+	s := open(t, path)
 
 	seqs, err := s.Append(ctx, [][]byte{[]byte("a"), []byte("bb"), []byte("ccc")})
 	require.NoError(t, err)
@@ -44,18 +68,15 @@ func TestSpool(t *testing.T) {
 	require.NoError(t, s.Delete(ctx, seqs[0], seqs[1], nil))
 	require.NoError(t, s.Close())
 
-	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+	for _, name := range files(path) {
 		if fi, err := os.Stat(name); err == nil {
 			assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), name)
 		}
 	}
 
 	// Reopened, it holds what was not deleted, and never reuses a number.
-	s, err = spool.Open(ctx, path)
-	require.NoError(t, err)
-	defer s.Close()
-	recs, err = s.Read(ctx, 0, 1<<62, 10, 100)
-	require.NoError(t, err)
+	s = open(t, path)
+	recs = readAll(t, s)
 	require.Len(t, recs, 1)
 	assert.Equal(t, spool.Record{Seq: seqs[2], Data: []byte("ccc")}, recs[0])
 	require.NoError(t, s.Delete(ctx, seqs[2], seqs[2], nil))
@@ -75,9 +96,7 @@ func TestOpenBadPath(t *testing.T) {
 func TestDeleteKeeps(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s, err := spool.Open(ctx, filepath.Join(t.TempDir(), "spool.db"))
-	require.NoError(t, err)
-	defer s.Close()
+	s := open(t, tempPath(t))
 	var data [][]byte
 	for i := range 8 {
 		data = append(data, []byte{byte('a' + i)})
@@ -87,10 +106,8 @@ func TestDeleteKeeps(t *testing.T) {
 
 	// Records outside the range, and those kept, stay.
 	require.NoError(t, s.Delete(ctx, seqs[1], seqs[6], []int64{seqs[1], seqs[3], seqs[4]}))
-	recs, err := s.Read(ctx, 0, 1<<62, 10, 100)
-	require.NoError(t, err)
 	var got string
-	for _, r := range recs {
+	for _, r := range readAll(t, s) {
 		got += string(r.Data)
 	}
 	assert.Equal(t, "abdeh", got)
@@ -102,21 +119,19 @@ func TestDeleteKeeps(t *testing.T) {
 func TestDeleteErases(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "spool.db")
-	s, err := spool.Open(ctx, path)
-	require.NoError(t, err)
-	defer s.Close()
+	path := tempPath(t)
+	s := open(t, path)
 	// Not assert.Contains: it would print the files.
 	inFiles := func(text string) bool {
-		var files []byte
-		for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		var content []byte
+		for _, name := range files(path) {
 			b, err := os.ReadFile(name)
 			if !os.IsNotExist(err) {
 				require.NoError(t, err)
 			}
-			files = append(files, b...)
+			content = append(content, b...)
 		}
-		return bytes.Contains(files, []byte(text))
+		return bytes.Contains(content, []byte(text))
 	}
 
 	var data [][]byte
@@ -133,9 +148,7 @@ func TestDeleteErases(t *testing.T) {
 	assert.Eventually(t, func() bool { return !inFiles("secret-") }, 5*spool.EraseWithin, 10*time.Millisecond,
 		"deleted records left in the files")
 	assert.True(t, inFiles("still-pending"), "the record left is in the files")
-	recs, err := s.Read(ctx, 0, 1<<62, 10, 1000)
-	require.NoError(t, err)
-	assert.Equal(t, []spool.Record{{Seq: pending[0], Data: []byte("still-pending")}}, recs)
+	assert.Equal(t, []spool.Record{{Seq: pending[0], Data: []byte("still-pending")}}, readAll(t, s))
 
 	require.NoError(t, s.Delete(ctx, pending[0], pending[0], nil))
 	assert.False(t, inFiles("still-pending"), "the spool is empty: erased before Delete returns")

@@ -37,29 +37,29 @@ const (
 	MatchedRoutes
 )
 
-// Run checks, in parallel subtests, that the handler newHandler builds serves
+// Run checks, in parallel subtests, that demo.Handler with routes serves
 // demo.Recommend at GET / and demo.Click at POST /click behind visitrack's
-// middleware configured for demo.Store: a browser gets a visitor ID and a
+// middleware: a browser gets a visitor ID and a
 // session cookie that keeps it, its impressions and clicks are recorded under
 // that ID, bad clicks are refused with 400, bots are not tracked, and a
 // request that no route matches is tracked or not as c says.
-func Run(t *testing.T, newHandler demo.NewHandler, c Coverage) {
+func Run(t *testing.T, routes demo.Routes, c Coverage) {
 	t.Run("TrendingAndClick", func(t *testing.T) {
 		t.Parallel()
-		testTrendingAndClick(t, newHandler)
+		testTrendingAndClick(t, routes)
 	})
 	t.Run("BotsAreNotTracked", func(t *testing.T) {
 		t.Parallel()
-		testBotsAreNotTracked(t, newHandler)
+		testBotsAreNotTracked(t, routes)
 	})
 	t.Run("UnmatchedRoute", func(t *testing.T) {
 		t.Parallel()
-		testUnmatchedRoute(t, newHandler, c)
+		testUnmatchedRoute(t, routes, c)
 	})
 }
 
-func testTrendingAndClick(t *testing.T, newHandler demo.NewHandler) {
-	srv, rec := serve(t, newHandler)
+func testTrendingAndClick(t *testing.T, routes demo.Routes) {
+	srv, rec := serve(t, routes)
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)
 	c := &http.Client{Jar: jar}
@@ -100,8 +100,8 @@ func testTrendingAndClick(t *testing.T, newHandler demo.NewHandler) {
 	assert.Equal(t, 1, events[2].Position)
 }
 
-func testBotsAreNotTracked(t *testing.T, newHandler demo.NewHandler) {
-	srv, rec := serve(t, newHandler)
+func testBotsAreNotTracked(t *testing.T, routes demo.Routes) {
+	srv, rec := serve(t, routes)
 
 	resp := do(t, srv.Client(), http.MethodGet, srv.URL+"/", "", botUA)
 	body := trendingOf(t, resp)
@@ -110,8 +110,8 @@ func testBotsAreNotTracked(t *testing.T, newHandler demo.NewHandler) {
 	assert.Zero(t, rec.Len())
 }
 
-func testUnmatchedRoute(t *testing.T, newHandler demo.NewHandler, c Coverage) {
-	srv, rec := serve(t, newHandler)
+func testUnmatchedRoute(t *testing.T, routes demo.Routes, c Coverage) {
+	srv, rec := serve(t, routes)
 
 	resp := do(t, srv.Client(), http.MethodGet, srv.URL+"/no-such-page", "", browserUA)
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
@@ -127,12 +127,12 @@ func testUnmatchedRoute(t *testing.T, newHandler demo.NewHandler, c Coverage) {
 	assert.Zero(t, rec.Len())
 }
 
-// serve starts a test server for a new handler from newHandler, with fresh
-// keys and an in-memory recorder, and returns both.
-func serve(t *testing.T, newHandler demo.NewHandler) (*httptest.Server, *tracker.Memory) {
+// serve starts a test server for demo.Handler with routes, fresh keys and an
+// in-memory recorder, and returns both.
+func serve(t *testing.T, routes demo.Routes) (*httptest.Server, *tracker.Memory) {
 	t.Helper()
 	rec := tracker.NewMemory()
-	h, err := newHandler(keys.Generate(), rec)
+	h, err := demo.Handler(keys.Generate(), rec, routes)
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
