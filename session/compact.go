@@ -78,6 +78,16 @@ func NewCompactStore(cfg CompactConfig) (*CompactStore, error) {
 	return s, nil
 }
 
+// SignedName is the name bound into the cookie's signature: the cookie's
+// configured name (without the __Host- prefix), "cookieless" and the
+// store, such as "vt_s|cookieless|shop-dk". To read the cookie with
+// gorilla/securecookie, give it the same keys, securecookie.NopEncoder as
+// its serializer and this name; the value it decodes is the 12 bytes of
+// the visitor's xid followed by the session's start, in Unix seconds, as
+// a uvarint (encoding/binary). Used as a gorilla sessions.Store, the
+// signed name is built the same way from the session's name.
+func (s *CompactStore) SignedName() string { return s.signed }
+
 func (s *CompactStore) signedName(name string) string { return name + "|cookieless|" + s.store }
 
 // Load restores the visit kept in r's cookie.

@@ -2,13 +2,16 @@ package session_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"time"
 
+	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
+	"github.com/rs/xid"
 
 	"github.com/visitrack/visitrack/session"
 )
@@ -144,4 +147,63 @@ func ExampleNewPersistent_badKeys() {
 	// Output:
 	// true
 	// session: bad keys: Keys[1]: block key is 15 bytes, need 16, 24 or 32 (AES-128, -192 or -256)
+}
+
+// Reading visitrack's cookies with gorilla/securecookie, in a tool of the
+// shop's own: the same keys, NopEncoder, and the keeper's SignedName as the
+// name.
+func ExamplePersistent_SignedName() {
+	hashKey, blockKey := bytes.Repeat([]byte("h"), 32), bytes.Repeat([]byte("b"), 32)
+	keeper, err := session.NewPersistent(session.PersistentConfig{Keys: [][]byte{hashKey, blockKey}, Store: "shop-dk"})
+	if err != nil {
+		panic(err)
+	}
+	id := session.NewID()
+	w := httptest.NewRecorder()
+	if err := keeper.Keep(w, httptest.NewRequest(http.MethodGet, "/", nil), id); err != nil {
+		panic(err)
+	}
+	cookie := w.Result().Cookies()[0]
+
+	sc := securecookie.New(hashKey, blockKey)
+	sc.SetSerializer(securecookie.NopEncoder{})
+	sc.MaxAge(int(session.DefaultPersistentMaxAge / time.Second))
+	var payload []byte
+	if err := sc.Decode(keeper.SignedName(), cookie.Value, &payload); err != nil {
+		panic(err)
+	}
+	x, err := xid.FromBytes(payload)
+	fmt.Println(keeper.SignedName())
+	fmt.Println("securecookie reads the visitor's ID:", x.String() == id, err)
+	// Output:
+	// vt_id|persistent|shop-dk
+	// securecookie reads the visitor's ID: true <nil>
+}
+
+func ExampleCompactStore_SignedName() {
+	hashKey := bytes.Repeat([]byte("h"), 32)
+	keeper, err := session.NewCompactStore(session.CompactConfig{Keys: [][]byte{hashKey, nil}, Store: "shop-dk"})
+	if err != nil {
+		panic(err)
+	}
+	id := session.NewID()
+	w := httptest.NewRecorder()
+	if err := keeper.Keep(w, httptest.NewRequest(http.MethodGet, "/", nil), session.Visit{ID: id}); err != nil {
+		panic(err)
+	}
+	cookie := w.Result().Cookies()[0]
+
+	sc := securecookie.New(hashKey, nil) // signed only, as the keys say
+	sc.SetSerializer(securecookie.NopEncoder{})
+	var payload []byte
+	if err := sc.Decode(keeper.SignedName(), cookie.Value, &payload); err != nil {
+		panic(err)
+	}
+	x, err := xid.FromBytes(payload[:12])
+	started, n := binary.Uvarint(payload[12:])
+	fmt.Println(keeper.SignedName())
+	fmt.Println("ID:", x.String() == id, err, "session start read:", n > 0 && started > 0)
+	// Output:
+	// vt_s|cookieless|shop-dk
+	// ID: true <nil> session start read: true
 }

@@ -75,6 +75,14 @@ func NewPersistent(cfg PersistentConfig) (*Persistent, error) {
 	return p, nil
 }
 
+// SignedName is the name bound into the cookie's signature: the cookie's
+// configured name (without the __Host- prefix), "persistent" and the
+// store, such as "vt_id|persistent|shop-dk". To read the cookie with
+// gorilla/securecookie, give it the same keys, securecookie.NopEncoder as
+// its serializer and this name; the value it decodes is the 12 bytes of
+// the visitor's xid (xid.FromBytes).
+func (p *Persistent) SignedName() string { return p.signed }
+
 // Load returns the visitor ID in r's cookie. It returns ErrNoCookie without
 // one, ErrExpired for a genuine cookie past its lifetime and ErrInvalid for
 // anything else that does not verify.
