@@ -48,6 +48,8 @@ type Queue struct {
 	room                       chan struct{} // closed when room frees, while sales wait
 	progress                   chan struct{} // closed when events settle, while Flush waits
 
+	timing deliveryTiming // batch times and retries, for DeliveryStats
+
 	wake        chan struct{} // a batch may be due
 	refuse      chan struct{} // closed by Close: no more events
 	draining    chan struct{} // closed by Close: send everything now

@@ -18,7 +18,9 @@ func (q *Queue) sender(rng *rand.Rand) {
 		if b == nil {
 			return
 		}
+		start := time.Now()
 		q.deliver(b, rng, timer)
+		q.timing.batch(time.Since(start))
 	}
 }
 
@@ -170,6 +172,9 @@ func (q *Queue) takeLocked() (*batch, error) {
 func (q *Queue) deliver(b *batch, rng *rand.Rand, timer *time.Timer) {
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
+		if attempt > 1 {
+			q.timing.retry()
+		}
 		var err error
 		if len(b.events) > 0 {
 			ctx, cancel := context.WithTimeout(q.runCtx, q.cfg.WriteTimeout)
