@@ -4,11 +4,12 @@ GO       ?= go
 FUZZTIME ?= 10s
 BENCH    ?= .
 
-.PHONY: run run-cluster test fmt vet bench fuzz deps
+.PHONY: run run-cluster test fmt vet bench fuzz deps screenshots
 
-## run: start the example webshop on http://localhost:8080 (embedded store, no setup)
+## run: start the example webshop on http://localhost:8080 (embedded store, no setup; an empty
+## store gets 60 days of made-up shopping for the dashboard, whose password the log shows)
 run:
-	$(GO) run ./examples/webshop
+	$(GO) run ./examples/webshop -demo
 
 ## run-cluster: the webshop as a shop with several instances runs it: two instances on one
 ## PostgreSQL (a throwaway cluster, or a database on $$VISITRACK_POSTGRES_DSN's server) behind a
@@ -40,6 +41,11 @@ fuzz:
 			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg; \
 		done; \
 	done
+
+## screenshots: refresh the README's pictures of the dashboard (testdata/screenshots) from the
+## webshop's browser test
+screenshots: deps
+	VISITRACK_SCREENSHOTS=$(CURDIR)/testdata/screenshots $(GO) test -count=1 -run '^TestBrowserDashboard$$' ./examples/webshop
 
 ## deps: Debian packages the tests need, each installed only when missing: Chromium for the
 ## browser test, PostgreSQL's server programs for the tests that start a throwaway cluster

@@ -22,6 +22,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -72,6 +73,12 @@ func run(ctx context.Context, addr string, n int, webshop string) error {
 	slog.Info("cluster: PostgreSQL ready")
 	ks := keys.Generate()
 	keyEnv := hex.EncodeToString(ks[0]) + "," + hex.EncodeToString(ks[1])
+	// One dashboard password for every instance, as the proxy sends each
+	// request to the next one.
+	password := os.Getenv("VISITRACK_DASHBOARD_PASSWORD")
+	if password == "" {
+		password = rand.Text()
+	}
 
 	var backends []*url.URL
 	var procs []*exec.Cmd
@@ -90,7 +97,8 @@ func run(ctx context.Context, addr string, n int, webshop string) error {
 		}
 		a := "127.0.0.1:" + strconv.Itoa(port)
 		cmd := exec.Command(webshop, "-addr", a)
-		cmd.Env = append(os.Environ(), "VISITRACK_KEYS="+keyEnv, "VISITRACK_POSTGRES_URL="+dsn)
+		cmd.Env = append(os.Environ(), "VISITRACK_KEYS="+keyEnv, "VISITRACK_POSTGRES_URL="+dsn,
+			"VISITRACK_DASHBOARD_PASSWORD="+password)
 		cmd.Stdout, cmd.Stderr = prefixed(i+1), prefixed(i+1)
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("cluster: start instance %d: %w", i+1, err)
@@ -121,6 +129,7 @@ func run(ctx context.Context, addr string, n int, webshop string) error {
 		return err
 	}
 	slog.Info("cluster: serving", "url", "http://"+addr, "instances", n)
+	slog.Info("cluster: the dashboard", "url", "http://"+addr+"/dashboard/", "user", "owner", "password", password)
 	go srv.Serve(ln)
 	<-ctx.Done()
 	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -35,19 +35,32 @@ type basketLine struct {
 
 type basket []basketLine
 
-// add adds qty of product id, capped at maxQuantity; a new product beyond
-// maxLines is ignored.
-func (b basket) add(id string, qty int) basket {
+// add adds qty of product id, capped at maxQuantity a line; a new product
+// beyond maxLines is not added. It returns the basket and how many it
+// added.
+func (b basket) add(id string, qty int) (basket, int) {
 	for i := range b {
 		if b[i].ID == id {
-			b[i].Quantity = min(b[i].Quantity+qty, maxQuantity)
-			return b
+			was := b[i].Quantity
+			b[i].Quantity = min(was+qty, maxQuantity)
+			return b, b[i].Quantity - was
 		}
 	}
 	if len(b) >= maxLines {
-		return b
+		return b, 0
 	}
-	return append(b, basketLine{ID: id, Quantity: min(qty, maxQuantity)})
+	qty = min(qty, maxQuantity)
+	return append(b, basketLine{ID: id, Quantity: qty}), qty
+}
+
+// quantity returns how many of product id b holds.
+func (b basket) quantity(id string) int {
+	for _, l := range b {
+		if l.ID == id {
+			return l.Quantity
+		}
+	}
+	return 0
 }
 
 func (b basket) remove(id string) basket {
@@ -95,7 +108,7 @@ func decodeBasket(s string, c *catalog) basket {
 		if _, known := c.product(id); !known || err != nil || n < 1 {
 			continue
 		}
-		b = b.add(id, n)
+		b, _ = b.add(id, n)
 	}
 	return b
 }

@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -70,9 +75,15 @@ func (p *page) open(path string) {
 	require.Less(p.t, resp.Status, int64(400), "GET %s", path)
 }
 
-// follow clicks sel, which must lead to a new page, and waits for it.
+// follow clicks sel, which must lead to a new page, and waits for it. As
+// a person would, it first scrolls sel to the middle of the window, out
+// from under the consent banner at the bottom.
 func (p *page) follow(sel string) {
 	p.t.Helper()
+	p.do(chromedp.WaitVisible(chromedp.CSS(sel)))
+	_, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](
+		`(e => (e.scrollIntoView({block: "center"}), true))(document.querySelector(`+jsString(sel)+`))`))
+	require.NoError(p.t, err, "scroll to %s", sel)
 	resp, err := chromedp.RunResponse(p.ctx, chromedp.Click(chromedp.CSS(sel)))
 	require.NoError(p.t, err, "click %s", sel)
 	require.Less(p.t, resp.Status, int64(400), "click %s", sel)
@@ -83,6 +94,14 @@ func (p *page) text(sel string) string {
 	s, err := chromedp.Run(p.ctx, chromedp.Text(chromedp.CSS(sel)))
 	require.NoError(p.t, err, "text of %s", sel)
 	return strings.TrimSpace(s)
+}
+
+// state returns the consent state /me shows.
+func (p *page) state() string {
+	p.t.Helper()
+	s, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.getElementById("consent-state").dataset.state`))
+	require.NoError(p.t, err)
+	return s
 }
 
 func (p *page) path() string {
@@ -148,7 +167,7 @@ func TestBrowserAcceptBasketAndCheckout(t *testing.T) {
 	p.open("/me")
 	visitor := p.text("#visitor-id")
 	require.Len(t, visitor, 20)
-	assert.Equal(t, "cookieless", p.text("#consent-state"))
+	assert.Equal(t, "cookieless", p.state())
 
 	p.open("/")
 	first := p.text("#trending li:first-child a")
@@ -176,7 +195,7 @@ func TestBrowserAcceptBasketAndCheckout(t *testing.T) {
 
 	p.open("/me")
 	assert.Equal(t, visitor, p.text("#visitor-id"), "accepting kept the visitor's ID")
-	assert.Equal(t, "persistent", p.text("#consent-state"))
+	assert.Equal(t, "persistent", p.state())
 
 	var kinds []tracker.Kind
 	var sawClick, sawView, sawSale, sawEmail, sawImpression bool
@@ -232,7 +251,7 @@ func TestBrowserRefuse(t *testing.T) {
 	p.open("/me")
 	assert.True(t, p.present("#no-visitor"), "/me shows no visitor ID")
 	assert.False(t, p.present("#visitor-id"))
-	assert.Equal(t, "disabled", p.text("#consent-state"))
+	assert.Equal(t, "disabled", p.state())
 	p.open("/")
 	p.follow("#trending li:nth-child(2) a")
 	assert.Equal(t, "/products/12794", p.path())
@@ -287,4 +306,160 @@ func TestBrowserSimilarListRenderedFromJSON(t *testing.T) {
 	views := ofKind(rec.Events(), tracker.KindView)
 	require.NotEmpty(t, views)
 	assert.Equal(t, target, views[0].Product)
+}
+
+// The header keeps one row at a laptop's 1280 px, and no page is wider
+// than a 390 px phone.
+func TestBrowserLayout(t *testing.T) {
+	ctx := newChrome(t)
+	_, _, srv := newTestShop(t, nil)
+	p := &page{t: t, ctx: ctx, base: srv.URL}
+
+	// middle is the vertical middle of sel's box; on one row, the boxes'
+	// middles are within a few pixels.
+	middle := func(sel string) float64 {
+		t.Helper()
+		v, err := chromedp.Run(p.ctx, chromedp.Evaluate[float64](
+			`(r => (r.top + r.bottom) / 2)(document.querySelector(`+jsString(sel)+`).getBoundingClientRect())`))
+		require.NoError(t, err)
+		return v
+	}
+	p.open("/search?q=wool")
+	p.screenshot("search.png")
+	assert.InDelta(t, middle(".brand"), middle("header form"), 4, "the search box is on the brand's row at 1280 px")
+	assert.InDelta(t, middle(".brand"), middle("#basket-link"), 4)
+
+	p.do(chromedp.EmulateViewport(390, 844))
+	for _, path := range []string{"/", "/products/12793", "/search?q=wool", "/basket", "/me"} {
+		p.open(path)
+		wide, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+		require.NoError(t, err)
+		assert.False(t, wide, "%s scrolls sideways on a phone", path)
+	}
+	p.open("/")
+	p.screenshot("home-phone.png")
+}
+
+// cards reads the dashboard's headline figures: title → value.
+const cardsJS = `Object.fromEntries(Array.from(document.querySelectorAll('.card')).map(
+	c => [c.querySelector('h3').textContent.trim(), c.querySelector('.value').textContent.trim()]))`
+
+// The owner opens the dashboard, signed in, after shopping in another
+// browser: it shows the figures of those events, switches range, opens a
+// label's page and downloads a CSV with the same figures.
+func TestBrowserDashboard(t *testing.T) {
+	_, _, q, srv := sqliteShop(t)
+
+	// A shopper: Trending click, basket, checkout.
+	shopper := &page{t: t, ctx: newChrome(t), base: srv.URL}
+	shopper.open("/")
+	shopper.follow("#consent-accept")
+	shopper.follow("#trending li:nth-child(2) a")
+	require.Equal(t, "/products/12794", shopper.path())
+	shopper.follow("#add-to-basket")
+	shopper.follow("#place-order")
+	require.Len(t, shopper.text("#order-id"), 20)
+	require.NoError(t, q.Flush(t.Context()))
+
+	// The owner signs in as at the browser's password prompt: Chromium
+	// keeps the credentials for the origin once they worked, and sends
+	// them with every request after, downloads included.
+	owner := &page{t: t, ctx: newChrome(t), base: srv.URL}
+	downloads := t.TempDir()
+	owner.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, cdpbrowser.SetDownloadBehavior,
+			cdpbrowser.SetDownloadBehaviorParams{Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads})
+		return err
+	}))
+	u, err := url.Parse(srv.URL + "/dashboard/?range=today")
+	require.NoError(t, err)
+	u.User = url.UserPassword(dashboardUser, testPassword)
+	resp, err := chromedp.Run(owner.ctx, chromedp.NavigateResponse(u.String()))
+	require.NoError(t, err)
+	require.Equal(t, int64(http.StatusOK), resp.Status)
+
+	owner.open("/dashboard/?range=today")
+	cards, err := chromedp.Run(owner.ctx, chromedp.Evaluate[map[string]string](cardsJS))
+	require.NoError(t, err)
+	assert.Equal(t, "1", cards["Orders"], "today: the shopper's order; cards %v", cards)
+	assert.Equal(t, "1", cards["Impacted orders"], "cards %v", cards)
+	assert.Equal(t, "79.00", cards["Revenue"], "cards %v", cards)
+	assert.Equal(t, "79.00", cards["Impacted revenue"], "cards %v", cards)
+	assert.Equal(t, "1", cards["Visitors"], "the owner is not a visitor; cards %v", cards)
+
+	// Yesterday had nothing.
+	owner.follow(`a[href*="range=yesterday"]`)
+	cards, err = chromedp.Run(owner.ctx, chromedp.Evaluate[map[string]string](cardsJS))
+	require.NoError(t, err)
+	assert.Equal(t, "0", cards["Orders"], "yesterday: cards %v", cards)
+
+	// Today's labels, and Trending's own page.
+	owner.open("/dashboard/labels?range=today")
+	owner.follow(`#labels a[href*="Trending"]`)
+	assert.Equal(t, "Label “Homepage - Trending”", owner.text("h1"))
+	assert.Contains(t, owner.text("#label-products"), "12794", "the clicked, sold product")
+
+	// The labels' CSV, downloaded by the browser.
+	owner.open("/dashboard/labels?range=today")
+	owner.do(chromedp.Click(chromedp.CSS(`a[href^="labels.csv"]`)))
+	var csvFile string
+	require.Eventually(t, func() bool {
+		files, _ := filepath.Glob(filepath.Join(downloads, "*.csv"))
+		if len(files) == 1 {
+			csvFile = files[0]
+		}
+		return csvFile != ""
+	}, 10*time.Second, 50*time.Millisecond, "the CSV is downloaded")
+	f, err := os.Open(csvFile)
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(rows), 2, "a header and the labels: %v", rows)
+	row := map[string]string{}
+	for _, r := range rows[1:] {
+		if r[0] == "Homepage - Trending" {
+			for i, k := range rows[0] {
+				row[k] = r[i]
+			}
+		}
+	}
+	assert.Equal(t, "Homepage - Trending", row["label"])
+	assert.Equal(t, "1", row["clicks"])
+	assert.Equal(t, "1", row["orders"])
+	assert.Equal(t, "79.00", row["revenue"])
+
+	// Two months of made-up shopping before today: the last 30 days'
+	// figures are those of the events recorded in them.
+	_, err = seedDemo(q, "webshop", testCatalog(t), time.Now(), time.UTC, 60, 31, 6)
+	require.NoError(t, err)
+	tot, err := seedDemo(q, "webshop", testCatalog(t), time.Now(), time.UTC, 30, 1, 7)
+	require.NoError(t, err)
+	require.NoError(t, q.Flush(t.Context()))
+	owner.open("/dashboard/?range=30d")
+	cards, err = chromedp.Run(owner.ctx, chromedp.Evaluate[map[string]string](cardsJS))
+	require.NoError(t, err)
+	assert.Equal(t, strconv.Itoa(tot.Orders), strings.ReplaceAll(cards["Orders"], ",", ""), "cards %v", cards)
+	assert.Equal(t, strconv.Itoa(tot.Visitors), strings.ReplaceAll(cards["Visitors"], ",", ""), "cards %v", cards)
+	saveScreenshot(t, owner, "dashboard-desktop.png")
+
+	// At a phone's width.
+	owner.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	owner.open("/dashboard/?range=30d")
+	saveScreenshot(t, owner, "dashboard-phone.png")
+}
+
+// saveScreenshot saves a screenshot as p.screenshot does, and also into the
+// directory named by VISITRACK_SCREENSHOTS, when set: "make screenshots"
+// refreshes the README's pictures that way.
+func saveScreenshot(t *testing.T, p *page, name string) {
+	t.Helper()
+	p.screenshot(name)
+	dir := os.Getenv("VISITRACK_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, name), png, 0o644))
 }

@@ -16,6 +16,8 @@
 //	-store      store name stamped on events (VISITRACK_STORE; default webshop)
 //	-data       SQLite file the events go to (VISITRACK_DATA; default
 //	            webshop.db in the user's cache directory, under visitrack/)
+//	-demo       fill an empty store with 60 days of made-up shopping, so that
+//	            the dashboard has something to show (VISITRACK_DEMO)
 //	-clerk-key  Clerk.io public key (VISITRACK_CLERK_KEY; default none: Clerk is not used)
 //	-clerk-url  Clerk.io API URL (VISITRACK_CLERK_URL; default https://api.clerk.io/v2)
 //
@@ -24,8 +26,14 @@
 //
 // Events go through a tracker.Queue into the embedded SQLite store
 // (tracker/sqlite), which the shop also asks for "Trending" (what visitors
-// clicked and bought in the last 30 days), "You previously visited" and the
-// /dashboard report. On SIGINT or SIGTERM the shop stops taking requests,
+// clicked and bought in the last 30 days) and "You previously visited".
+//
+// The shop's owner has the dashboard (tracker/dashboard) at /dashboard/,
+// behind HTTP Basic authentication: user "owner" and the password in
+// VISITRACK_DASHBOARD_PASSWORD, or else one made up at start and logged.
+// /metrics serves the queue's and the store's figures to Prometheus
+// (tracker/metrics). Both are outside visitrack's middleware: the owner and
+// the scraper are not visitors. On SIGINT or SIGTERM the shop stops taking requests,
 // drains the queue into the store and closes it. Events older than 13
 // months are purged once a day.
 //
@@ -55,6 +63,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -69,9 +78,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/visitrack/visitrack/examples/internal/keys"
 	"github.com/visitrack/visitrack/tracker"
 	"github.com/visitrack/visitrack/tracker/clerk"
+	"github.com/visitrack/visitrack/tracker/dashboard"
+	"github.com/visitrack/visitrack/tracker/metrics"
 	"github.com/visitrack/visitrack/tracker/postgres"
 	"github.com/visitrack/visitrack/tracker/sqlite"
 )
@@ -104,6 +118,15 @@ type config struct {
 	// keys, if set, are the cookie keys, instead of VISITRACK_KEYS; tests
 	// give two instances the same.
 	keys [][]byte
+
+	// Demo fills a store that has no orders in the last 30 days with 60
+	// days of made-up shopping, so that the dashboard has something to
+	// show and compare.
+	Demo bool
+
+	// DashboardPassword is the password of the dashboard's user
+	// "owner"; empty means one made up at start and logged.
+	DashboardPassword string
 
 	// ClerkKey, ClerkPrivateKey and ClerkURL configure Clerk.io; without
 	// a key the shop does not use it.
@@ -139,6 +162,8 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&cfg.Store, "store", or(getenv("VISITRACK_STORE"), "webshop"), "store name (env VISITRACK_STORE)")
 	fs.StringVar(&cfg.Data, "data", getenv("VISITRACK_DATA"),
 		"SQLite file for events (env VISITRACK_DATA; default webshop.db in the user cache directory)")
+	fs.BoolVar(&cfg.Demo, "demo", getenv("VISITRACK_DEMO") != "",
+		"fill an empty store with 60 days of made-up shopping, for the dashboard (env VISITRACK_DEMO)")
 	// The URL's default is read after parsing, as it may hold a password.
 	fs.StringVar(&cfg.Postgres, "postgres", "",
 		"PostgreSQL URL for events and baskets, for several instances of the shop; empty: the SQLite file (env VISITRACK_POSTGRES_URL)")
@@ -148,6 +173,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&cfg.ClerkURL, "clerk-url", getenv("VISITRACK_CLERK_URL"),
 		"Clerk.io API URL (env VISITRACK_CLERK_URL; default "+clerk.DefaultURL+")")
 	cfg.ClerkPrivateKey = getenv("VISITRACK_CLERK_PRIVATE_KEY")
+	cfg.DashboardPassword = getenv("VISITRACK_DASHBOARD_PASSWORD")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -202,6 +228,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	if err != nil {
 		return err
 	}
+	// The operator's /metrics: the store's queue, its writes and memory.
+	reg := prometheus.NewRegistry()
+	sink := metrics.InstrumentSink(db, prometheus.Labels{"sink": "store"})
 	defer func() {
 		if cerr := db.Close(); cerr != nil && err == nil {
 			err = cerr
@@ -210,35 +239,57 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 			b.close()
 		}
 	}()
-	q, err := tracker.OpenQueue(ctx, db, tracker.QueueConfig{Logger: log})
+	q, err := tracker.OpenQueue(ctx, sink, tracker.QueueConfig{Logger: log})
 	if err != nil {
 		return err
 	}
+	reg.MustRegister(sink, metrics.NewCollector(metrics.Config{Queue: q, Store: db.memory,
+		ConstLabels: prometheus.Labels{"sink": "store"}}))
 	// The queues are closed after the server, on every path out of run.
 	defer closeQueue(ctx, log, "store", q, &err)
 	var rec tracker.Recorder = q
 	var client *clerk.Client
 	if cfg.ClerkKey != "" {
 		ccfg := clerk.Config{Key: cfg.ClerkKey, PrivateKey: cfg.ClerkPrivateKey, URL: cfg.ClerkURL, Logger: log}
-		sink, serr := clerk.NewSink(ccfg)
+		cs, serr := clerk.NewSink(ccfg)
 		if serr != nil {
 			return fmt.Errorf("webshop: %w", serr)
 		}
 		// A queue of Clerk's own: Clerk being slow or down never delays
 		// what SQLite gets, and the reverse.
-		cq, qerr := tracker.OpenQueue(ctx, sink, tracker.QueueConfig{Logger: log})
+		csink := metrics.InstrumentSink(cs, prometheus.Labels{"sink": "clerk"})
+		cq, qerr := tracker.OpenQueue(ctx, csink, tracker.QueueConfig{Logger: log})
 		if qerr != nil {
 			return qerr
 		}
+		reg.MustRegister(csink, metrics.NewCollector(metrics.Config{Queue: cq,
+			ConstLabels: prometheus.Labels{"sink": "clerk"}}))
 		defer closeQueue(ctx, log, "clerk", cq, &err)
 		rec, client = tracker.Fanout(q, cq), clerk.NewClient(ccfg)
 		log.Info("webshop: forwarding to Clerk", "url", cmp.Or(ccfg.URL, clerk.DefaultURL))
 	}
 
-	sh, err := newShop(shopConfig{Catalog: cat, Keys: ks, Store: store, Recorder: rec, Analytics: db, Clerk: client, Logger: log,
-		Baskets: baskets})
+	password := cfg.DashboardPassword
+	if password == "" {
+		password = rand.Text()
+		log.Info("webshop: the dashboard's password, for this run (set VISITRACK_DASHBOARD_PASSWORD to choose one)",
+			"user", dashboardUser, "password", password)
+	}
+	dash, err := dashboard.New(dashboard.Config{Analytics: db, Store: store, Logger: log, Currency: "EUR",
+		// A demo's events are today's: show them first.
+		DefaultRange: "today", Location: time.Local, Authorize: dashboard.BasicAuth(dashboardUser, password)})
 	if err != nil {
 		return err
+	}
+	sh, err := newShop(shopConfig{Catalog: cat, Keys: ks, Store: store, Recorder: rec, History: db, Clerk: client, Logger: log,
+		Baskets: baskets, Dashboard: dash, Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{})})
+	if err != nil {
+		return err
+	}
+	if cfg.Demo {
+		if err := fillDemo(ctx, db, q, store, cat, log); err != nil {
+			return err
+		}
 	}
 	popular, err := db.Popular(ctx, sh.store, time.Now().Add(-trendingSince), 0)
 	if err != nil {
@@ -285,13 +336,32 @@ func run(ctx context.Context, cfg config, log *slog.Logger) (err error) {
 	return nil
 }
 
+// dashboardUser is the dashboard's user name.
+const dashboardUser = "owner"
+
 // eventStore is what the shop needs of a store: tracker/sqlite's and
-// tracker/postgres's both.
+// tracker/postgres's both, with memory adding their memory figures for
+// /metrics.
 type eventStore interface {
 	tracker.Store
 	tracker.Analytics
 	Popular(ctx context.Context, store string, since time.Time, limit int) ([]tracker.ProductCount, error)
 	PurgeEvery(ctx context.Context, interval, keep time.Duration)
+	memory() metrics.StoreStats
+}
+
+type sqliteStore struct{ *sqlite.Store }
+
+func (s sqliteStore) memory() metrics.StoreStats {
+	st := s.Stats()
+	return metrics.StoreStats{MemoryBudget: st.MemoryBudget, Memory: st.Memory, Groups: st.Groups, RowsRead: st.RowsRead}
+}
+
+type postgresStore struct{ *postgres.Store }
+
+func (s postgresStore) memory() metrics.StoreStats {
+	st := s.Stats()
+	return metrics.StoreStats{MemoryBudget: st.MemoryBudget, Memory: st.Memory, Groups: st.Groups}
 }
 
 // openStore opens the store events go to: PostgreSQL when cfg names one,
@@ -313,7 +383,7 @@ func openStore(ctx context.Context, cfg config, store string, cat *catalog, log 
 		if u, err := url.Parse(cfg.Postgres); err == nil && u.Host != "" {
 			where = "postgres://" + u.Host + u.Path
 		}
-		return pg, b, where, nil
+		return postgresStore{pg}, b, where, nil
 	}
 	path := cfg.Data
 	if path == "" {
@@ -326,7 +396,27 @@ func openStore(ctx context.Context, cfg config, store string, cat *catalog, log 
 	if err != nil {
 		return nil, nil, "", err
 	}
-	return db, nil, path, nil
+	return sqliteStore{db}, nil, path, nil
+}
+
+// fillDemo records the last 60 days of made-up shopping through q when
+// the store has no orders in the last 30, and waits for the store to hold
+// it.
+func fillDemo(ctx context.Context, db eventStore, q *tracker.Queue, store string, cat *catalog, log *slog.Logger) error {
+	now := time.Now()
+	rep, err := db.Report(ctx, store, now.AddDate(0, 0, -31), now)
+	if err != nil {
+		return err
+	}
+	if rep.Orders > 0 {
+		return nil
+	}
+	tot, err := seedDemo(q, store, cat, now, time.Local, 60, 1, uint64(now.UnixNano()))
+	if err != nil {
+		return err
+	}
+	log.Info("webshop: filled the store with 60 days of made-up shopping (-demo)", "visitors", tot.Visitors, "orders", tot.Orders)
+	return q.Flush(ctx)
 }
 
 // closeQueue gives q up to 10 seconds to deliver what it holds, and sets

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,10 +46,10 @@ func testCatalog(t testing.TB) *catalog {
 }
 
 // newTestShop serves a shop recording into a Memory on an httptest.Server.
-func newTestShop(t testing.TB, an analytics) (*shop, *tracker.Memory, *httptest.Server) {
+func newTestShop(t testing.TB, h historian) (*shop, *tracker.Memory, *httptest.Server) {
 	t.Helper()
 	rec := tracker.NewMemory()
-	sh, err := newShop(shopConfig{Catalog: testCatalog(t), Keys: keys.Generate(), Recorder: rec, Analytics: an,
+	sh, err := newShop(shopConfig{Catalog: testCatalog(t), Keys: keys.Generate(), Recorder: rec, History: h,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
 	srv := httptest.NewServer(sh.routes())
@@ -322,7 +324,7 @@ func TestConsentAcceptKeepsTheIDInTheLongTermCookie(t *testing.T) {
 	resp, page := b.get("/")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.NotContains(t, page, `id="consent-banner"`)
-	assert.Contains(t, page, "Consent state: <strong>persistent</strong>")
+	assert.Contains(t, page, `id="tracking-note">You accepted`)
 	assert.NotContains(t, b.cookies(), "vt_s")
 	events := rec.Events()
 	assert.Equal(t, before, events[len(events)-1].Visitor)
@@ -393,9 +395,17 @@ func TestConsentFormIsChecked(t *testing.T) {
 	_, _, srv := newTestShop(t, nil)
 	b := newBrowser(t, srv, browserUA)
 
-	resp, _ := b.post("/consent", url.Values{"choice": {"everything"}})
+	resp, page := b.post("/consent", url.Values{"choice": {"everything"}})
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	assert.NotContains(t, setCookies(resp), "vt_consent")
+	assert.Contains(t, page, "Choose one of the options")
+	assert.Contains(t, page, `id="consent-accept"`, "the page offers the real choices")
+	assert.NotContains(t, page, "There is nothing here", "not the 404 page")
+
+	resp, page = b.get("/consent")
+	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+	assert.Equal(t, http.MethodPost, resp.Header.Get("Allow"))
+	assert.Contains(t, page, "there is no page to show")
 	for _, ret := range []string{"//evil.example/", "https://evil.example/", `/\evil.example`, ""} {
 		resp, _ = b.post("/consent", url.Values{"choice": {"cookieless"}, "return": {ret}})
 		assert.Equal(t, "/", resp.Header.Get("Location"), "return %q", ret)
@@ -410,9 +420,13 @@ func TestConsentFormIsChecked(t *testing.T) {
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
 	resp, err = srv.Client().Do(req)
 	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
 	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
 	assert.Empty(t, resp.Cookies())
+	assert.Contains(t, string(body), "sent from another website")
+	assert.NotContains(t, string(body), "consent-banner", "the refusal page offers no form")
 }
 
 func TestBasketAndCheckoutLogSaleAndEmail(t *testing.T) {
@@ -421,13 +435,13 @@ func TestBasketAndCheckoutLogSaleAndEmail(t *testing.T) {
 	b := newBrowser(t, srv, browserUA)
 	visitor := b.visitor()
 
-	resp, _ := b.post("/checkout", url.Values{})
+	resp, _ := b.post("/checkout", url.Values{"email": {""}})
 	assert.Equal(t, http.StatusSeeOther, resp.StatusCode, "an empty basket cannot be checked out")
 	resp, _ = b.post("/basket/add", url.Values{"id": {"12793"}, "quantity": {"2"}})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	assert.Equal(t, "/basket", resp.Header.Get("Location"))
 	b.post("/basket/add", url.Values{"id": {"15100"}})
-	b.post("/basket/add", url.Values{"id": {"13002"}, "quantity": {"-4"}})
+	b.post("/basket/add", url.Values{"id": {"13002"}, "quantity": {"4"}})
 	b.post("/basket/remove", url.Values{"id": {"13002"}})
 	resp, _ = b.post("/basket/add", url.Values{"id": {"nope"}})
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
@@ -481,9 +495,19 @@ func TestMeShowsVisitorAndConsent(t *testing.T) {
 	m := visitorIDRe.FindStringSubmatch(page)
 	require.NotNil(t, m)
 	assert.True(t, session.ValidID(m[1]))
-	assert.Contains(t, page, `id="consent-state">cookieless<`)
-	assert.Contains(t, page, "you have not chosen yet")
+	assert.Contains(t, page, `id="consent-state" data-state="cookieless">Your anonymous visitor ID lasts for this visit only.`)
+	assert.Contains(t, page, "You have not chosen yet")
+	assert.NotContains(t, page, `aria-pressed`, "no choice is marked before one is made")
 	assert.Equal(t, m[1], b.visitor(), "the ID is kept between requests")
+
+	b.post("/consent", url.Values{"choice": {"persistent"}, "return": {"/me"}})
+	_, page = b.get("/me")
+	assert.Contains(t, page, `data-state="persistent"`)
+	assert.Regexp(t, `value="persistent" id="consent-accept"\s+class="primary current" aria-pressed="true">✓ Accept<`, page)
+	assert.Equal(t, 1, strings.Count(page, "aria-pressed"), "one choice is marked")
+	assert.Contains(t, page, "Change your choice")
+	assert.Contains(t, page, "You accepted: your anonymous visitor ID is remembered across visits.", "the footer says it in words")
+	assert.NotContains(t, page, "Consent state")
 }
 
 func TestBotsGetNoCookieAndNoEvents(t *testing.T) {
@@ -500,21 +524,13 @@ func TestBotsGetNoCookieAndNoEvents(t *testing.T) {
 	assert.Zero(t, rec.Len())
 }
 
-// fakeAnalytics answers with fixed figures.
-type fakeAnalytics struct {
-	report  tracker.Report
+// fakeHistory answers History with fixed activity.
+type fakeHistory struct {
 	history []tracker.Activity
 	visitor string
 }
 
-func (f *fakeAnalytics) Report(_ context.Context, store string, from, to time.Time) (tracker.Report, error) {
-	if store != "webshop" || !from.Before(to) {
-		return tracker.Report{}, errors.New("bad report arguments")
-	}
-	return f.report, nil
-}
-
-func (f *fakeAnalytics) History(_ context.Context, store, visitor string, limit int) ([]tracker.Activity, error) {
+func (f *fakeHistory) History(_ context.Context, store, visitor string, limit int) ([]tracker.Activity, error) {
 	if store != "webshop" || limit < 1 {
 		return nil, errors.New("bad history arguments")
 	}
@@ -522,39 +538,46 @@ func (f *fakeAnalytics) History(_ context.Context, store, visitor string, limit 
 	return f.history, nil
 }
 
-func TestDashboardAndHistoryWithAnalytics(t *testing.T) {
+func TestHistoryShowsViewedProductsNewestFirst(t *testing.T) {
 	t.Parallel()
-	an := &fakeAnalytics{
-		report: tracker.Report{Orders: 4, ImpactedOrders: 1, Revenue: 400, ImpactedRevenue: 100,
-			Labels: []tracker.LabelStats{{Label: "Homepage - Trending", Calls: 10, Impressions: 80, Clicks: 20, Orders: 1, Revenue: 100}}},
-		history: []tracker.Activity{
-			{Kind: tracker.KindView, Product: "13001"},
-			{Kind: tracker.KindSearch, Query: "wool"},
-			{Kind: tracker.KindView, Product: "12793"},
-			{Kind: tracker.KindView, Product: "13001"},
-			{Kind: tracker.KindView, Product: "gone"},
-		},
-	}
-	_, _, srv := newTestShop(t, an)
+	h := &fakeHistory{history: []tracker.Activity{
+		{Kind: tracker.KindView, Product: "13001"},
+		{Kind: tracker.KindSearch, Query: "wool"},
+		{Kind: tracker.KindView, Product: "12793"},
+		{Kind: tracker.KindView, Product: "13001"},
+		{Kind: tracker.KindView, Product: "gone"},
+	}}
+	_, _, srv := newTestShop(t, h)
 	b := newBrowser(t, srv, browserUA)
 
-	resp, page := b.get("/dashboard")
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Contains(t, page, "<td>Homepage - Trending</td>")
-	assert.Contains(t, page, "25.0 %", "CTR: 20 clicks / 80 impressions")
-	assert.Contains(t, page, `id="impacted-share">25.0 %<`)
-	assert.Contains(t, page, "€400.00")
-
-	_, page = b.get("/")
+	_, page := b.get("/")
 	require.Contains(t, page, "You previously visited")
 	hist := page[strings.Index(page, "You previously visited"):]
 	assert.Less(t, strings.Index(hist, "Rain Shell"), strings.Index(hist, "Trail Runner 2"), "newest first")
 	assert.Equal(t, 1, strings.Count(hist, "Rain Shell"), "each product once")
-	assert.Equal(t, b.visitor(), an.visitor)
+	assert.Equal(t, b.visitor(), h.visitor)
 
 	_, _, plain := newTestShop(t, nil)
-	resp, _ = newBrowser(t, plain, browserUA).get("/dashboard")
-	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "no dashboard without analytics")
+	resp, _ := newBrowser(t, plain, browserUA).get("/dashboard/")
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "no dashboard unless the shop mounts one")
+}
+
+// lockedBuffer is a log's output, read while the log may still write.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func TestRunServesUntilCancelled(t *testing.T) {
@@ -565,20 +588,58 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "shop.db")
 	cfg := config{Addr: "127.0.0.1:0", Catalog: "testdata/catalog.json", Store: "webshop", Data: data,
 		onListen: func(a net.Addr) { addrs <- a }}
-	go func() { done <- run(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	var logs lockedBuffer
+	go func() { done <- run(ctx, cfg, slog.New(slog.NewJSONHandler(&logs, nil))) }()
 	var addr net.Addr
 	select {
 	case addr = <-addrs:
 	case err := <-done:
 		t.Fatalf("run returned before listening: %v", err)
 	}
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+addr.String()+"/", nil)
-	require.NoError(t, err)
-	req.Header.Set("User-Agent", browserUA)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	_ = resp.Body.Close()
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	base := "http://" + addr.String()
+	get := func(path, password string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, base+path, nil)
+		require.NoError(t, err)
+		req.Header.Set("User-Agent", browserUA)
+		if password != "" {
+			req.SetBasicAuth(dashboardUser, password)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(body)
+	}
+	status, _ := get("/", "")
+	assert.Equal(t, http.StatusOK, status)
+
+	// Without VISITRACK_DASHBOARD_PASSWORD, the dashboard's password is
+	// made up and logged at start.
+	var password string
+	for line := range strings.Lines(logs.String()) {
+		var rec struct{ Msg, User, Password string }
+		require.NoError(t, json.Unmarshal([]byte(line), &rec))
+		if rec.Password != "" {
+			assert.Equal(t, dashboardUser, rec.User)
+			password = rec.Password
+		}
+	}
+	require.GreaterOrEqual(t, len(password), 20, "a password is logged")
+	status, _ = get("/dashboard/", "")
+	assert.Equal(t, http.StatusUnauthorized, status)
+	status, _ = get("/dashboard/", "guess")
+	assert.Equal(t, http.StatusUnauthorized, status)
+	status, page := get("/dashboard/?range=today", password)
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, page, "Headline figures")
+
+	// /metrics counts the home page's impression.
+	status, page = get("/metrics", "")
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, page, `visitrack_queue_enqueued_events_total{sink="store"} 1`)
+	assert.Contains(t, page, `visitrack_store_memory_budget_bytes{sink="store"}`)
 	cancel()
 	assert.NoError(t, <-done, "a cancelled context shuts the server down cleanly")
 

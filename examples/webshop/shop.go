@@ -24,11 +24,10 @@ import (
 	"github.com/visitrack/visitrack/tracker/collect"
 )
 
-// analytics answers questions about what visitors did. A tracker store
-// (tracker/sqlite) satisfies it; without one the shop hides "You previously
-// visited" and the dashboard.
-type analytics interface {
-	Report(ctx context.Context, store string, from, to time.Time) (tracker.Report, error)
+// historian answers "You previously visited". A tracker store
+// (tracker/sqlite, tracker/postgres) is one; without one the shop hides the
+// list.
+type historian interface {
 	History(ctx context.Context, store, visitor string, limit int) ([]tracker.Activity, error)
 }
 
@@ -69,9 +68,14 @@ type shopConfig struct {
 	Keys     [][]byte
 	Store    string           // default "webshop"
 	Recorder tracker.Recorder // where events go
-	// Analytics answers the dashboard and "You previously visited"; nil
-	// hides both.
-	Analytics analytics
+	// History answers "You previously visited"; nil hides it.
+	History historian
+	// Dashboard, if set, is served under /dashboard/ (tracker/dashboard,
+	// which checks who may see it), outside visitrack's middleware: the
+	// shop's owner is not a visitor.
+	Dashboard http.Handler
+	// Metrics, if set, is served at /metrics, outside the middleware too.
+	Metrics http.Handler
 	// Clerk fetches Trending, search results and similar products from
 	// Clerk.io; nil means the shop's own lists.
 	Clerk *clerk.Client
@@ -92,7 +96,9 @@ type shop struct {
 	store        string
 	mw           *middleware.Middleware
 	collect      *collect.Handler
-	analytics    analytics
+	historian    historian
+	dashboard    http.Handler
+	metrics      http.Handler
 	clerk        *clerk.Client
 	clerkTimeout time.Duration
 	popular      *popularity
@@ -106,7 +112,8 @@ func newShop(cfg shopConfig) (*shop, error) {
 	if cfg.Catalog == nil {
 		return nil, errors.New("webshop: a catalogue is required")
 	}
-	s := &shop{catalog: cfg.Catalog, store: cfg.Store, analytics: cfg.Analytics, clerk: cfg.Clerk,
+	s := &shop{catalog: cfg.Catalog, store: cfg.Store, historian: cfg.History, dashboard: cfg.Dashboard,
+		metrics: cfg.Metrics, clerk: cfg.Clerk,
 		clerkTimeout: cfg.ClerkTimeout, popular: newPopularity(), baskets: cfg.Baskets, log: cfg.Logger, now: cfg.Now}
 	if s.baskets == nil {
 		s.baskets = newBaskets()
@@ -161,33 +168,51 @@ func (s *shop) routes() http.Handler {
 	mux.Handle(collectPath+"/", http.StripPrefix(collectPath, s.collect))
 	mux.HandleFunc("GET /categories/{slug}", s.categoryPage)
 	mux.HandleFunc("GET /search", s.searchPage)
-	mux.HandleFunc("POST /consent", s.setConsent)
+	mux.HandleFunc("GET /pictures/{file}", s.picture)
 	mux.HandleFunc("GET /basket", s.basketPage)
-	mux.HandleFunc("POST /basket/add", s.addToBasket)
-	mux.HandleFunc("POST /basket/remove", s.removeFromBasket)
-	mux.HandleFunc("POST /checkout", s.checkout)
+	for path, h := range map[string]http.HandlerFunc{
+		"/consent": s.setConsent, "/basket/add": s.addToBasket,
+		"/basket/remove": s.removeFromBasket, "/checkout": s.checkout,
+	} {
+		mux.HandleFunc("POST "+path, h)
+		mux.HandleFunc(path, s.postOnly) // any other method: 405
+	}
 	mux.HandleFunc("GET /me", s.mePage)
-	mux.HandleFunc("GET /dashboard", s.dashboard)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusNotFound, "notfound", "Not found", nil)
 	})
 	// Every form posts to this shop. Refusing cross-origin posts keeps
 	// another site from recording a consent choice the visitor never made.
-	return http.NewCrossOriginProtection().Handler(s.mw.Handler(mux))
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
+	shop := cop.Handler(s.mw.Handler(mux))
+	if s.dashboard == nil && s.metrics == nil {
+		return shop
+	}
+	outer := http.NewServeMux()
+	outer.Handle("/", shop)
+	if s.dashboard != nil {
+		outer.Handle("/dashboard/", http.StripPrefix("/dashboard", s.dashboard))
+	}
+	if s.metrics != nil {
+		outer.Handle("GET /metrics", s.metrics)
+	}
+	return outer
 }
 
-// item is a product in a rendered list, with the link to its page.
+// item is a product in a rendered list, with the link to its page and its
+// picture.
 type item struct {
 	product
-	URL      string
-	Position int
+	URL, Picture string
+	Position     int
 }
 
 // plainItems links products to their pages without tracking parameters.
 func plainItems(ps []product) []item {
 	out := make([]item, len(ps))
 	for i, p := range ps {
-		out[i] = item{product: p, URL: "/products/" + url.PathEscape(p.ID), Position: i + 1}
+		out[i] = item{product: p, URL: "/products/" + url.PathEscape(p.ID), Picture: pictureURL(p.ID), Position: i + 1}
 	}
 	return out
 }
@@ -262,10 +287,10 @@ func (s *shop) check(r *http.Request, what string, err error) {
 // when the shop has analytics.
 func (s *shop) history(r *http.Request) []item {
 	v := tracker.From(r.Context()).Visitor()
-	if s.analytics == nil || v == "" {
+	if s.historian == nil || v == "" {
 		return nil
 	}
-	acts, err := s.analytics.History(r.Context(), s.store, v, 50)
+	acts, err := s.historian.History(r.Context(), s.store, v, 50)
 	if err != nil {
 		s.log.WarnContext(r.Context(), "webshop: reading history", "err", err)
 		return nil
@@ -305,8 +330,18 @@ func (s *shop) productPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.check(r, "view", tracker.From(r.Context()).View(p.ID))
-	s.render(w, r, http.StatusOK, "product", p.Name, map[string]any{
+	s.renderProduct(w, r, http.StatusOK, p, "1", "")
+}
+
+// renderProduct shows p's page, its quantity field holding quantity, with
+// problem, if any, said above it.
+func (s *shop) renderProduct(w http.ResponseWriter, r *http.Request, status int, p product, quantity, problem string) {
+	s.render(w, r, status, "product", p.Name, map[string]any{
 		"Product":    p,
+		"Picture":    pictureURL(p.ID),
+		"Quantity":   quantity,
+		"Max":        maxQuantity,
+		"Problem":    problem,
 		"SimilarURL": "/products/" + url.PathEscape(p.ID) + "/similar.json",
 	})
 }
@@ -326,6 +361,7 @@ type productJSON struct {
 	Category string `json:"category"`
 	Price    string `json:"price"` // formatted, as the pages show it
 	URL      string `json:"url"`
+	Picture  string `json:"picture"`
 }
 
 // similarJSON answers the product page's script: the products similar to
@@ -346,7 +382,7 @@ func (s *shop) similarJSON(w http.ResponseWriter, r *http.Request) {
 	out := similarAnswer{API: similarList.API, Labels: []string{similarList.Label}, Products: []productJSON{}}
 	for _, it := range plainItems(similar) {
 		out.Products = append(out.Products, productJSON{ID: it.ID, Name: it.Name, Category: it.Category,
-			Price: strconv.FormatFloat(it.Price, 'f', 2, 64), URL: it.URL})
+			Price: strconv.FormatFloat(it.Price, 'f', 2, 64), URL: it.URL, Picture: it.Picture})
 	}
 	_ = json.NewEncoder(w).Encode(out)
 }
@@ -378,16 +414,18 @@ func (s *shop) searchPage(w http.ResponseWriter, r *http.Request) {
 		results = s.fetch(r, searchList, map[string]any{"query": q, "limit": searchLimit},
 			func() []product { return s.catalog.search(q, searchLimit) })
 	}
-	s.render(w, r, http.StatusOK, "search", "Search", map[string]any{
-		"Query":   q,
-		"Results": s.trackedItems(searchList, results),
-	})
+	// The header's search box holds the query: the page needs no other.
+	d := s.page(r, "Search", map[string]any{"Query": q, "Results": s.trackedItems(searchList, results)})
+	d.Query = q
+	s.write(w, r, http.StatusOK, "search", d)
 }
 
 // setConsent records the visitor's choice from the banner's form and sends
 // the browser back where it was.
 func (s *shop) setConsent(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	if !s.readForm(w, r, "choice") {
+		return
+	}
 	var state consent.State
 	switch r.PostFormValue("choice") {
 	case "persistent":
@@ -397,7 +435,10 @@ func (s *shop) setConsent(w http.ResponseWriter, r *http.Request) {
 	case "disabled":
 		state = consent.Disabled
 	default:
-		s.render(w, r, http.StatusBadRequest, "notfound", "Unknown choice", nil)
+		s.render(w, r, http.StatusBadRequest, "problem", "Choose one of the options", problemPage{
+			Message: "That is not one of the choices, so nothing was changed. Please choose one of these:",
+			Choices: true,
+		})
 		return
 	}
 	t := tracker.From(r.Context())
@@ -456,8 +497,17 @@ func (s *shop) basketView(b basket) ([]basketLineView, float64) {
 	return lines, tracker.FromMicros(total)
 }
 
+// basketNotes are what the basket page says after an addition that did not
+// go as asked, named by the "note" parameter addToBasket redirects with.
+var basketNotes = map[string]string{
+	"capped": "You can order at most " + strconv.Itoa(maxQuantity) + " of one product, so that line holds " +
+		strconv.Itoa(maxQuantity) + " now.",
+	"full": "The basket holds at most " + strconv.Itoa(maxLines) + " different products; " +
+		"remove one to add another. Nothing was added.",
+}
+
 func (s *shop) basketPage(w http.ResponseWriter, r *http.Request) {
-	s.renderBasket(w, r, http.StatusOK, "", "")
+	s.renderBasket(w, r, http.StatusOK, "", basketNotes[r.URL.Query().Get("note")])
 }
 
 func (s *shop) renderBasket(w http.ResponseWriter, r *http.Request, status int, email, problem string) {
@@ -467,23 +517,44 @@ func (s *shop) renderBasket(w http.ResponseWriter, r *http.Request, status int, 
 	})
 }
 
+// addToBasket adds the quantity asked for, from 1 to maxQuantity; anything
+// else is refused on the product's page, saying why. When the basket cannot
+// take all of it, the basket page says what it did instead.
 func (s *shop) addToBasket(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	if !s.readForm(w, r, "id") {
+		return
+	}
 	p, ok := s.catalog.product(r.PostFormValue("id"))
 	if !ok {
 		s.render(w, r, http.StatusNotFound, "notfound", "Not found", nil)
 		return
 	}
-	qty, err := strconv.Atoi(r.PostFormValue("quantity"))
-	if err != nil || qty < 1 {
-		qty = 1
+	qty := 1
+	if text, given := r.PostForm["quantity"]; given {
+		n, err := strconv.Atoi(strings.TrimSpace(text[0]))
+		if err != nil || n < 1 || n > maxQuantity {
+			s.renderProduct(w, r, http.StatusUnprocessableEntity, p, text[0],
+				"Please choose a whole number from 1 to "+strconv.Itoa(maxQuantity)+". Nothing was added.")
+			return
+		}
+		qty = n
 	}
-	s.saveBasket(w, r, s.loadBasket(r).add(p.ID, min(qty, maxQuantity)))
-	http.Redirect(w, r, "/basket", http.StatusSeeOther)
+	b, added := s.loadBasket(r).add(p.ID, qty)
+	s.saveBasket(w, r, b)
+	switch {
+	case added == 0 && b.quantity(p.ID) == 0:
+		http.Redirect(w, r, "/basket?note=full", http.StatusSeeOther)
+	case added < qty:
+		http.Redirect(w, r, "/basket?note=capped", http.StatusSeeOther)
+	default:
+		http.Redirect(w, r, "/basket", http.StatusSeeOther)
+	}
 }
 
 func (s *shop) removeFromBasket(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	if !s.readForm(w, r, "id") {
+		return
+	}
 	s.saveBasket(w, r, s.loadBasket(r).remove(r.PostFormValue("id")))
 	http.Redirect(w, r, "/basket", http.StatusSeeOther)
 }
@@ -491,8 +562,13 @@ func (s *shop) removeFromBasket(w http.ResponseWriter, r *http.Request) {
 // checkout places the order in the basket: it logs the sale, links the
 // visitor to the email address when one is given, counts the products as
 // popular and empties the basket.
+//
+// A form it cannot read places nothing: it is refused before the basket is
+// looked at.
 func (s *shop) checkout(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	if !s.readForm(w, r, "email") {
+		return
+	}
 	b := s.loadBasket(r)
 	if len(b) == 0 {
 		http.Redirect(w, r, "/basket", http.StatusSeeOther)
@@ -530,39 +606,6 @@ func (s *shop) mePage(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// labelRow is one row of the dashboard's table.
-type labelRow struct {
-	tracker.LabelStats
-	CTR float64
-}
-
-func (s *shop) dashboard(w http.ResponseWriter, r *http.Request) {
-	if s.analytics == nil {
-		s.render(w, r, http.StatusNotFound, "notfound", "No dashboard without a store", nil)
-		return
-	}
-	to := s.now()
-	from := to.AddDate(0, 0, -30)
-	rep, err := s.analytics.Report(r.Context(), s.store, from, to)
-	if err != nil {
-		s.log.ErrorContext(r.Context(), "webshop: report", "err", err)
-		http.Error(w, "the report is not available right now", http.StatusServiceUnavailable)
-		return
-	}
-	rows := make([]labelRow, len(rep.Labels))
-	var totals tracker.LabelStats
-	for i, l := range rep.Labels {
-		rows[i] = labelRow{LabelStats: l, CTR: l.CTR()}
-		totals.Calls += l.Calls
-		totals.Impressions += l.Impressions
-		totals.Clicks += l.Clicks
-	}
-	s.render(w, r, http.StatusOK, "dashboard", "Dashboard", map[string]any{
-		"Report": rep, "Rows": rows, "Totals": labelRow{LabelStats: totals, CTR: totals.CTR()},
-		"Share": rep.ImpactedShare(),
-	})
-}
-
 // chosen reports whether the visitor has recorded a consent choice.
 func (s *shop) chosen(r *http.Request) bool {
 	return consent.FromCookie(consent.ChoiceCookie)(r) != consent.Unknown
@@ -570,32 +613,47 @@ func (s *shop) chosen(r *http.Request) bool {
 
 // pageData is what every page's layout gets; Content is the page's own.
 type pageData struct {
-	Title       string
-	Path        string // where the consent form returns to
-	Visitor     string
-	Consent     string
-	Banner      bool
+	Title   string
+	Path    string // where the consent form returns to
+	Query   string // the search box's text
+	Visitor string
+	Consent string // "disabled", "cookieless" or "persistent"
+	// Chosen is whether the visitor has made a consent choice; without
+	// one, the page shows the banner.
+	Chosen      bool
 	BasketCount int
 	Categories  []category
 	Dashboard   bool
-	Content     any
+	// Minimal leaves out what depends on the visitor (banner, basket,
+	// tracking note), for a request refused before visitrack saw it.
+	Minimal bool
+	Content any
 }
 
-// render executes the page into a buffer first, so that a template error
-// becomes a clean 500 rather than half a page.
+// render shows page in the shop's layout, for the request's visitor.
 func (s *shop) render(w http.ResponseWriter, r *http.Request, status int, page, title string, content any) {
+	s.write(w, r, status, page, s.page(r, title, content))
+}
+
+// page is the layout's data for r's visitor.
+func (s *shop) page(r *http.Request, title string, content any) pageData {
 	t := tracker.From(r.Context())
-	data := pageData{
+	return pageData{
 		Title:       title,
 		Path:        r.URL.RequestURI(),
 		Visitor:     t.Visitor(),
 		Consent:     t.Consent().String(),
-		Banner:      !s.chosen(r),
+		Chosen:      s.chosen(r),
 		BasketCount: s.loadBasket(r).count(),
 		Categories:  s.catalog.categories,
-		Dashboard:   s.analytics != nil,
+		Dashboard:   s.dashboard != nil,
 		Content:     content,
 	}
+}
+
+// write executes the page into a buffer first, so that a template error
+// becomes a clean 500 rather than half a page.
+func (s *shop) write(w http.ResponseWriter, r *http.Request, status int, page string, data pageData) {
 	var buf bytes.Buffer
 	if err := s.pages[page].ExecuteTemplate(&buf, "layout", data); err != nil {
 		s.log.ErrorContext(r.Context(), "webshop: rendering", "page", page, "err", err)
@@ -606,7 +664,7 @@ func (s *shop) render(w http.ResponseWriter, r *http.Request, status int, page, 
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	// Pages show the visitor's own ID and basket: no cache may keep them.
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)

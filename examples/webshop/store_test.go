@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,8 +17,45 @@ import (
 
 	"github.com/visitrack/visitrack/examples/internal/keys"
 	"github.com/visitrack/visitrack/tracker"
+	"github.com/visitrack/visitrack/tracker/dashboard"
 	"github.com/visitrack/visitrack/tracker/sqlite"
 )
+
+// testPassword is the dashboard's password in tests.
+const testPassword = "correct horse battery staple"
+
+// ownerGet gets path from the shop at base as the dashboard's owner.
+func ownerGet(t *testing.T, base, path string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, base+path, nil)
+	require.NoError(t, err)
+	req.SetBasicAuth(dashboardUser, testPassword)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(body)
+}
+
+// currentSummary reads today's headline figures from the dashboard's
+// export, as the owner.
+func currentSummary(t *testing.T, base string) map[string]any {
+	t.Helper()
+	status, body := ownerGet(t, base, "/dashboard/summary.json?range=today")
+	require.Equal(t, http.StatusOK, status, body)
+	var export struct {
+		Rows []map[string]any `json:"rows"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &export))
+	for _, row := range export.Rows {
+		if row["period"] == "current" {
+			return row
+		}
+	}
+	t.Fatalf("no current period in %s", body)
+	return nil
+}
 
 // sqliteShop serves a shop as run() wires it: events through a Queue into
 // a real SQLite file.
@@ -28,8 +66,12 @@ func sqliteShop(t *testing.T) (*shop, *sqlite.Store, *tracker.Queue, *httptest.S
 	t.Cleanup(func() { db.Close() })
 	q := tracker.NewQueue(db, tracker.QueueConfig{})
 	t.Cleanup(func() { q.Close(context.Background()) })
-	sh, err := newShop(shopConfig{Catalog: testCatalog(t), Keys: keys.Generate(), Recorder: q, Analytics: db,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	dash, err := dashboard.New(dashboard.Config{Analytics: db, Store: "webshop", Logger: log,
+		Authorize: dashboard.BasicAuth(dashboardUser, testPassword)})
+	require.NoError(t, err)
+	sh, err := newShop(shopConfig{Catalog: testCatalog(t), Keys: keys.Generate(), Recorder: q, History: db,
+		Dashboard: dash, Logger: log})
 	require.NoError(t, err)
 	srv := httptest.NewServer(sh.routes())
 	t.Cleanup(srv.Close)
@@ -55,12 +97,20 @@ func TestShopOnSQLite(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.NoError(t, q.Flush(ctx))
 
-	// The dashboard reads the report from SQLite: the order was impacted by
-	// the Trending click.
-	resp, page := b.get("/dashboard")
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Contains(t, page, "<td>Homepage - Trending</td>")
-	assert.Contains(t, page, `id="impacted-share">100.0 %<`, "the only order came through Trending")
+	// The dashboard is the owner's: a shopper gets a password prompt.
+	resp, page := b.get("/dashboard/")
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.NotContains(t, page, "Homepage - Trending")
+	assert.Contains(t, resp.Header.Get("WWW-Authenticate"), "Basic")
+
+	// The owner's dashboard reads SQLite: the order was impacted by the
+	// Trending click.
+	status, page := ownerGet(t, srv.URL, "/dashboard/labels?range=today")
+	require.Equal(t, http.StatusOK, status)
+	assert.Contains(t, page, "Homepage - Trending")
+	summary := currentSummary(t, srv.URL)
+	assert.Equal(t, 1.0, summary["orders"])
+	assert.Equal(t, 1.0, summary["impacted_orders_share"], "the only order came through Trending")
 
 	// The home page remembers the visit.
 	_, page = b.get("/")

@@ -17,11 +17,21 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // pageNames lists the pages; each is templates/<name>.html with the layout.
-var pageNames = []string{"home", "product", "category", "search", "basket", "confirmation", "me", "dashboard", "notfound"}
+var pageNames = []string{"home", "product", "category", "search", "basket", "confirmation", "me", "notfound", "problem"}
 
 var funcs = template.FuncMap{
 	"money": func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) },
-	"pct":   func(v float64) string { return strconv.FormatFloat(100*v, 'f', 1, 64) + " %" },
+	// tracking says in words what a consent state means for the visitor.
+	"tracking": func(state string) string {
+		switch state {
+		case "persistent":
+			return "You accepted: your anonymous visitor ID is remembered across visits."
+		case "cookieless":
+			return "Your anonymous visitor ID lasts for this visit only."
+		default:
+			return "Tracking is off: nothing about your visit is recorded."
+		}
+	},
 }
 
 func parsePages() (map[string]*template.Template, error) {

@@ -29,6 +29,11 @@
         a.addEventListener("click", function (event) {
           window.visitrack.follow(event, {product: p.id, api: list.api, labels: list.labels, n: i});
         });
+        var img = document.createElement("img");
+        img.src = p.picture;
+        img.alt = "";
+        img.width = 200;
+        img.height = 150;
         var category = document.createElement("span");
         category.className = "muted";
         category.textContent = p.category;
@@ -37,7 +42,7 @@
         price.textContent = "€" + p.price;
         var li = document.createElement("li");
         li.className = "card";
-        li.append(a, category, document.createElement("br"), price);
+        li.append(img, a, category, document.createElement("br"), price);
         ul.append(li);
       });
       section.hidden = false;
