@@ -55,6 +55,11 @@ func newChrome(t *testing.T) context.Context {
 	return bctx
 }
 
+// newPage starts a browser of its own (newChrome) on the shop at base.
+func newPage(t *testing.T, base string) *page {
+	return &page{t: t, ctx: newChrome(t), base: base}
+}
+
 // page drives one browser tab against the shop at base.
 type page struct {
 	t    *testing.T
@@ -153,9 +158,8 @@ func jsString(s string) string {
 }
 
 func TestBrowserAcceptBasketAndCheckout(t *testing.T) {
-	ctx := newChrome(t)
 	_, rec, srv := newTestShop(t, nil)
-	p := &page{t: t, ctx: ctx, base: srv.URL}
+	p := newPage(t, srv.URL)
 
 	p.open("/")
 	p.do(chromedp.WaitVisible(chromedp.CSS("#consent-banner")))
@@ -232,9 +236,8 @@ func TestBrowserAcceptBasketAndCheckout(t *testing.T) {
 }
 
 func TestBrowserRefuse(t *testing.T) {
-	ctx := newChrome(t)
 	_, rec, srv := newTestShop(t, nil)
-	p := &page{t: t, ctx: ctx, base: srv.URL}
+	p := newPage(t, srv.URL)
 
 	p.open("/")
 	p.do(chromedp.WaitVisible(chromedp.CSS("#consent-banner")))
@@ -270,9 +273,8 @@ func TestBrowserRefuse(t *testing.T) {
 // tracker/collect (POST /visitrack/log/click) with the visitor the
 // middleware gave the page, before the browser follows the link.
 func TestBrowserSimilarListRenderedFromJSON(t *testing.T) {
-	ctx := newChrome(t)
 	_, rec, srv := newTestShop(t, nil)
-	p := &page{t: t, ctx: ctx, base: srv.URL}
+	p := newPage(t, srv.URL)
 
 	p.open("/me")
 	visitor := p.text("#visitor-id")
@@ -311,9 +313,8 @@ func TestBrowserSimilarListRenderedFromJSON(t *testing.T) {
 // The header keeps one row at a laptop's 1280 px, and no page is wider
 // than a 390 px phone.
 func TestBrowserLayout(t *testing.T) {
-	ctx := newChrome(t)
 	_, _, srv := newTestShop(t, nil)
-	p := &page{t: t, ctx: ctx, base: srv.URL}
+	p := newPage(t, srv.URL)
 
 	// middle is the vertical middle of sel's box; on one row, the boxes'
 	// middles are within a few pixels.
@@ -351,7 +352,7 @@ func TestBrowserDashboard(t *testing.T) {
 	_, _, q, srv := sqliteShop(t)
 
 	// A shopper: Trending click, basket, checkout.
-	shopper := &page{t: t, ctx: newChrome(t), base: srv.URL}
+	shopper := newPage(t, srv.URL)
 	shopper.open("/")
 	shopper.follow("#consent-accept")
 	shopper.follow("#trending li:nth-child(2) a")
@@ -364,7 +365,7 @@ func TestBrowserDashboard(t *testing.T) {
 	// The owner signs in as at the browser's password prompt: Chromium
 	// keeps the credentials for the origin once they worked, and sends
 	// them with every request after, downloads included.
-	owner := &page{t: t, ctx: newChrome(t), base: srv.URL}
+	owner := newPage(t, srv.URL)
 	downloads := t.TempDir()
 	owner.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, cdpbrowser.SetDownloadBehavior,

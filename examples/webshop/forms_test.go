@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/xml"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,22 +13,6 @@ import (
 
 	"github.com/visitrack/visitrack/tracker"
 )
-
-// postRaw posts body with content type ct, as a client that is not the
-// shop's own form might.
-func (b *browser) postRaw(path, ct, body string) (*http.Response, string) {
-	b.t.Helper()
-	req, err := http.NewRequestWithContext(b.t.Context(), http.MethodPost, b.srv.URL+path, strings.NewReader(body))
-	require.NoError(b.t, err)
-	req.Header.Set("User-Agent", b.ua)
-	req.Header.Set("Content-Type", ct)
-	resp, err := b.c.Do(req)
-	require.NoError(b.t, err)
-	defer resp.Body.Close()
-	page, err := io.ReadAll(resp.Body)
-	require.NoError(b.t, err)
-	return resp, string(page)
-}
 
 // A checkout the shop cannot read places nothing and says why; the basket
 // stays as it was.

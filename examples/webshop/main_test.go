@@ -73,30 +73,43 @@ func newBrowser(t *testing.T, srv *httptest.Server, ua string) *browser {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
-func (b *browser) do(method, path string, form url.Values) (*http.Response, string) {
+// do sends a request with body of type ct (none when ct is "") and returns
+// the response and its body.
+func (b *browser) do(method, path, ct, body string) (*http.Response, string) {
 	b.t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequestWithContext(b.t.Context(), method, b.srv.URL+path, body)
+	req, err := http.NewRequestWithContext(b.t.Context(), method, b.srv.URL+path, strings.NewReader(body))
 	require.NoError(b.t, err)
 	req.Header.Set("User-Agent", b.ua)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
 	}
-	resp, err := b.c.Do(req)
-	require.NoError(b.t, err)
+	return send(b.t, b.c, req)
+}
+
+// send sends req with c and reads the whole answer.
+func send(t testing.TB, c *http.Client, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Do(req)
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	page, err := io.ReadAll(resp.Body)
-	require.NoError(b.t, err)
+	require.NoError(t, err)
 	return resp, string(page)
 }
 
-func (b *browser) get(path string) (*http.Response, string) { return b.do(http.MethodGet, path, nil) }
+func (b *browser) get(path string) (*http.Response, string) {
+	return b.do(http.MethodGet, path, "", "")
+}
 
 func (b *browser) post(path string, form url.Values) (*http.Response, string) {
-	return b.do(http.MethodPost, path, form)
+	return b.do(http.MethodPost, path, "application/x-www-form-urlencoded", form.Encode())
+}
+
+// postRaw posts body with content type ct, as a client that is not the
+// shop's own form might.
+func (b *browser) postRaw(path, ct, body string) (*http.Response, string) {
+	b.t.Helper()
+	return b.do(http.MethodPost, path, ct, body)
 }
 
 // cookies returns the names and values the jar would send.
@@ -373,7 +386,7 @@ func TestConsentRefuseDeletesCookiesAndStopsEvents(t *testing.T) {
 	assert.Equal(t, "/products/12793", b.follow(linkTo(t, page, "12793")), "the link still leads to the product")
 	b.get("/products/12793")
 	b.get("/products/12793/similar.json")
-	b.do(http.MethodPost, "/visitrack/log/click", nil)
+	b.do(http.MethodPost, "/visitrack/log/click", "", "")
 	b.get("/visitrack/log/click?product=12793")
 	b.get("/categories/shoes")
 	b.get("/search?q=shoe")
@@ -599,18 +612,7 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	base := "http://" + addr.String()
 	get := func(path, password string) (int, string) {
 		t.Helper()
-		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, base+path, nil)
-		require.NoError(t, err)
-		req.Header.Set("User-Agent", browserUA)
-		if password != "" {
-			req.SetBasicAuth(dashboardUser, password)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		return resp.StatusCode, string(body)
+		return getAs(t, base+path, password)
 	}
 	status, _ := get("/", "")
 	assert.Equal(t, http.StatusOK, status)

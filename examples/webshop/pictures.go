@@ -56,11 +56,7 @@ func (s *shop) picture(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "image/svg+xml")
-	h.Set("Cache-Control", "public, max-age=86400")
-	h.Set("X-Content-Type-Options", "nosniff")
 	// Opened on its own, the picture runs nothing.
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	headers(w, "image/svg+xml", "public, max-age=86400", "default-src 'none'; style-src 'unsafe-inline'")
 	_, _ = w.Write([]byte(pictureSVG(p)))
 }

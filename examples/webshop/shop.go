@@ -367,10 +367,7 @@ type productJSON struct {
 // similarJSON answers the product page's script: the products similar to
 // one, recorded as shown by the similar-products call.
 func (s *shop) similarJSON(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store") // each answer is an impression for this visitor
-	h.Set("X-Content-Type-Options", "nosniff")
+	headers(w, "application/json", "no-store", "") // each answer is an impression for this visitor
 	p, ok := s.catalog.product(r.PathValue("id"))
 	if !ok {
 		w.WriteHeader(http.StatusNotFound)
@@ -660,15 +657,25 @@ func (s *shop) write(w http.ResponseWriter, r *http.Request, status int, page st
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
 	// Pages show the visitor's own ID and basket: no cache may keep them.
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
+	headers(w, "text/html; charset=utf-8", "no-store",
+		"default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	w.Header().Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// headers sets what every answer of the shop says of itself: its content
+// type, who may cache it, and its Content-Security-Policy (none when csp
+// is "").
+func headers(w http.ResponseWriter, contentType, cacheControl, csp string) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Cache-Control", cacheControl)
+	if csp != "" {
+		h.Set("Content-Security-Policy", csp)
+	}
+	h.Set("X-Content-Type-Options", "nosniff")
 }
 
 // displayQuery is q as the page shows it: valid UTF-8 without control

@@ -27,15 +27,21 @@ const testPassword = "correct horse battery staple"
 // ownerGet gets path from the shop at base as the dashboard's owner.
 func ownerGet(t *testing.T, base, path string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, base+path, nil)
+	return getAs(t, base+path, testPassword)
+}
+
+// getAs gets u in a browser's name, signed in to the dashboard with
+// password unless it is "".
+func getAs(t *testing.T, u, password string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, u, nil)
 	require.NoError(t, err)
-	req.SetBasicAuth(dashboardUser, testPassword)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp.StatusCode, string(body)
+	req.Header.Set("User-Agent", browserUA)
+	if password != "" {
+		req.SetBasicAuth(dashboardUser, password)
+	}
+	resp, body := send(t, http.DefaultClient, req)
+	return resp.StatusCode, body
 }
 
 // currentSummary reads today's headline figures from the dashboard's
