@@ -2,9 +2,9 @@ package credit
 
 import (
 	"cmp"
-	"slices"
 
 	"github.com/visitrack/visitrack/tracker"
+	"github.com/visitrack/visitrack/tracker/internal/storekit"
 )
 
 // Drill holds the events of a range that a dashboard's drill-downs count:
@@ -51,79 +51,58 @@ func (sc *Drill) Products(sets map[LabelSet]bool, limit int) []tracker.ProductSt
 		shown, clicks, units int
 		revenue              int64
 	}
-	by := make(map[string]*acc)
-	get := func(p string) *acc {
-		if by[p] == nil {
-			by[p] = &acc{}
-		}
-		return by[p]
-	}
+	var by storekit.Bins[string, acc]
 	for _, imp := range sc.Impressions {
 		if sets[imp.Labels] {
 			for _, p := range imp.Products {
-				get(p).shown++
+				by.Bin(p).shown++
 			}
 		}
 	}
 	for _, c := range sc.Clicks {
 		if sets[c.Labels] {
-			get(c.Product).clicks++
+			by.Bin(c.Product).clicks++
 		}
 	}
 	for i, sl := range sc.Sales {
 		for j, l := range sl.Lines {
 			if sets[sl.Credit[j].Labels] {
-				a := get(sc.SaleLines[i][j])
+				a := by.Bin(sc.SaleLines[i][j])
 				a.units += int(l.Quantity)
 				a.revenue += l.Revenue()
 			}
 		}
 	}
-	var out []tracker.ProductStats
-	for p, a := range by {
-		out = append(out, tracker.ProductStats{Product: p, Shown: a.shown, Clicks: a.clicks, Units: a.units, Revenue: tracker.FromMicros(a.revenue)})
-	}
-	slices.SortFunc(out, func(a, b tracker.ProductStats) int {
-		if c := cmp.Compare(b.Shown, a.Shown); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Product, b.Product)
+	out := storekit.Append(nil, &by, func(p string, a *acc) tracker.ProductStats {
+		return tracker.ProductStats{Product: p, Shown: a.shown, Clicks: a.clicks, Units: a.units, Revenue: tracker.FromMicros(a.revenue)}
 	})
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	return out
+	return storekit.Top(out, storekit.Most(
+		func(s tracker.ProductStats) int { return s.Shown },
+		func(s tracker.ProductStats) string { return s.Product }), limit)
 }
 
 // Positions returns, for each position (1-based) at which calls under the
 // label sets in sets showed products, the products shown there and the
 // clicks credited to those sets from it, by position.
 func (sc *Drill) Positions(sets map[LabelSet]bool) []tracker.PositionStats {
-	by := make(map[int]*tracker.PositionStats)
-	get := func(p int) *tracker.PositionStats {
-		if by[p] == nil {
-			by[p] = &tracker.PositionStats{Position: p}
-		}
-		return by[p]
-	}
+	var by storekit.Bins[int, tracker.PositionStats]
 	for _, imp := range sc.Impressions {
 		if sets[imp.Labels] {
 			for i := range imp.Products {
-				get(i+1).Impressions++
+				by.Bin(i+1).Impressions++
 			}
 		}
 	}
 	for _, c := range sc.Clicks {
 		if c.Position > 0 && sets[c.Labels] {
-			get(c.Position).Clicks++
+			by.Bin(c.Position).Clicks++
 		}
 	}
-	var out []tracker.PositionStats
-	for _, p := range by {
-		out = append(out, *p)
-	}
-	slices.SortFunc(out, func(a, b tracker.PositionStats) int { return cmp.Compare(a.Position, b.Position) })
-	return out
+	out := storekit.Append(nil, &by, func(p int, s *tracker.PositionStats) tracker.PositionStats {
+		s.Position = p
+		return *s
+	})
+	return storekit.Top(out, func(a, b tracker.PositionStats) int { return cmp.Compare(a.Position, b.Position) }, 0)
 }
 
 // SearchStats returns what each query did: its searches, those that found
@@ -132,15 +111,9 @@ func (sc *Drill) Positions(sets map[LabelSet]bool) []tracker.PositionStats {
 // by event ID); most searched first, then by query; at most limit (≤ 0:
 // all).
 func (sc *Drill) SearchStats(queries map[string]string, limit int) []tracker.SearchStats {
-	by := make(map[string]*tracker.SearchStats)
-	get := func(q string) *tracker.SearchStats {
-		if by[q] == nil {
-			by[q] = &tracker.SearchStats{Query: q}
-		}
-		return by[q]
-	}
+	var by storekit.Bins[string, tracker.SearchStats]
 	for _, s := range sc.Searches {
-		st := get(s.Query)
+		st := by.Bin(s.Query)
 		st.Searches++
 		if s.Results != nil && *s.Results == 0 {
 			st.NoResults++
@@ -148,26 +121,19 @@ func (sc *Drill) SearchStats(queries map[string]string, limit int) []tracker.Sea
 	}
 	for _, imp := range sc.Impressions {
 		if imp.Query != "" {
-			get(imp.Query).Impressions += len(imp.Products)
+			by.Bin(imp.Query).Impressions += len(imp.Products)
 		}
 	}
 	for _, c := range sc.Clicks {
 		if q := queries[c.From]; q != "" && c.Labels != 0 {
-			get(q).Clicks++
+			by.Bin(q).Clicks++
 		}
 	}
-	var out []tracker.SearchStats
-	for _, s := range by {
-		out = append(out, *s)
-	}
-	slices.SortFunc(out, func(a, b tracker.SearchStats) int {
-		if c := cmp.Compare(b.Searches, a.Searches); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Query, b.Query)
+	out := storekit.Append(nil, &by, func(q string, s *tracker.SearchStats) tracker.SearchStats {
+		s.Query = q
+		return *s
 	})
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	return out
+	return storekit.Top(out, storekit.Most(
+		func(s tracker.SearchStats) int { return s.Searches },
+		func(s tracker.SearchStats) string { return s.Query }), limit)
 }

@@ -84,13 +84,25 @@ func Counts(t1 int64, id1 string, t2 int64, id2 string) bool {
 	return Later(t2, id2, t1, id1)
 }
 
-// Hour is the hour a time in microseconds falls in: stores keep counters per
-// hour.
-func Hour(us int64) int64 {
-	const hour = int64(time.Hour / time.Microsecond)
-	h := us / hour
-	if us%hour < 0 {
-		h--
+// HourMicros and DayMicros are an hour and a day in microseconds.
+const (
+	HourMicros = int64(time.Hour / time.Microsecond)
+	DayMicros  = 24 * HourMicros
+)
+
+// Hour is the hour, in hours since the Unix epoch, a time in microseconds
+// falls in: stores keep counters per hour.
+func Hour(us int64) int64 { return floorDiv(us, HourMicros) }
+
+// Day is the UTC day, in days since the Unix epoch, a time in microseconds
+// falls in: stores note which visitors were active on which day.
+func Day(us int64) int64 { return floorDiv(us, DayMicros) }
+
+// floorDiv is a / b rounded down, also for negative a.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b < 0 {
+		q--
 	}
-	return h
+	return q
 }

@@ -25,17 +25,13 @@ type LabelHour struct{ Store, Hour, Label int64 }
 type LabelCounts struct{ Calls, Impressions, Clicks, Orders, Revenue int64 }
 
 // Add adds o to c.
-func (c *LabelCounts) Add(o LabelCounts) {
-	c.Calls += o.Calls
-	c.Impressions += o.Impressions
-	c.Clicks += o.Clicks
-	c.Orders += o.Orders
-	c.Revenue += o.Revenue
-}
+func (c *LabelCounts) Add(o LabelCounts) { add(c.fields(), o.fields(), +1) }
 
 // Sub takes o from c.
-func (c *LabelCounts) Sub(o LabelCounts) {
-	c.Add(LabelCounts{-o.Calls, -o.Impressions, -o.Clicks, -o.Orders, -o.Revenue})
+func (c *LabelCounts) Sub(o LabelCounts) { add(c.fields(), o.fields(), -1) }
+
+func (c *LabelCounts) fields() []*int64 {
+	return []*int64{&c.Calls, &c.Impressions, &c.Clicks, &c.Orders, &c.Revenue}
 }
 
 // StoreHour is one store in one hour.
@@ -49,20 +45,21 @@ type StoreCounts struct {
 	Orders, Revenue, Impacted, ImpactedRevenue int64
 }
 
+// Add adds o to c.
+func (c *StoreCounts) Add(o StoreCounts) { add(c.fields(), o.fields(), +1) }
+
 // Sub takes o from c.
-func (c *StoreCounts) Sub(o StoreCounts) {
-	c.Add(StoreCounts{-o.Calls, -o.Impressions, -o.Clicks, -o.Orders, -o.Revenue, -o.Impacted, -o.ImpactedRevenue})
+func (c *StoreCounts) Sub(o StoreCounts) { add(c.fields(), o.fields(), -1) }
+
+func (c *StoreCounts) fields() []*int64 {
+	return []*int64{&c.Calls, &c.Impressions, &c.Clicks, &c.Orders, &c.Revenue, &c.Impacted, &c.ImpactedRevenue}
 }
 
-// Add adds o to c.
-func (c *StoreCounts) Add(o StoreCounts) {
-	c.Calls += o.Calls
-	c.Impressions += o.Impressions
-	c.Clicks += o.Clicks
-	c.Orders += o.Orders
-	c.Revenue += o.Revenue
-	c.Impacted += o.Impacted
-	c.ImpactedRevenue += o.ImpactedRevenue
+// add adds sign times each count of from to the same count of to.
+func add(to, from []*int64, sign int64) {
+	for i, n := range from {
+		*to[i] += sign * *n
+	}
 }
 
 // NewTally returns an empty Tally.
@@ -73,24 +70,33 @@ func NewTally() *Tally {
 // Label returns the counts of one label of store in the hour of t, to add
 // to.
 func (c *Tally) Label(store, t, label int64) *LabelCounts {
-	k := LabelHour{store, Hour(t), label}
-	lc := c.Labels[k]
-	if lc == nil {
-		lc = &LabelCounts{}
-		c.Labels[k] = lc
-	}
-	return lc
+	return at(c.Labels, LabelHour{store, Hour(t), label})
 }
 
 // Store returns the counts of store in the hour of t, to add to.
 func (c *Tally) Store(store, t int64) *StoreCounts {
-	k := StoreHour{store, Hour(t)}
-	sc := c.Stores[k]
-	if sc == nil {
-		sc = &StoreCounts{}
-		c.Stores[k] = sc
+	return at(c.Stores, StoreHour{store, Hour(t)})
+}
+
+// at returns m[k], adding a zero value first.
+func at[K comparable, V any](m map[K]*V, k K) *V {
+	v := m[k]
+	if v == nil {
+		v = new(V)
+		m[k] = v
 	}
-	return sc
+	return v
+}
+
+// Sub takes what o counted from c, hour by hour: what a purge does to the
+// counters of the hour its cut falls in.
+func (c *Tally) Sub(o *Tally) {
+	for k, v := range o.Labels {
+		at(c.Labels, k).Sub(*v)
+	}
+	for k, v := range o.Stores {
+		at(c.Stores, k).Sub(*v)
+	}
 }
 
 // Impression counts a call at t showing n products under labels, sign +1
@@ -156,12 +162,7 @@ func (c *Tally) Sum(names map[int64]string) ([]tracker.LabelStats, StoreCounts) 
 	}
 	byLabel := make(map[int64]*LabelCounts)
 	for k, l := range c.Labels {
-		a := byLabel[k.Label]
-		if a == nil {
-			a = &LabelCounts{}
-			byLabel[k.Label] = a
-		}
-		a.Add(*l)
+		at(byLabel, k.Label).Add(*l)
 	}
 	var out []tracker.LabelStats
 	for lid, l := range byLabel {

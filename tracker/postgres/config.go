@@ -1,16 +1,16 @@
 package postgres
 
 import (
-	"io"
 	"log/slog"
 	"time"
 
 	"github.com/visitrack/visitrack/tracker/credit"
+	"github.com/visitrack/visitrack/tracker/internal/storekit"
 )
 
 // DefaultMemoryBudget is the memory a Store keeps for the recent events of
 // the groups it writes, unless Config.MemoryBudget says otherwise.
-const DefaultMemoryBudget = 128 << 20
+const DefaultMemoryBudget = storekit.DefaultMemoryBudget
 
 // Config configures OpenConfig. The zero value is ready to use: every zero
 // field takes its default.
@@ -37,17 +37,9 @@ type Config struct {
 
 func (c Config) withDefaults() Config {
 	c.Rules = c.Rules.WithDefaults()
-	if c.MemoryBudget <= 0 {
-		c.MemoryBudget = DefaultMemoryBudget
-	}
+	storekit.Defaults(&c.MemoryBudget, &c.Logger, &c.Now)
 	if c.MaxConns <= 0 {
 		c.MaxConns = 8
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if c.Now == nil {
-		c.Now = time.Now
 	}
 	return c
 }

@@ -19,6 +19,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/visitrack/visitrack/tracker"
+	"github.com/visitrack/visitrack/tracker/credit"
+	"github.com/visitrack/visitrack/tracker/internal/storekit"
 )
 
 // Errors returned by the store; test with errors.Is.
@@ -47,6 +49,8 @@ type Store struct {
 
 	wmu sync.Mutex // one write transaction at a time per Store, and guards mem
 	mem *memory
+
+	reports credit.Reports
 
 	refs atomic.Int64 // handles for events in cached groups
 
@@ -90,8 +94,26 @@ func OpenConfig(ctx context.Context, dsn string, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{cfg: cfg, pool: pool, shard: int16(n.Int64())}
+	s.reports = credit.Reports{Name: "postgres", Read: s.read}
 	s.mem = newMemory(s)
 	return s, nil
+}
+
+// Write stores a batch of events in one transaction. It is idempotent: an
+// event whose ID the store holds is skipped, and so is an event older than
+// the last Purge's cut. An event that breaks a rule (tracker.Event.Validate)
+// or is dated more than tracker.MaxClockSkew after the store's clock is
+// refused: Write stores the others and returns a *tracker.BatchError naming
+// the refused ones, each marked permanent. Any other error means nothing was
+// stored.
+//
+// Write holds an advisory lock on each group of linked visitors its events
+// touch (in a fixed order), so that Stores writing the same visitors at
+// once resolve credit one after the other; a conflict with another writer
+// (a deadlock between locks taken out of order, a key two writers inserted
+// at once) is retried inside Write.
+func (s *Store) Write(ctx context.Context, events []tracker.Event) error {
+	return storekit.Write(ctx, events, s.closed, ErrClosed, s.cfg.Now, "postgres: write", s.write)
 }
 
 // shards is how many rows of counters concurrent writers spread an hour of

@@ -10,7 +10,9 @@
 //
 // The rules it applies are those of package tracker/credit, checked by the
 // same conformance suite and reference model as the SQLite store
-// (tracker/storetest). The schema is in migrations/, applied by Open under
+// (tracker/storetest); what both stores do the same way is in
+// tracker/credit (a batch through the rules, reports from a snapshot) and
+// tracker/internal/storekit (plumbing without rules). The schema is in migrations/, applied by Open under
 // an advisory lock so that instances starting together migrate once.
 //
 // # Concepts
@@ -33,6 +35,9 @@
 //     locked while a write decides between copies.
 //   - Counters per store, label and hour, in shards: each Store adds to its
 //     own, so that concurrent writers seldom wait for each other's rows.
+//     Reports sum every shard for the whole hours of a range and read the
+//     events for its ragged ends, in one repeatable-read transaction
+//     (credit.Reports does the adding up).
 //
 // # Erasure and retention
 //

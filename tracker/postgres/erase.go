@@ -114,7 +114,7 @@ func (b *batch) forget(store, email string) (bool, error) {
 	}
 	for _, e := range evs {
 		lids := b.lids(credit.LabelSet(deref(e.ls)))
-		if e.kind == kindImpression {
+		if tracker.Kind(e.kind) == tracker.KindImpression {
 			b.c.Impression(sid, e.t, lids, int(e.n), -1)
 		} else {
 			b.c.Click(sid, e.t, lids, -1)

@@ -3,14 +3,13 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/visitrack/visitrack/tracker"
+	"github.com/visitrack/visitrack/tracker/internal/storekit"
 )
 
 // History returns up to limit entries of the visitor's own activity (clicks,
@@ -19,23 +18,17 @@ import (
 // (see CustomerHistory). It reads the visitor's index from the newest entry,
 // so its cost grows with limit, not with the visitor's past.
 func (s *Store) History(ctx context.Context, store, visitor string, limit int) ([]tracker.Activity, error) {
-	if s.closed() {
-		return nil, ErrClosed
-	}
-	var vid int64
-	err := s.pool.QueryRow(ctx, `SELECT v.vid FROM visitors v JOIN stores s USING (sid) WHERE s.name = $1 AND v.xid = $2`,
-		store, visitor).Scan(&vid)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("postgres: history: %w", err)
-	}
-	out, err := s.activity(ctx, []int64{vid}, limit)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: history: %w", err)
-	}
-	return out, nil
+	return storekit.Call(s.closed, ErrClosed, "postgres: history", func() ([]tracker.Activity, error) {
+		var vid int64
+		err := s.pool.QueryRow(ctx, `SELECT v.vid FROM visitors v JOIN stores s USING (sid) WHERE s.name = $1 AND v.xid = $2`,
+			store, visitor).Scan(&vid)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+		return s.activity(ctx, []int64{vid}, limit)
+	})
 }
 
 // CustomerHistory returns up to limit entries of the activity of every
@@ -43,23 +36,15 @@ func (s *Store) History(ctx context.Context, store, visitor string, limit int) (
 // ID), newest first. Call it only for a customer the shop has verified
 // itself, such as the one signed in; never with an ID taken from a form.
 func (s *Store) CustomerHistory(ctx context.Context, store, customer string, limit int) ([]tracker.Activity, error) {
-	if s.closed() {
-		return nil, ErrClosed
-	}
-	rows, _ := s.pool.Query(ctx, `SELECT l.vid FROM links l JOIN identities i USING (iid) JOIN stores s USING (sid)
-		WHERE s.name = $1 AND i.key = $2`, store, "c:"+strings.TrimSpace(customer))
-	vids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return nil, fmt.Errorf("postgres: customer history: %w", err)
-	}
-	if len(vids) == 0 {
-		return nil, nil
-	}
-	out, err := s.activity(ctx, vids, limit)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: customer history: %w", err)
-	}
-	return out, nil
+	return storekit.Call(s.closed, ErrClosed, "postgres: customer history", func() ([]tracker.Activity, error) {
+		rows, _ := s.pool.Query(ctx, `SELECT l.vid FROM links l JOIN identities i USING (iid) JOIN stores s USING (sid)
+			WHERE s.name = $1 AND i.key = $2`, store, "c:"+strings.TrimSpace(customer))
+		vids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil || len(vids) == 0 {
+			return nil, err
+		}
+		return s.activity(ctx, vids, limit)
+	})
 }
 
 // activity returns the newest limit entries (all when limit ≤ 0) of the
@@ -93,38 +78,22 @@ func scanActivity(r pgx.CollectableRow) (tracker.Activity, error) {
 	var kind int16
 	var t int64
 	var item string
-	if err := r.Scan(&kind, &t, &item); err != nil {
-		return tracker.Activity{}, err
-	}
-	a := tracker.Activity{Kind: tracker.Kind(kind), Time: time.UnixMicro(t).UTC()}
-	switch kind {
-	case kindClick, kindView:
-		a.Product = item
-	case kindCategory:
-		a.Category = item
-	case kindSearch:
-		a.Query = item
-	}
-	return a, nil
+	err := r.Scan(&kind, &t, &item)
+	return storekit.Activity(tracker.Kind(kind), t, item), err
 }
 
 // Visitors returns the visitor IDs of store linked to email: those that
 // used it, and everyone in their groups of linked visitors, sorted.
 func (s *Store) Visitors(ctx context.Context, store, email string) ([]string, error) {
-	if s.closed() {
-		return nil, ErrClosed
-	}
-	email, err := tracker.NormalizeEmail(email)
-	if err != nil {
-		return nil, nil
-	}
-	rows, _ := s.pool.Query(ctx, `SELECT xid FROM visitors WHERE gid IN (
-			SELECT v.gid FROM links l JOIN identities i USING (iid) JOIN visitors v ON v.vid = l.vid JOIN stores s ON s.sid = i.sid
-			WHERE s.name = $1 AND i.key = $2)
-		ORDER BY xid`, store, "e:"+email)
-	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("postgres: visitors: %w", err)
-	}
-	return out, nil
+	return storekit.Call(s.closed, ErrClosed, "postgres: visitors", func() ([]string, error) {
+		email, err := tracker.NormalizeEmail(email)
+		if err != nil {
+			return nil, nil // no such address can be stored
+		}
+		rows, _ := s.pool.Query(ctx, `SELECT xid FROM visitors WHERE gid IN (
+				SELECT v.gid FROM links l JOIN identities i USING (iid) JOIN visitors v ON v.vid = l.vid JOIN stores s ON s.sid = i.sid
+				WHERE s.name = $1 AND i.key = $2)
+			ORDER BY xid`, store, "e:"+email)
+		return pgx.CollectRows(rows, pgx.RowTo[string])
+	})
 }

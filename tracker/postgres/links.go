@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"slices"
-	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
@@ -23,16 +22,16 @@ func (b *batch) link() error {
 	}
 	var uses []use
 	for _, p := range b.evs {
-		t := credit.Micros(p.e.Time)
-		switch p.e.Kind {
+		t := credit.Micros(p.Event.Time)
+		switch p.Event.Kind {
 		case tracker.KindEmail:
-			uses = append(uses, use{p.sid, "e:" + p.e.Email, p.v.vid, t})
+			uses = append(uses, use{p.Store, "e:" + p.Event.Email, p.v.vid, t})
 		case tracker.KindSale:
-			if p.e.Email != "" {
-				uses = append(uses, use{p.sid, "e:" + p.e.Email, p.v.vid, t})
+			if p.Event.Email != "" {
+				uses = append(uses, use{p.Store, "e:" + p.Event.Email, p.v.vid, t})
 			}
-			if p.e.Customer != "" {
-				uses = append(uses, use{p.sid, "c:" + p.e.Customer, p.v.vid, t})
+			if p.Event.Customer != "" {
+				uses = append(uses, use{p.Store, "c:" + p.Event.Customer, p.v.vid, t})
 			}
 		}
 	}
@@ -136,73 +135,12 @@ func (b *batch) link() error {
 // where they differ from the groups the visitors are in, rebuilds those
 // groups with every event of theirs and resolves their sales again.
 func (b *batch) regroup(sid int64, seeds []int64) error {
-	limit := b.m.rules.LinkLimit
-	in := make(map[int64]bool)
-	var all []int64
-	var links []credit.Link
-	seenIdent := make(map[int64]bool)
-	queue := slices.Clone(seeds)
-	for len(queue) > 0 {
-		var fresh []int64
-		for _, vid := range queue {
-			if !in[vid] {
-				in[vid] = true
-				all = append(all, vid)
-				fresh = append(fresh, vid)
-			}
-		}
-		queue = nil
-		if len(fresh) == 0 {
-			break
-		}
-		for _, vid := range fresh {
-			if _, err := b.visitorByVid(vid); err != nil {
-				return err
-			}
-		}
-		if err := b.lockGroupsOf(fresh); err != nil {
-			return err
-		}
-		// The members of their groups, which a split may leave behind.
-		gids := make([]int64, 0, len(fresh))
-		for _, vid := range fresh {
-			gids = append(gids, b.byVid[vid].gid)
-		}
-		rows, _ := b.tx.Query(b.ctx, `SELECT vid FROM visitors WHERE gid = ANY($1)`, gids)
-		members, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil {
-			return err
-		}
-		queue = append(queue, members...)
-		// Everyone an identity they use links them to.
-		rows, _ = b.tx.Query(b.ctx, `SELECT iid, vid FROM links WHERE iid IN (SELECT iid FROM links WHERE vid = ANY($1))`, fresh)
-		users := make(map[int64][]int64)
-		var iid, vid int64
-		if _, err := pgx.ForEachRow(rows, []any{&iid, &vid}, func() error {
-			if !seenIdent[iid] {
-				users[iid] = append(users[iid], vid)
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		for iid, vs := range users {
-			seenIdent[iid] = true
-			for _, vid := range vs {
-				links = append(links, credit.Link{Visitor: vid, Identity: strconv.FormatInt(iid, 10)})
-				if len(vs) <= limit {
-					queue = append(queue, vid)
-				}
-			}
-		}
+	all, links, err := b.m.rules.Reach(seeds, b.reach)
+	if err != nil {
+		return err
 	}
 	comp := b.m.rules.Components(links)
-	newGid := func(vid int64) int64 {
-		if g, ok := comp[vid]; ok {
-			return g
-		}
-		return vid
-	}
+	newGid := func(vid int64) int64 { return credit.GroupIn(comp, vid) }
 	changed := false
 	for _, vid := range all {
 		changed = changed || newGid(vid) != b.byVid[vid].gid
@@ -222,29 +160,17 @@ func (b *batch) regroup(sid int64, seeds []int64) error {
 	}
 	needs := make(map[*group]int64)
 	for _, g := range oldGids {
-		needs[b.m.groups[g]] = credit.All
+		needs[b.m.groups.Get(g)] = credit.All
 	}
 	if err := b.ensure(needs); err != nil {
 		return err
 	}
-	index := make(map[int64]int) // new gid → part
-	var gids []int64
-	partOf := make(map[int64]int) // vid → part
-	for _, vid := range all {
-		gid := newGid(vid)
-		i, ok := index[gid]
-		if !ok {
-			i = len(gids)
-			index[gid] = i
-			gids = append(gids, gid)
-		}
-		partOf[vid] = i
-	}
+	gids, partOf := credit.Parts(all, newGid)
 	olds := make([]*credit.Group, len(oldGids))
 	for i, gid := range oldGids {
-		g := b.m.groups[gid]
+		g := b.m.groups.Get(gid)
 		olds[i] = g.g
-		b.m.drop(g)
+		b.m.groups.Remove(g)
 		b.bump(gid, sid) // its version moves, so that other writers drop it
 	}
 	parts := credit.Regroup(b.m.rules, olds, len(gids), func(vid int64) int { return partOf[vid] }, &b.ch)
@@ -272,4 +198,34 @@ func (b *batch) regroup(sid int64, seeds []int64) error {
 		b.touched[g] = true
 	}
 	return nil
+}
+
+// reach is a round of credit.Rules.Reach: it reads the records of fresh
+// and locks their groups, and returns the members of those groups, which a
+// split may leave behind, and the users of the identities they use.
+func (b *batch) reach(fresh []int64) (members []int64, users map[int64][]int64, err error) {
+	for _, vid := range fresh {
+		if _, err := b.visitorByVid(vid); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := b.lockGroupsOf(fresh); err != nil {
+		return nil, nil, err
+	}
+	gids := make([]int64, 0, len(fresh))
+	for _, vid := range fresh {
+		gids = append(gids, b.byVid[vid].gid)
+	}
+	rows, _ := b.tx.Query(b.ctx, `SELECT vid FROM visitors WHERE gid = ANY($1)`, gids)
+	if members, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+		return nil, nil, err
+	}
+	rows, _ = b.tx.Query(b.ctx, `SELECT iid, vid FROM links WHERE iid IN (SELECT iid FROM links WHERE vid = ANY($1))`, fresh)
+	users = make(map[int64][]int64)
+	var iid, vid int64
+	_, err = pgx.ForEachRow(rows, []any{&iid, &vid}, func() error {
+		users[iid] = append(users[iid], vid)
+		return nil
+	})
+	return members, users, err
 }

@@ -1,10 +1,10 @@
 package postgres
 
 import (
-	"container/list"
 	"time"
 
 	"github.com/visitrack/visitrack/tracker/credit"
+	"github.com/visitrack/visitrack/tracker/internal/storekit"
 )
 
 // memory is what a Store keeps between writes, guarded by Store.wmu: the
@@ -17,16 +17,14 @@ type memory struct {
 	budget int64
 	epoch  int64 // meta's epoch when the cache was filled: Forget and Purge bump it
 
-	groups map[int64]*group // by gid
-	lru    *list.List       // of *group, most recently used first
-	bytes  int64            // of the groups, as last measured
+	groups storekit.LRU[*group] // by gid
 
 	sids      map[string]int64
 	labels    map[nameKey]int64
 	labelSets map[nameKey]credit.LabelSet // key: the lids, in order, as text
 	setLids   map[credit.LabelSet][]int64
 	idents    map[nameKey]int64
-	products  map[nameKey]credit.Product
+	products  credit.Products
 
 	partitions map[time.Time]bool // months of events that have a partition
 }
@@ -39,12 +37,11 @@ type nameKey struct {
 // group is a cached group: its members and its events from Low onwards, as
 // of version.
 type group struct {
+	storekit.Entry
 	gid, sid int64
 	version  int64
 	members  []int64
 	g        *credit.Group
-	elem     *list.Element
-	size     int64
 }
 
 const (
@@ -54,67 +51,43 @@ const (
 )
 
 func newMemory(s *Store) *memory {
-	m := &memory{rules: s.cfg.Rules, budget: s.cfg.MemoryBudget, lru: list.New(), partitions: make(map[time.Time]bool)}
+	m := &memory{rules: s.cfg.Rules, budget: s.cfg.MemoryBudget, partitions: make(map[time.Time]bool)}
 	m.reset()
 	return m
 }
 
 // reset forgets every cached group and lookup.
 func (m *memory) reset() {
-	m.groups = make(map[int64]*group)
-	m.lru.Init()
-	m.bytes = 0
+	m.groups.Reset()
 	m.sids = make(map[string]int64)
 	m.labels = make(map[nameKey]int64)
 	m.labelSets = make(map[nameKey]credit.LabelSet)
 	m.setLids = make(map[credit.LabelSet][]int64)
 	m.idents = make(map[nameKey]int64)
-	m.products = make(map[nameKey]credit.Product)
+	m.products = credit.Products{}
 }
 
-// product returns the handle groups know a product ID of store sid by.
-func (m *memory) product(sid int64, id string) credit.Product {
-	k := nameKey{sid, id}
-	p, ok := m.products[k]
-	if !ok {
-		p = credit.Product(len(m.products) + 1)
-		m.products[k] = p
-	}
-	return p
-}
-
+// cache makes members, with the events of g as of version, the cached group
+// gid, in place of any cached before.
 func (m *memory) cache(gid, sid, version int64, members []int64, g *credit.Group) *group {
-	if old := m.groups[gid]; old != nil {
-		m.drop(old)
-	}
 	e := &group{gid: gid, sid: sid, version: version, members: members, g: g}
-	e.elem = m.lru.PushFront(e)
-	m.groups[gid] = e
-	m.measure(e)
+	m.groups.Add(gid, e, m.sizeOf(e))
 	return e
 }
 
-func (m *memory) measure(g *group) {
-	n := groupSize + int64(len(g.members))*memberSize + int64(g.g.Size())
-	m.bytes += n - g.size
-	g.size = n
-}
+// measure brings what the cache counts for g up to date.
+func (m *memory) measure(g *group) { m.groups.Measure(g, m.sizeOf(g)) }
 
-func (m *memory) drop(g *group) {
-	if m.groups[g.gid] != g {
-		return
-	}
-	delete(m.groups, g.gid)
-	m.lru.Remove(g.elem)
-	m.bytes -= g.size
+func (m *memory) sizeOf(g *group) int64 {
+	return groupSize + int64(len(g.members))*memberSize + int64(g.g.Size())
 }
 
 // evict keeps the cache within the budget.
 func (m *memory) evict() {
-	for m.lru.Len() > 0 && m.bytes > m.budget {
-		m.drop(m.lru.Back().Value.(*group))
+	for m.groups.Len() > 0 && m.groups.Bytes() > m.budget {
+		m.groups.Remove(m.groups.Oldest())
 	}
-	lookups := int64(len(m.labels)+len(m.labelSets)+len(m.idents)+len(m.products)) * cacheEntry
+	lookups := int64(len(m.labels)+len(m.labelSets)+len(m.idents)+m.products.Len()) * cacheEntry
 	if lookups > m.budget/4 {
 		m.reset() // product handles are only good with the groups that use them
 	}
@@ -134,6 +107,6 @@ func (s *Store) Stats() Stats {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	m := s.mem
-	return Stats{MemoryBudget: m.budget, Memory: m.bytes + int64(len(m.labels)+len(m.labelSets)+len(m.idents)+len(m.products))*cacheEntry,
-		Groups: len(m.groups)}
+	return Stats{MemoryBudget: m.budget, Memory: m.groups.Bytes() + int64(len(m.labels)+len(m.labelSets)+len(m.idents)+m.products.Len())*cacheEntry,
+		Groups: m.groups.Len()}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/visitrack/visitrack/tracker/credit"
+	"github.com/visitrack/visitrack/tracker/internal/storekit"
 )
 
 // Purge deletes the events older than before, in every store, and returns
@@ -40,6 +41,16 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
 	return n, nil
 }
 
+// PurgeEvery runs Purge every interval, deleting events older than keep,
+// until ctx ends; failures go to the logger. Run it in a goroutine:
+//
+//	go pg.PurgeEvery(ctx, time.Hour, 395*24*time.Hour) // keep 13 months
+//
+// Every instance of a shop may run it: purges wait for each other.
+func (s *Store) PurgeEvery(ctx context.Context, interval, keep time.Duration) {
+	storekit.PurgeEvery(ctx, interval, keep, s.cfg.Now, s.Purge, s.cfg.Logger)
+}
+
 var partitionRe = regexp.MustCompile(`^events_p(\d{4})(\d{2})$`)
 
 func (b *batch) purge(cut int64) (int64, error) {
@@ -59,18 +70,13 @@ func (b *batch) purge(cut int64) (int64, error) {
 	// Counters: whole hours before the cut go; the hour it cuts loses what
 	// its events before the cut added.
 	hour := credit.Hour(cut)
+	before := credit.NewTally()
 	for _, sid := range sids {
-		sum := credit.NewTally()
-		if err := sumEvents(b.ctx, b.tx, sid, hour*hourMicros, cut, sum); err != nil {
+		if err := (snapshot{b.ctx, b.tx, sid}).SumEvents(hour*credit.HourMicros, cut, before); err != nil {
 			return 0, err
 		}
-		for k, c := range sum.Labels {
-			b.c.Label(sid, hour*hourMicros, k.Label).Sub(*c)
-		}
-		for _, c := range sum.Stores {
-			b.c.Store(sid, hour*hourMicros).Sub(*c)
-		}
 	}
+	b.c.Sub(before)
 	for _, q := range []string{`DELETE FROM label_hours WHERE hour < $1`, `DELETE FROM store_hours WHERE hour < $1`} {
 		if _, err := b.tx.Exec(b.ctx, q, hour); err != nil {
 			return 0, err
@@ -117,7 +123,7 @@ func (b *batch) purge(cut int64) (int64, error) {
 	}
 	// Visitors by day: days before the cut's go; the cut's day is counted
 	// again from the events it keeps.
-	cutDay := dayOf(cut)
+	cutDay := credit.Day(cut)
 	for _, q := range []string{`DELETE FROM visitor_days WHERE day <= $1`,
 		`INSERT INTO visitor_days (sid, day, vid) SELECT DISTINCT sid, $1::int, vid FROM events
 			WHERE t >= $1::bigint * 86400000000 AND t < ($1::bigint + 1) * 86400000000 AND vid IS NOT NULL AND ` + liveSQL + `
@@ -127,18 +133,14 @@ func (b *batch) purge(cut int64) (int64, error) {
 		}
 	}
 	// Links gone may split groups; the sales keep their credit.
-	for _, sid := range sids {
-		if err := b.regroupAll(sid); err != nil {
-			return 0, err
-		}
-	}
-	return n, nil
+	return n, b.regroupAll()
 }
 
-// regroupAll sets every visitor's group of store sid from the links, with
-// no credit resolved again.
-func (b *batch) regroupAll(sid int64) error {
-	rows, _ := b.tx.Query(b.ctx, `SELECT l.iid, l.vid FROM links l JOIN identities i USING (iid) WHERE i.sid = $1`, sid)
+// regroupAll sets every visitor's group from the links, with no credit
+// resolved again. Links join visitors of one store only, so all stores are
+// done at once.
+func (b *batch) regroupAll() error {
+	rows, _ := b.tx.Query(b.ctx, `SELECT iid, vid FROM links`)
 	var links []credit.Link
 	var iid, vid int64
 	if _, err := pgx.ForEachRow(rows, []any{&iid, &vid}, func() error {
@@ -152,7 +154,7 @@ func (b *batch) regroupAll(sid int64) error {
 	for v, g := range comp {
 		vids, gids = append(vids, v), append(gids, g)
 	}
-	if _, err := b.tx.Exec(b.ctx, `UPDATE visitors SET gid = vid WHERE sid = $1 AND gid <> vid`, sid); err != nil {
+	if _, err := b.tx.Exec(b.ctx, `UPDATE visitors SET gid = vid WHERE gid <> vid`); err != nil {
 		return err
 	}
 	_, err := b.tx.Exec(b.ctx, `UPDATE visitors SET gid = x.gid FROM unnest($1::bigint[], $2::bigint[]) AS x(vid, gid)

@@ -6,52 +6,30 @@ import (
 
 	"github.com/visitrack/visitrack/tracker"
 	"github.com/visitrack/visitrack/tracker/credit"
-)
-
-// The kinds as stored.
-const (
-	kindImpression = int16(tracker.KindImpression)
-	kindClick      = int16(tracker.KindClick)
-	kindSale       = int16(tracker.KindSale)
-	kindView       = int16(tracker.KindView)
-	kindCategory   = int16(tracker.KindCategory)
-	kindSearch     = int16(tracker.KindSearch)
-	kindEmail      = int16(tracker.KindEmail)
+	"github.com/visitrack/visitrack/tracker/internal/storekit"
 )
 
 // liveSQL is the condition on events rows that hold an event rather than
 // what Forget left of one.
 const liveSQL = `(CASE kind WHEN 3 THEN lines IS NOT NULL WHEN 1 THEN products IS NOT NULL ELSE item IS NOT NULL END)`
 
-// storedLine and storedCredit are the JSON of events.lines and
-// events.credit.
-type (
-	storedLine struct {
-		Product  string `json:"p"`
-		Price    int64  `json:"m"` // micro-units
-		Quantity int64  `json:"q"`
-	}
-	storedCredit struct {
-		LS int64  `json:"ls,omitempty"`
-		T  int64  `json:"t,omitempty"`
-		ID string `json:"id,omitempty"`
-	}
-)
+// events.lines and events.credit hold JSON lists of storekit.Line and
+// storekit.Credit.
 
 func encodeLines(lines []tracker.Line) []byte {
-	out := make([]storedLine, len(lines))
+	out := make([]storekit.Line, len(lines))
 	for i, l := range lines {
-		out[i] = storedLine{Product: l.ID, Price: tracker.Micros(l.Price), Quantity: int64(l.Quantity)}
+		out[i] = storekit.Line{Product: l.ID, Price: tracker.Micros(l.Price), Quantity: int64(l.Quantity)}
 	}
 	b, _ := json.Marshal(out) // strings and integers only
 	return b
 }
 
 func encodeCredit(cs []credit.LineCredit) []byte {
-	out := make([]storedCredit, len(cs))
+	out := make([]storekit.Credit, len(cs))
 	for i, c := range cs {
 		if c.Labels != 0 {
-			out[i] = storedCredit{LS: int64(c.Labels), T: c.Click.Time, ID: c.Click.ID}
+			out[i] = storekit.Credit{LS: int64(c.Labels), T: c.Click.Time, ID: c.Click.ID}
 		}
 	}
 	b, _ := json.Marshal(out)
@@ -78,8 +56,8 @@ type row struct {
 // sale decodes a sale row; m gives product handles, or nil when the lines'
 // products do not matter.
 func (r *row) sale(m *memory, sid int64) (credit.Sale, error) {
-	var stored []storedLine
-	if err := json.Unmarshal(r.lines, &stored); err != nil {
+	stored, err := storekit.DecodeLines(r.lines)
+	if err != nil {
 		return credit.Sale{}, fmt.Errorf("sale %s: %w", r.eid, err)
 	}
 	s := credit.Sale{ID: r.eid, Time: r.t, Lines: make([]credit.Line, len(stored)), Credit: make([]credit.LineCredit, len(stored))}
@@ -89,11 +67,11 @@ func (r *row) sale(m *memory, sid int64) (credit.Sale, error) {
 	for i, l := range stored {
 		s.Lines[i] = credit.Line{Price: l.Price, Quantity: l.Quantity}
 		if m != nil {
-			s.Lines[i].Product = m.product(sid, l.Product)
+			s.Lines[i].Product = m.products.Of(sid, l.Product)
 		}
 	}
 	if len(r.credit) > 0 {
-		var cs []storedCredit
+		var cs []storekit.Credit
 		if err := json.Unmarshal(r.credit, &cs); err != nil {
 			return credit.Sale{}, fmt.Errorf("sale %s: %w", r.eid, err)
 		}
@@ -107,7 +85,7 @@ func (r *row) sale(m *memory, sid int64) (credit.Sale, error) {
 }
 
 func (r *row) click(m *memory, sid int64) credit.Click {
-	c := credit.Click{ID: r.eid, Time: r.t, Product: m.product(sid, deref(r.item))}
+	c := credit.Click{ID: r.eid, Time: r.t, Product: m.products.Of(sid, deref(r.item))}
 	if r.vid != nil {
 		c.Visitor = *r.vid
 	}
@@ -132,7 +110,7 @@ func (r *row) impression(m *memory, sid int64) credit.Impression {
 		imp.Labels = credit.LabelSet(*r.labels)
 	}
 	for i, p := range r.prods {
-		imp.Products[i] = m.product(sid, p)
+		imp.Products[i] = m.products.Of(sid, p)
 	}
 	return imp
 }
@@ -156,8 +134,8 @@ func orNil[T comparable](v T) any {
 
 // productsOf returns the product IDs of a sale's lines.
 func productsOf(lines []byte) ([]string, error) {
-	var stored []storedLine
-	if err := json.Unmarshal(lines, &stored); err != nil {
+	stored, err := storekit.DecodeLines(lines)
+	if err != nil {
 		return nil, err
 	}
 	out := make([]string, len(stored))

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,57 +16,11 @@ import (
 	"github.com/visitrack/visitrack/tracker/credit"
 )
 
-// Write stores a batch of events in one transaction. It is idempotent: an
-// event whose ID the store holds is skipped, and so is an event older than
-// the last Purge's cut. An event that breaks a rule (tracker.Event.Validate)
-// or is dated more than tracker.MaxClockSkew after the store's clock is
-// refused: Write stores the others and returns a *tracker.BatchError naming
-// the refused ones, each marked permanent. Any other error means nothing was
-// stored.
-//
-// Write holds an advisory lock on each group of linked visitors its events
-// touch (in a fixed order), so that Stores writing the same visitors at
-// once resolve credit one after the other; a conflict with another writer
-// (a deadlock between locks taken out of order, a key two writers inserted
-// at once) is retried inside Write.
-func (s *Store) Write(ctx context.Context, events []tracker.Event) error {
-	if len(events) == 0 {
-		return nil
-	}
-	if s.closed() {
-		return ErrClosed
-	}
-	now := s.cfg.Now()
-	valid := make([]tracker.Event, 0, len(events))
-	var failed []tracker.EventError
-	for i := range events {
-		e := events[i]
-		e.Normalize()
-		err := e.Validate()
-		if err == nil {
-			err = e.CheckTime(now)
-		}
-		if err != nil {
-			failed = append(failed, tracker.EventError{Index: i, Err: tracker.Permanent(err)})
-			continue
-		}
-		valid = append(valid, e)
-	}
-	if len(valid) > 0 {
-		s.wmu.Lock()
-		err := s.write(ctx, valid)
-		s.wmu.Unlock()
-		if err != nil {
-			return fmt.Errorf("postgres: write: %w", err)
-		}
-	}
-	if len(failed) > 0 {
-		return &tracker.BatchError{Failed: failed}
-	}
-	return nil
-}
-
+// write stores accepted events in one transaction, retried when it meets
+// another writer.
 func (s *Store) write(ctx context.Context, events []tracker.Event) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	if s.closed() {
 		return ErrClosed
 	}
@@ -117,16 +70,11 @@ type visitor struct {
 	xid           string
 }
 
-// pending is one new event of the batch.
+// pending is one new event of the batch: what the rules see of it, and
+// the batch's record of its visitor.
 type pending struct {
-	e      *tracker.Event
-	sid    int64
-	v      *visitor
-	ref    int64
-	ls     credit.LabelSet // impression: its labels; click: those it named
-	click  credit.Click
-	sale   credit.Sale
-	counts bool // a sale: the copy that counts
+	credit.Pending
+	v *visitor
 }
 
 func newBatch(ctx context.Context, s *Store, tx pgx.Tx) *batch {
@@ -215,14 +163,14 @@ func (b *batch) accept(events []tracker.Event) error {
 		}
 		seen[k] = true
 		ids[k.sid] = append(ids[k.sid], e.ID)
-		evs = append(evs, &pending{e: e, sid: k.sid})
+		evs = append(evs, &pending{Pending: credit.Pending{Event: e, Store: k.sid}})
 	}
 	// Claim the IDs: those that come back are new. Another writer claiming
 	// one at the same moment makes this one wait for its commit.
 	claimed := make(map[key]bool)
 	times := make(map[int64][]int64)
 	for _, p := range evs {
-		times[p.sid] = append(times[p.sid], credit.Micros(p.e.Time))
+		times[p.Store] = append(times[p.Store], credit.Micros(p.Event.Time))
 	}
 	for sid, eids := range ids {
 		rows, _ := b.tx.Query(b.ctx, `INSERT INTO ids (sid, eid, t) SELECT $1, * FROM unnest($2::text[], $3::bigint[])
@@ -238,8 +186,8 @@ func (b *batch) accept(events []tracker.Event) error {
 	first := b.s.refs.Add(int64(len(evs))) - int64(len(evs)) + 1
 	b.firstRef = first
 	for _, p := range evs {
-		if claimed[key{p.sid, p.e.ID}] {
-			p.ref = first + int64(len(b.evs))
+		if claimed[key{p.Store, p.Event.ID}] {
+			p.Ref = first + int64(len(b.evs))
 			b.evs = append(b.evs, p)
 		}
 	}
@@ -253,8 +201,8 @@ func (b *batch) isNew(ref int64) bool { return ref >= b.firstRef && ref < b.firs
 func (b *batch) resolveVisitors([]tracker.Event) error {
 	xids := make(map[int64][]string)
 	for _, p := range b.evs {
-		if !slices.Contains(xids[p.sid], p.e.Visitor) {
-			xids[p.sid] = append(xids[p.sid], p.e.Visitor)
+		if !slices.Contains(xids[p.Store], p.Event.Visitor) {
+			xids[p.Store] = append(xids[p.Store], p.Event.Visitor)
 		}
 	}
 	for sid, xs := range xids {
@@ -288,7 +236,8 @@ func (b *batch) resolveVisitors([]tracker.Event) error {
 		}
 	}
 	for _, p := range b.evs {
-		p.v = b.visitors[nameKey{p.sid, p.e.Visitor}]
+		p.v = b.visitors[nameKey{p.Store, p.Event.Visitor}]
+		p.Visitor = p.v.vid
 	}
 	return nil
 }
@@ -392,8 +341,8 @@ func (b *batch) readVersions(gids []int64) error {
 		}
 	}
 	for _, g := range want {
-		if c := b.m.groups[g]; c != nil && c.version != b.versions[g] {
-			b.m.drop(c)
+		if c := b.m.groups.Get(g); c != nil && c.version != b.versions[g] {
+			b.m.groups.Remove(c)
 		}
 	}
 	return nil
@@ -401,19 +350,7 @@ func (b *batch) readVersions(gids []int64) error {
 
 // resolveLabels finds or adds the label sets of impressions and of clicks
 // that name their labels.
-func (b *batch) resolveLabels([]tracker.Event) error {
-	for _, p := range b.evs {
-		if len(p.e.Labels) == 0 || (p.e.Kind != tracker.KindImpression && p.e.Kind != tracker.KindClick) {
-			continue
-		}
-		ls, err := b.labelSet(p.sid, p.e.Labels)
-		if err != nil {
-			return err
-		}
-		p.ls = ls
-	}
-	return nil
-}
+func (b *batch) resolveLabels([]tracker.Event) error { return credit.ResolveLabels(b.evs, b.labelSet) }
 
 func (b *batch) labelSet(sid int64, names []string) (credit.LabelSet, error) {
 	lids := make([]int64, len(names))
@@ -476,25 +413,7 @@ func (b *batch) lids(ls credit.LabelSet) []int64 {
 // holds the counted copy of each sale ID, its rows locked while a batch
 // decides.
 func (b *batch) copies() error {
-	type saleKey struct {
-		sid  int64
-		sale string
-	}
-	best := make(map[saleKey]*pending)
-	ids := make(map[int64][]string)
-	for _, p := range b.evs {
-		if p.e.Kind != tracker.KindSale {
-			continue
-		}
-		k := saleKey{p.sid, p.e.Sale}
-		cur, ok := best[k]
-		if !ok {
-			ids[p.sid] = append(ids[p.sid], p.e.Sale)
-		}
-		if !ok || credit.Counts(credit.Micros(p.e.Time), p.e.ID, credit.Micros(cur.e.Time), cur.e.ID) {
-			best[k] = p
-		}
-	}
+	best, ids := credit.CountingCopies(b.evs)
 	for sid, sales := range ids {
 		type stored struct {
 			sale, eid string
@@ -511,9 +430,9 @@ func (b *batch) copies() error {
 		found := make(map[string]bool)
 		for _, h := range have {
 			found[h.sale] = true
-			k := saleKey{sid, h.sale}
+			k := credit.SaleKey{Store: sid, Sale: h.sale}
 			p := best[k]
-			if !credit.Counts(credit.Micros(p.e.Time), p.e.ID, h.t, h.eid) {
+			if !credit.Counts(credit.Micros(p.Event.Time), p.Event.ID, h.t, h.eid) {
 				delete(best, k) // the stored copy keeps counting
 				continue
 			}
@@ -521,20 +440,20 @@ func (b *batch) copies() error {
 				return err
 			}
 			if _, err := b.tx.Exec(b.ctx, `UPDATE sales SET eid = $3, t = $4 WHERE sid = $1 AND sale = $2`,
-				sid, h.sale, p.e.ID, credit.Micros(p.e.Time)); err != nil {
+				sid, h.sale, p.Event.ID, credit.Micros(p.Event.Time)); err != nil {
 				return err
 			}
 		}
 		var add []*pending
 		for _, sale := range sales {
-			if p := best[saleKey{sid, sale}]; p != nil && !found[sale] {
+			if p := best[credit.SaleKey{Store: sid, Sale: sale}]; p != nil && !found[sale] {
 				add = append(add, p)
 			}
 		}
 		if len(add) > 0 {
 			sl, eids, ts := make([]string, len(add)), make([]string, len(add)), make([]int64, len(add))
 			for i, p := range add {
-				sl[i], eids[i], ts[i] = p.e.Sale, p.e.ID, credit.Micros(p.e.Time)
+				sl[i], eids[i], ts[i] = p.Event.Sale, p.Event.ID, credit.Micros(p.Event.Time)
 			}
 			tag, err := b.tx.Exec(b.ctx, `INSERT INTO sales (sid, sale, eid, t) SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[])
 				ON CONFLICT (sid, sale) DO NOTHING`, sid, sl, eids, ts)
@@ -547,7 +466,7 @@ func (b *batch) copies() error {
 		}
 	}
 	for _, p := range best {
-		p.counts = true
+		p.Counts = true
 	}
 	return nil
 }
@@ -573,7 +492,7 @@ func (b *batch) uncount(sid int64, eid string, t int64) error {
 		if err := b.lockGroupsOf([]int64{v.vid}); err != nil {
 			return err
 		}
-		if g := b.m.groups[v.gid]; g != nil {
+		if g := b.m.groups.Get(v.gid); g != nil {
 			g.g.RemoveSale(credit.Mark{Time: t, ID: eid})
 			b.touched[g] = true
 		} else {
@@ -609,7 +528,7 @@ func (b *batch) visitorByVid(vid int64) (*visitor, error) {
 // bumps holds groups whose version must move though the batch does not
 // hold them.
 func (b *batch) bump(gid, sid int64) {
-	g := b.m.groups[gid]
+	g := b.m.groups.Get(gid)
 	if g == nil {
 		g = &group{gid: gid, sid: sid} // not cached: only its version moves
 	}
@@ -622,72 +541,30 @@ func (b *batch) apply() error {
 	byGroup := make(map[int64][]*pending)
 	var order []int64
 	for _, p := range b.evs {
-		switch {
-		case p.e.Kind == tracker.KindImpression, p.e.Kind == tracker.KindClick, p.e.Kind == tracker.KindSale && p.counts:
-		default:
+		if !p.Grouped() {
 			continue
 		}
 		if _, ok := byGroup[p.v.gid]; !ok {
 			order = append(order, p.v.gid)
 		}
 		byGroup[p.v.gid] = append(byGroup[p.v.gid], p)
-		b.groupSids[p.v.gid] = p.sid
+		b.groupSids[p.v.gid] = p.Store
 	}
 	if err := b.cacheGroups(order); err != nil {
 		return err
 	}
 	needs := make(map[*group]int64)
 	for _, gid := range order {
-		g := b.m.groups[gid]
-		need := int64(math.MaxInt64)
-		for _, p := range byGroup[gid] {
-			t := credit.Micros(p.e.Time)
-			switch p.e.Kind {
-			case tracker.KindImpression:
-				t = g.g.NeedImpression(t)
-			case tracker.KindClick:
-				p.click = credit.Click{Ref: p.ref, ID: p.e.ID, Time: t, Visitor: p.v.vid, Product: b.m.product(p.sid, p.e.Product), Given: p.ls}
-				t = g.g.NeedClick(&p.click)
-			case tracker.KindSale:
-				t = g.g.NeedSale(t)
-			}
-			need = min(need, t)
-		}
-		needs[g] = need
+		g := b.m.groups.Get(gid)
+		needs[g] = credit.NeedFor(g.g, byGroup[gid], &b.m.products)
 	}
 	if err := b.ensure(needs); err != nil {
 		return err
 	}
 	for _, gid := range order {
-		g := b.m.groups[gid]
+		g := b.m.groups.Get(gid)
 		b.touched[g] = true
-		ps := byGroup[gid]
-		slices.SortFunc(ps, func(x, y *pending) int {
-			if c := x.e.Time.Compare(y.e.Time); c != 0 {
-				return c
-			}
-			return cmp.Compare(x.e.ID, y.e.ID)
-		})
-		for _, p := range ps {
-			t := credit.Micros(p.e.Time)
-			switch p.e.Kind {
-			case tracker.KindImpression:
-				ps := make([]credit.Product, len(p.e.Products))
-				for i, id := range p.e.Products {
-					ps[i] = b.m.product(p.sid, id)
-				}
-				g.g.AddImpression(&credit.Impression{ID: p.e.ID, Time: t, Visitor: p.v.vid, Labels: p.ls, Products: ps}, &b.ch)
-			case tracker.KindClick:
-				g.g.AddClick(&p.click, &b.ch)
-			case tracker.KindSale:
-				lines := make([]credit.Line, len(p.e.Lines))
-				for i, l := range p.e.Lines {
-					lines[i] = credit.Line{Product: b.m.product(p.sid, l.ID), Price: tracker.Micros(l.Price), Quantity: int64(l.Quantity)}
-				}
-				p.sale = credit.Sale{Ref: p.ref, ID: p.e.ID, Time: t, Visitor: p.v.vid, Lines: lines}
-				g.g.AddSale(&p.sale)
-			}
-		}
+		credit.AddTo(g.g, byGroup[gid], &b.m.products, &b.ch)
 	}
 	return nil
 }
@@ -697,7 +574,7 @@ func (b *batch) apply() error {
 func (b *batch) cacheGroups(gids []int64) error {
 	var missing []int64
 	for _, gid := range gids {
-		if b.m.groups[gid] == nil {
+		if b.m.groups.Get(gid) == nil {
 			missing = append(missing, gid)
 		}
 	}
@@ -756,18 +633,18 @@ func (b *batch) ensure(needs map[*group]int64) error {
 				l = &loaded{}
 				got[g] = l
 			}
-			switch r.kind {
-			case kindImpression:
+			switch tracker.Kind(r.kind) {
+			case tracker.KindImpression:
 				if r.prods != nil {
 					l.imps = append(l.imps, r.impression(b.m, g.sid))
 				}
-			case kindClick:
+			case tracker.KindClick:
 				if r.item != nil {
 					c := r.click(b.m, g.sid)
 					c.Ref = b.s.refs.Add(1)
 					l.clicks = append(l.clicks, c)
 				}
-			case kindSale:
+			case tracker.KindSale:
 				if r.counted != nil && *r.counted && r.lines != nil {
 					s, err := r.sale(b.m, g.sid)
 					if err != nil {
@@ -820,7 +697,7 @@ func (b *batch) visitorDays() error {
 	seen := make(map[day]bool)
 	var sids, days, vids []int64
 	for _, p := range b.evs {
-		d := day{p.sid, dayOf(credit.Micros(p.e.Time)), p.v.vid}
+		d := day{p.Store, credit.Day(credit.Micros(p.Event.Time)), p.v.vid}
 		if !seen[d] {
 			seen[d] = true
 			sids, days, vids = append(sids, d.sid), append(days, d.day), append(vids, d.vid)
@@ -831,39 +708,27 @@ func (b *batch) visitorDays() error {
 	return err
 }
 
-const dayMicros = 24 * hourMicros
-
-// dayOf is the UTC day, in days since the epoch, of a time in
-// microseconds.
-func dayOf(us int64) int64 {
-	d := us / dayMicros
-	if us%dayMicros < 0 {
-		d--
-	}
-	return d
-}
-
 var eventColumns = []string{"sid", "eid", "t", "kind", "vid", "item", "api", "labels", "given", "position", "external",
 	"products", "from_t", "from_id", "lines", "credit", "counted", "results"}
 
 // row is p's events row; it counts what p adds.
 func (b *batch) row(p *pending) []any {
-	e, t := p.e, credit.Micros(p.e.Time)
-	r := []any{p.sid, e.ID, t, int16(e.Kind), p.v.vid, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil}
+	e, t := p.Event, credit.Micros(p.Event.Time)
+	r := []any{p.Store, e.ID, t, int16(e.Kind), p.v.vid, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil}
 	switch e.Kind {
 	case tracker.KindImpression:
-		r[5], r[6], r[7], r[11] = orNil(e.Query), e.API, int64(p.ls), e.Products
-		b.c.Impression(p.sid, t, b.lids(p.ls), len(e.Products), +1)
+		r[5], r[6], r[7], r[11] = orNil(e.Query), e.API, int64(p.Labels), e.Products
+		b.c.Impression(p.Store, t, b.lids(p.Labels), len(e.Products), +1)
 	case tracker.KindClick:
-		c := &p.click
-		if cc := b.ch.Clicks[p.ref]; cc != nil {
+		c := &p.Click
+		if cc := b.ch.Clicks[p.Ref]; cc != nil {
 			c = &cc.Click
 		}
 		r[5], r[6], r[7], r[8], r[9], r[10] = e.Product, orNil(e.API), orNil(int64(c.Credit)), orNil(int64(c.Given)), orNil(int32(e.Position)), orNil(e.External)
 		if !c.From.IsZero() {
 			r[12], r[13] = c.From.Time, c.From.ID
 		}
-		b.c.Click(p.sid, t, b.lids(c.Credit), +1)
+		b.c.Click(p.Store, t, b.lids(c.Credit), +1)
 	case tracker.KindView:
 		r[5] = e.Product
 	case tracker.KindCategory:
@@ -876,14 +741,14 @@ func (b *batch) row(p *pending) []any {
 	case tracker.KindEmail:
 		r[5] = e.Email
 	case tracker.KindSale:
-		r[5], r[14], r[16] = e.Sale, encodeLines(e.Lines), p.counts
-		if p.counts {
-			sl := &p.sale
-			if sc := b.ch.Sales[p.ref]; sc != nil {
+		r[5], r[14], r[16] = e.Sale, encodeLines(e.Lines), p.Counts
+		if p.Counts {
+			sl := &p.Sale
+			if sc := b.ch.Sales[p.Ref]; sc != nil {
 				sl = &sc.Sale
 			}
 			r[15] = encodeCredit(sl.Credit)
-			b.c.CountSale(p.sid, t, sl.Lines, sl.Credit, b.lids, +1)
+			b.c.CountSale(p.Store, t, sl.Lines, sl.Credit, b.lids, +1)
 		}
 	}
 	return r
@@ -1015,7 +880,7 @@ func (b *batch) bumpVersions() error {
 		ON CONFLICT (gid) DO UPDATE SET version = groups.version + 1 RETURNING gid, version`, gids)
 	var gid, version int64
 	_, err := pgx.ForEachRow(rows, []any{&gid, &version}, func() error {
-		if g := b.m.groups[gid]; g != nil {
+		if g := b.m.groups.Get(gid); g != nil {
 			g.version = version
 		}
 		return nil
@@ -1028,7 +893,7 @@ func (b *batch) done() {
 	m := b.m
 	horizon := max(m.rules.LookbackMicros(), m.rules.WindowMicros()) + int64(3600e6)
 	for g := range b.touched {
-		if m.groups[g.gid] != g {
+		if m.groups.Get(g.gid) != g {
 			continue
 		}
 		if low, cut := g.g.Low(), g.g.Newest()-horizon; low != math.MaxInt64 && cut-24*3600e6 > low {

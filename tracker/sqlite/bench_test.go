@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/visitrack/visitrack/tracker"
 	"github.com/visitrack/visitrack/tracker/internal/loadgen"
 	"github.com/visitrack/visitrack/tracker/sqlite"
 )
@@ -18,12 +17,7 @@ var benchStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // BenchmarkWrite measures sustained ingest: batches of 1,000 mixed events
 // into a growing database.
 func BenchmarkWrite(b *testing.B) {
-	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := openTemp(b, sqlite.Config{})
 	const batch = 1000
 	l := loadgen.New(1, 10000, 100, benchStart, 2600*time.Millisecond)
 	writeBatches(b, s, l, batch)
@@ -58,12 +52,7 @@ func BenchmarkWriteFull(b *testing.B) {
 	if err := copyFile(path, src); err != nil {
 		b.Fatal(err)
 	}
-	ctx := context.Background()
-	s, err := sqlite.Open(ctx, path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s := openAt(b, path, sqlite.Config{})
 	const batch = 1000
 	step := 30 * 24 * time.Hour / fixtureEvents
 	l := loadgen.New(2, 10000, 100, benchStart.Add(30*24*time.Hour), step)
@@ -136,25 +125,41 @@ func fixturePath(b *testing.B) string {
 // BenchmarkReport measures Report over the whole fixture: 1M events, 10k
 // visitors, 100 labels, 30 days, with range ends that cut hours.
 func BenchmarkReport(b *testing.B) {
-	path := fixturePath(b)
+	s := openAt(b, fixturePath(b), sqlite.Config{})
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
 	from := benchStart.Add(17 * time.Minute)
 	to := benchStart.Add(30*24*time.Hour - 23*time.Minute)
 	b.ReportAllocs()
-	var rep tracker.Report
 	for b.Loop() {
-		rep, err = s.Report(ctx, "shop-dk", from, to)
+		rep, err := s.Report(ctx, "shop-dk", from, to)
 		if err != nil {
 			b.Fatal(err)
 		}
-	}
-	if len(rep.Labels) != 100 || rep.Orders == 0 || rep.ImpactedOrders == 0 {
-		b.Fatalf("unexpected report: %d labels, %d orders, %d impacted", len(rep.Labels), rep.Orders, rep.ImpactedOrders)
+		if len(rep.Labels) != 100 || rep.Orders == 0 || rep.ImpactedOrders == 0 {
+			b.Fatalf("unexpected report: %d labels, %d orders, %d impacted", len(rep.Labels), rep.Orders, rep.ImpactedOrders)
+		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/report")
+}
+
+// BenchmarkHistory measures History(n=10) for a visitor with 100k events
+// next to one with 10, in one store: the cost follows n, not the visitor's
+// past.
+func BenchmarkHistory(b *testing.B) {
+	s, _ := openTemp(b, sqlite.Config{})
+	heavy := heavyVisitor(b, s, "cvheavyheavyheavy001", 100_000, benchStart)
+	light := heavyVisitor(b, s, "cvlightlightlight001", 10, benchStart)
+	for _, bc := range []struct {
+		name, visitor string
+	}{{"events=100k", heavy}, {"events=10", light}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				h, err := s.History(b.Context(), "shop-dk", bc.visitor, 10)
+				if err != nil || len(h) != 10 {
+					b.Fatal(len(h), err)
+				}
+			}
+		})
+	}
 }

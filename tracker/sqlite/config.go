@@ -1,18 +1,13 @@
 package sqlite
 
 import (
-	"io"
 	"log/slog"
 	"runtime"
 	"time"
 
 	"github.com/visitrack/visitrack/tracker/credit"
+	"github.com/visitrack/visitrack/tracker/internal/storekit"
 )
-
-// DefaultMemoryBudget is the memory the store's writer keeps for recent
-// events, visitors, labels and links unless Config.MemoryBudget says
-// otherwise.
-const DefaultMemoryBudget = 128 << 20
 
 // Config configures OpenConfig. The zero value is ready to use: every zero
 // field takes its default.
@@ -42,17 +37,14 @@ type Config struct {
 	Readers int
 }
 
+// DefaultMemoryBudget is the memory the store's writer keeps for recent
+// events, visitors, labels and links unless Config.MemoryBudget says
+// otherwise.
+const DefaultMemoryBudget = storekit.DefaultMemoryBudget
+
 func (c Config) withDefaults() Config {
 	c.Rules = c.Rules.WithDefaults()
-	if c.MemoryBudget <= 0 {
-		c.MemoryBudget = DefaultMemoryBudget
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
+	storekit.Defaults(&c.MemoryBudget, &c.Logger, &c.Now)
 	if c.BusyTimeout <= 0 {
 		c.BusyTimeout = 5 * time.Second
 	}

@@ -15,6 +15,8 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/visitrack/visitrack/tracker"
+	"github.com/visitrack/visitrack/tracker/credit"
+	"github.com/visitrack/visitrack/tracker/internal/storekit"
 )
 
 // Errors returned by the store; test with errors.Is.
@@ -62,10 +64,11 @@ type Store struct {
 	ckDone  chan struct{}
 	commits int // guarded by wmu
 
-	wmu   sync.Mutex // serialises writes, Forget and Purge, and guards mem
-	st    *stmts
-	reads readStmts // prepared on the read pool
-	mem   *memory
+	wmu     sync.Mutex // serialises writes, Forget and Purge, and guards mem
+	st      *stmts
+	reads   readStmts // prepared on the read pool
+	reports credit.Reports
+	mem     *memory
 
 	// hmu guards heads: the chain heads the writer has moved since it last
 	// wrote them to the visitors table, which History reads.
@@ -97,6 +100,7 @@ func OpenConfig(ctx context.Context, path string, cfg Config) (*Store, error) {
 		return nil, errors.New("sqlite: open: a file path is required")
 	}
 	s := &Store{cfg: cfg.withDefaults(), path: path, heads: make(map[int64]chainHeads)}
+	s.reports = credit.Reports{Name: "sqlite", Read: s.read}
 	var err error
 	if s.lock, err = lockFile(path + "-lock"); err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -106,6 +110,23 @@ func OpenConfig(ctx context.Context, path string, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// Write stores a batch of events in one transaction. It is idempotent: an
+// event whose ID the store holds (of whatever kind) is skipped, and so is
+// an event older than the last Purge's cut. An event that breaks a rule
+// (tracker.Event.Validate) or is dated more than tracker.MaxClockSkew after
+// the store's clock is refused: Write stores the others and returns a
+// *tracker.BatchError naming the refused ones, each marked permanent. Any
+// other error means nothing was stored; the batch may be written again.
+//
+// Write resolves credit as events arrive, with the rules of package
+// tracker/credit, and corrects what earlier events resolved when a late one
+// changes it (an impression that explains a click already stored, a click
+// before a sale already stored, a link that joins groups), so results never
+// depend on the order events arrive in.
+func (s *Store) Write(ctx context.Context, events []tracker.Event) error {
+	return storekit.Write(ctx, events, s.closed, ErrClosed, s.cfg.Now, "sqlite: write", s.write)
 }
 
 func (s *Store) open(ctx context.Context) error {

@@ -11,7 +11,10 @@
 //	rep, err := db.Report(ctx, "shop-dk", from, to) // [from, to)
 //
 // The rules it applies (backtracking, linking, attribution, which copy of a
-// sale counts) are those of package tracker/credit; this package stores
+// sale counts) are those of package tracker/credit, and so is what both
+// stores do the same way around them; plumbing without rules (the group
+// cache, the stored JSON, the frame of each method) is shared with
+// tracker/postgres through tracker/internal/storekit. This package stores
 // events and what the rules made of them. The schema is schema.sql.
 //
 // # Concepts
@@ -40,11 +43,13 @@
 //     back as far as the rules need. Config.MemoryBudget bounds all this
 //     (128 MiB by default): past it the least recently used groups go, and
 //     results stay the same; only writes slow down.
-//   - Counters per store, label and hour (label_hours, store_hours), and which visitors were active on which
-//     day (visitor_days), for dashboards: Report
-//     sums them for whole hours and reads the events for the ragged ends.
-//     When a late event changes credit already counted, the write corrects
-//     the counters in the same transaction.
+//   - Counters per store, label and hour (label_hours, store_hours), and
+//     which visitors were active on which day (visitor_days), for
+//     dashboards: Report sums them for whole hours and reads the events for
+//     the ragged ends, through credit.Reports, which adds up for both stores
+//     from a snapshot (one read-only transaction). When a late event changes
+//     credit already counted, the write corrects the counters in the same
+//     transaction.
 //   - Label sets and identities: a call's labels are stored once as a label
 //     set; emails and customer IDs as identities, linked to the visitors
 //     that used them. Visitors sharing an identity are one group, unless

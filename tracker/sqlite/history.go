@@ -5,12 +5,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/visitrack/visitrack/tracker"
+	"github.com/visitrack/visitrack/tracker/internal/storekit"
 )
 
 // History returns up to limit entries of the visitor's own activity (clicks,
@@ -20,22 +19,16 @@ import (
 // newest row and stops as soon as the rest is older than what it found, so
 // its cost grows with limit, not with everything the visitor ever did.
 func (s *Store) History(ctx context.Context, store, visitor string, limit int) ([]tracker.Activity, error) {
-	if s.closed() {
-		return nil, ErrClosed
-	}
-	var vid int64
-	err := s.reads.visitor.QueryRowContext(ctx, store, visitor).Scan(&vid)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: history: %w", err)
-	}
-	out, err := s.activity(ctx, []int64{vid}, limit)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: history: %w", err)
-	}
-	return out, nil
+	return storekit.Call(s.closed, ErrClosed, "sqlite: history", func() ([]tracker.Activity, error) {
+		var vid int64
+		err := s.reads.visitor.QueryRowContext(ctx, store, visitor).Scan(&vid)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+		return s.activity(ctx, []int64{vid}, limit)
+	})
 }
 
 // CustomerHistory returns up to limit entries of the activity of every
@@ -45,31 +38,15 @@ func (s *Store) History(ctx context.Context, store, visitor string, limit int) (
 // Visitors linked to the customer only through an email address are not
 // included.
 func (s *Store) CustomerHistory(ctx context.Context, store, customer string, limit int) ([]tracker.Activity, error) {
-	if s.closed() {
-		return nil, ErrClosed
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT l.vid FROM links l JOIN identities i USING (iid) JOIN stores s USING (sid)
-		WHERE s.name = ? AND i.key = ?`, store, "c:"+strings.TrimSpace(customer))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: customer history: %w", err)
-	}
-	var vids []int64
-	for rows.Next() {
-		var vid int64
-		if err := rows.Scan(&vid); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("sqlite: customer history: %w", err)
+	return storekit.Call(s.closed, ErrClosed, "sqlite: customer history", func() ([]tracker.Activity, error) {
+		rows, err := s.r.QueryContext(ctx, `SELECT l.vid FROM links l JOIN identities i USING (iid) JOIN stores s USING (sid)
+			WHERE s.name = ? AND i.key = ?`, store, "c:"+strings.TrimSpace(customer))
+		vids, err := collect(rows, err, scanOne[int64])
+		if err != nil {
+			return nil, err
 		}
-		vids = append(vids, vid)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, fmt.Errorf("sqlite: customer history: %w", err)
-	}
-	out, err := s.activity(ctx, vids, limit)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: customer history: %w", err)
-	}
-	return out, nil
+		return s.activity(ctx, vids, limit)
+	})
 }
 
 // activity walks the activity chains of vids and returns their newest
@@ -103,16 +80,7 @@ func (s *Store) activity(ctx context.Context, vids []int64, limit int) ([]tracke
 	rs := h.sorted()
 	out := make([]tracker.Activity, len(rs))
 	for i, r := range rs {
-		a := tracker.Activity{Kind: tracker.Kind(r.kind), Time: time.UnixMicro(r.t).UTC()}
-		switch r.kind {
-		case kindClick, kindView:
-			a.Product = r.item.String
-		case kindCategory:
-			a.Category = r.item.String
-		case kindSearch:
-			a.Query = r.item.String
-		}
-		out[i] = a
+		out[i] = storekit.Activity(tracker.Kind(r.kind), r.t, r.item.String)
 	}
 	return out, nil
 }
@@ -203,28 +171,15 @@ func (h *newest) Pop() any {
 // Visitors returns the visitor IDs of store linked to email: those that
 // used it, and everyone in their groups of linked visitors, sorted.
 func (s *Store) Visitors(ctx context.Context, store, email string) ([]string, error) {
-	if s.closed() {
-		return nil, ErrClosed
-	}
-	email, err := tracker.NormalizeEmail(email)
-	if err != nil {
-		return nil, nil
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT xid FROM visitors WHERE gid IN (
-			SELECT v.gid FROM links l JOIN identities i USING (iid) JOIN visitors v ON v.vid = l.vid JOIN stores s ON s.sid = i.sid
-			WHERE s.name = ? AND i.key = ?)
-		ORDER BY xid`, store, "e:"+email)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: visitors: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var xid string
-		if err := rows.Scan(&xid); err != nil {
-			return nil, fmt.Errorf("sqlite: visitors: %w", err)
+	return storekit.Call(s.closed, ErrClosed, "sqlite: visitors", func() ([]string, error) {
+		email, err := tracker.NormalizeEmail(email)
+		if err != nil {
+			return nil, nil // no such address can be stored
 		}
-		out = append(out, xid)
-	}
-	return out, rows.Err()
+		rows, err := s.r.QueryContext(ctx, `SELECT xid FROM visitors WHERE gid IN (
+				SELECT v.gid FROM links l JOIN identities i USING (iid) JOIN visitors v ON v.vid = l.vid JOIN stores s ON s.sid = i.sid
+				WHERE s.name = ? AND i.key = ?)
+			ORDER BY xid`, store, "e:"+email)
+		return collect(rows, err, scanOne[string])
+	})
 }

@@ -17,7 +17,7 @@ func (b *batch) link() error {
 	last := make(map[pair]int64)
 	var pairs []pair
 	use := func(p *pending, key string) error {
-		id, err := b.identity(p.sid, key)
+		id, err := b.identity(p.Store, key)
 		if err != nil {
 			return err
 		}
@@ -26,20 +26,20 @@ func (b *batch) link() error {
 		if !ok {
 			pairs = append(pairs, k)
 		}
-		last[k] = max(t, credit.Micros(p.e.Time))
+		last[k] = max(t, credit.Micros(p.Event.Time))
 		return nil
 	}
 	for _, p := range b.evs {
 		var err error
 		switch {
-		case p.e.Kind == tracker.KindEmail:
-			err = use(p, "e:"+p.e.Email)
-		case p.e.Kind == tracker.KindSale:
-			if p.e.Email != "" {
-				err = use(p, "e:"+p.e.Email)
+		case p.Event.Kind == tracker.KindEmail:
+			err = use(p, "e:"+p.Event.Email)
+		case p.Event.Kind == tracker.KindSale:
+			if p.Event.Email != "" {
+				err = use(p, "e:"+p.Event.Email)
 			}
-			if err == nil && p.e.Customer != "" {
-				err = use(p, "c:"+p.e.Customer)
+			if err == nil && p.Event.Customer != "" {
+				err = use(p, "c:"+p.Event.Customer)
 			}
 		}
 		if err != nil {
@@ -147,87 +147,18 @@ func (b *batch) linkVisitors(iid int64) ([]int64, error) {
 // where they differ from the groups the visitors are in, rebuilds those
 // groups with every event of theirs and resolves their sales again.
 func (b *batch) regroup(sid int64, seeds []int64) error {
-	limit := b.m.rules.LinkLimit
-	in := make(map[int64]bool)
-	var all []int64
-	var links []credit.Link
-	seenIdent := make(map[int64]bool)
-	queue := slices.Clone(seeds)
-	for len(queue) > 0 {
-		var next []int64
-		add := func(vid int64) {
-			if !in[vid] {
-				in[vid] = true
-				all = append(all, vid)
-				next = append(next, vid)
-			}
-		}
-		var fresh []int64
-		for _, vid := range queue {
-			if !in[vid] {
-				in[vid] = true
-				all = append(all, vid)
-			}
-			fresh = append(fresh, vid)
-		}
-		// The members of their groups, which a split may leave behind.
-		vs, err := b.m.visitorsByVid(b.ctx, b.tx, fresh)
-		if err != nil {
-			return err
-		}
-		for _, v := range vs {
-			g, err := b.m.groupOf(b.ctx, b.tx, v)
-			if err != nil {
-				return err
-			}
-			for _, mb := range g.members {
-				add(mb.vid)
-			}
-		}
-		// Everyone an identity they use links them to.
-		rows, err := b.stmt(qVisitorLinks).QueryContext(b.ctx, string(mustJSON(fresh)))
-		if err != nil {
-			return err
-		}
-		users := make(map[int64][]int64)
-		for rows.Next() {
-			var iid, vid int64
-			if err := rows.Scan(&iid, &vid); err != nil {
-				rows.Close()
-				return err
-			}
-			if !seenIdent[iid] {
-				users[iid] = append(users[iid], vid)
-			}
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		for iid, vids := range users {
-			seenIdent[iid] = true
-			for _, vid := range vids {
-				links = append(links, credit.Link{Visitor: vid, Identity: itoa(iid)})
-				if len(vids) <= limit {
-					add(vid)
-				}
-			}
-		}
-		queue = next
+	all, links, err := b.m.rules.Reach(seeds, b.reach)
+	if err != nil {
+		return err
 	}
 	comp := b.m.rules.Components(links)
 	vs, err := b.m.visitorsByVid(b.ctx, b.tx, all)
 	if err != nil {
 		return err
 	}
-	newGid := func(v *visitor) int64 {
-		if g, ok := comp[v.vid]; ok {
-			return g
-		}
-		return v.vid
-	}
 	changed := false
 	for _, v := range vs {
-		changed = changed || newGid(v) != v.gid
+		changed = changed || credit.GroupIn(comp, v.vid) != v.gid
 	}
 	if !changed {
 		return nil
@@ -245,25 +176,15 @@ func (b *batch) regroup(sid int64, seeds []int64) error {
 			olds = append(olds, g)
 		}
 	}
-	index := make(map[int64]int) // new gid → part
-	var gids []int64
-	partOf := make(map[int64]int) // vid → part
-	for _, v := range vs {
-		gid := newGid(v)
-		i, ok := index[gid]
-		if !ok {
-			i = len(gids)
-			index[gid] = i
-			gids = append(gids, gid)
-		}
-		partOf[v.vid] = i
+	vids := make([]int64, len(vs))
+	for i, v := range vs {
+		vids[i] = v.vid
 	}
+	gids, partOf := credit.Parts(vids, func(vid int64) int64 { return credit.GroupIn(comp, vid) })
 	oldGroups := make([]*credit.Group, len(olds))
 	for i, g := range olds {
 		oldGroups[i] = g.g
-		delete(b.m.groups, g.gid)
-		b.m.lru.Remove(g.elem)
-		b.m.groupBytes -= g.size
+		b.m.groups.Remove(g)
 	}
 	parts := credit.Regroup(b.m.rules, oldGroups, len(gids), func(vid int64) int { return partOf[vid] }, &b.ch)
 	members := make([][]*visitor, len(gids))
@@ -282,4 +203,37 @@ func (b *batch) regroup(sid int64, seeds []int64) error {
 		b.m.cache(gid, sid, members[i], parts[i])
 	}
 	return nil
+}
+
+// reach is a round of credit.Rules.Reach: the members of the groups of
+// fresh, which a split may leave behind, and the users of the identities
+// they use.
+func (b *batch) reach(fresh []int64) (members []int64, users map[int64][]int64, err error) {
+	vs, err := b.m.visitorsByVid(b.ctx, b.tx, fresh)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, v := range vs {
+		g, err := b.m.groupOf(b.ctx, b.tx, v)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, mb := range g.members {
+			members = append(members, mb.vid)
+		}
+	}
+	rows, err := b.stmt(qVisitorLinks).QueryContext(b.ctx, string(mustJSON(fresh)))
+	if err != nil {
+		return nil, nil, err
+	}
+	users = make(map[int64][]int64)
+	for rows.Next() {
+		var iid, vid int64
+		if err := rows.Scan(&iid, &vid); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		users[iid] = append(users[iid], vid)
+	}
+	return members, users, rows.Close()
 }

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"container/list"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -9,6 +8,7 @@ import (
 	"math"
 
 	"github.com/visitrack/visitrack/tracker/credit"
+	"github.com/visitrack/visitrack/tracker/internal/storekit"
 )
 
 // chainHeads are the heads of a visitor's two chains: the rid of its newest
@@ -37,19 +37,14 @@ type visitorKey struct {
 // group is a cached group of linked visitors: its members and its events
 // from credit.Group's Low onwards.
 type group struct {
-	gid, sid int64
-	members  []*visitor
-	g        *credit.Group
-	elem     *list.Element // in memory.lru
-	size     int64         // as last measured
+	storekit.Entry // in memory.groups
+	gid, sid       int64
+	members        []*visitor
+	g              *credit.Group
 }
 
 // measure brings the memory's count of group bytes up to date with g.
-func (m *memory) measure(g *group) {
-	n := groupSize + int64(g.g.Size())
-	m.groupBytes += n - g.size
-	g.size = n
-}
+func (m *memory) measure(g *group) { m.groups.Measure(g, groupSize+int64(g.g.Size())) }
 
 // Approximate sizes, for the memory budget.
 const (
@@ -65,24 +60,19 @@ type memory struct {
 	budget   int64
 	visitors map[visitorKey]*visitor
 	byVid    map[int64]*visitor
-	groups   map[int64]*group // by gid
-	lru      *list.List       // of *group, most recently used first
+	groups   storekit.LRU[*group] // by gid; what they take is the memory's count of group bytes
 
 	sids      map[string]int64
 	labels    map[labelKey]int64              // label name → lid
 	labelSets map[labelSetKey]credit.LabelSet // JSON list of lids → ls
 	setLids   map[credit.LabelSet][]int64
 	idents    map[identKey]*identity
-	products  map[labelKey]credit.Product // product ID → the handle groups know it by
+	products  credit.Products // the handles groups know product IDs by
 
 	nextRid, nextVid, nextIid, nextLs, nextLid, nextSid int64
 	cut                                                 int64 // the latest Purge's cut
 
 	loads int64 // chain rows read to fill groups, for Stats
-
-	// groupBytes is the size of the cached groups as last measured:
-	// cache and drop keep it, and measure adds a group's growth.
-	groupBytes int64
 }
 
 type labelKey struct {
@@ -106,7 +96,7 @@ type identity struct {
 }
 
 func newMemory(s *Store) *memory {
-	m := &memory{s: s, rules: s.cfg.Rules, budget: s.cfg.MemoryBudget, lru: list.New()}
+	m := &memory{s: s, rules: s.cfg.Rules, budget: s.cfg.MemoryBudget}
 	m.reset()
 	return m
 }
@@ -116,9 +106,7 @@ func newMemory(s *Store) *memory {
 func (m *memory) reset() {
 	m.visitors = make(map[visitorKey]*visitor)
 	m.byVid = make(map[int64]*visitor)
-	m.groups = make(map[int64]*group)
-	m.lru.Init()
-	m.groupBytes = 0
+	m.groups.Reset()
 	if m.sids == nil {
 		m.sids = make(map[string]int64)
 	}
@@ -126,26 +114,14 @@ func (m *memory) reset() {
 	m.labelSets = make(map[labelSetKey]credit.LabelSet)
 	m.setLids = make(map[credit.LabelSet][]int64)
 	m.idents = make(map[identKey]*identity)
-	m.products = make(map[labelKey]credit.Product)
-}
-
-// product returns the handle of a product ID of store sid. Handles live as
-// long as the cached groups that use them: reset forgets both.
-func (m *memory) product(sid int64, id string) credit.Product {
-	k := labelKey{sid, id}
-	p, ok := m.products[k]
-	if !ok {
-		p = credit.Product(len(m.products) + 1)
-		m.products[k] = p
-	}
-	return p
+	m.products = credit.Products{} // handles live as long as the cached groups that use them
 }
 
 // size is about how many bytes the cached groups, visitors and lookups
 // take.
 func (m *memory) size() int64 {
-	n := int64(len(m.visitors))*visitorSize + m.groupBytes
-	n += int64(len(m.labels)+len(m.labelSets)+len(m.setLids)+len(m.idents)+len(m.products)) * cacheEntry
+	n := int64(len(m.visitors))*visitorSize + m.groups.Bytes()
+	n += int64(len(m.labels)+len(m.labelSets)+len(m.setLids)+len(m.idents)+m.products.Len()) * cacheEntry
 	m.s.hmu.RLock()
 	n += int64(len(m.s.heads)) * cacheEntry
 	m.s.hmu.RUnlock()
@@ -503,7 +479,7 @@ func (m *memory) adopt(v *visitor) *visitor {
 // holding none of its events; ensure brings those a write needs.
 func (m *memory) groupOf(ctx context.Context, q querier, v *visitor) (*group, error) {
 	if v.group != nil {
-		m.lru.MoveToFront(v.group.elem)
+		m.groups.Touch(v.group)
 		return v.group, nil
 	}
 	rows, err := q.QueryContext(ctx, qMembers, v.gid)
@@ -531,24 +507,19 @@ func (m *memory) groupOf(ctx context.Context, q querier, v *visitor) (*group, er
 
 // cache makes members, with the events of g, a cached group.
 func (m *memory) cache(gid, sid int64, members []*visitor, g *credit.Group) *group {
-	e := &group{gid: gid, sid: sid, members: members, g: g, size: groupSize + int64(g.Size())}
-	m.groupBytes += e.size
+	e := &group{gid: gid, sid: sid, members: members, g: g}
 	for _, mb := range members {
 		mb.group = e
 	}
-	e.elem = m.lru.PushFront(e)
-	m.groups[gid] = e
+	m.groups.Add(gid, e, groupSize+int64(g.Size()))
 	return e
 }
 
 // drop forgets a cached group and its members.
 func (m *memory) drop(g *group) {
-	if m.groups[g.gid] != g {
+	if !m.groups.Remove(g) {
 		return
 	}
-	delete(m.groups, g.gid)
-	m.lru.Remove(g.elem)
-	m.groupBytes -= g.size
 	for _, v := range g.members {
 		v.group = nil
 		delete(m.byVid, v.vid)
@@ -560,12 +531,12 @@ func (m *memory) drop(g *group) {
 // first, then oversized lookups.
 func (m *memory) evict() {
 	size := m.size()
-	for m.lru.Len() > 0 && size > m.budget {
-		g := m.lru.Back().Value.(*group)
-		size -= g.size + int64(len(g.members))*visitorSize
+	for m.groups.Len() > 0 && size > m.budget {
+		g := m.groups.Oldest()
+		size -= g.Size() + int64(len(g.members))*visitorSize
 		m.drop(g)
 	}
-	if int64(len(m.products))*cacheEntry > m.budget/4 {
+	if int64(m.products.Len())*cacheEntry > m.budget/4 {
 		m.reset() // product handles are only good with the groups that use them
 	}
 	if int64(len(m.labelSets)+len(m.labels)+len(m.idents))*cacheEntry > m.budget/4 {
@@ -582,4 +553,37 @@ func mustJSON(v any) []byte {
 		panic(err) // only ever called with slices of strings and integers
 	}
 	return b
+}
+
+// Stats describes the writer's memory.
+type Stats struct {
+	// MemoryBudget is the budget the store was opened with, and Memory
+	// about what the writer keeps now.
+	MemoryBudget, Memory int64
+	// Groups is how many groups of linked visitors the writer keeps.
+	Groups int
+	// DirtyHeads is how many visitors' chain heads wait to be written.
+	DirtyHeads int
+	// RowsRead counts the event rows read back since Open to fill groups:
+	// it grows fast when the budget is too small for the traffic.
+	RowsRead int64
+}
+
+// stats are the memory's figures; the caller holds wmu.
+func (m *memory) stats() Stats {
+	st := Stats{MemoryBudget: m.budget, Memory: m.size(), Groups: m.groups.Len(), RowsRead: m.loads}
+	m.s.hmu.RLock()
+	st.DirtyHeads = len(m.s.heads)
+	m.s.hmu.RUnlock()
+	return st
+}
+
+// Stats returns figures about the writer's memory.
+func (s *Store) Stats() Stats {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.mem == nil {
+		return Stats{MemoryBudget: s.cfg.MemoryBudget}
+	}
+	return s.mem.stats()
 }

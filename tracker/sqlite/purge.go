@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/visitrack/visitrack/tracker/credit"
+	"github.com/visitrack/visitrack/tracker/internal/storekit"
 )
 
 // Purge deletes the events older than before, in every store, and returns
@@ -48,6 +49,14 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
 	return n, nil
 }
 
+// PurgeEvery runs Purge every interval, deleting events older than keep,
+// until ctx ends; failures go to the logger. Run it in a goroutine:
+//
+//	go db.PurgeEvery(ctx, time.Hour, 395*24*time.Hour) // keep 13 months
+func (s *Store) PurgeEvery(ctx context.Context, interval, keep time.Duration) {
+	storekit.PurgeEvery(ctx, interval, keep, s.cfg.Now, s.Purge, s.cfg.Logger)
+}
+
 func (b *batch) purge(cut int64) (int64, error) {
 	var n int64
 	if err := b.tx.QueryRowContext(b.ctx, `SELECT count(*) FROM events WHERE t < ? AND `+liveSQL, cut).Scan(&n); err != nil {
@@ -59,18 +68,13 @@ func (b *batch) purge(cut int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	hour := credit.Hour(cut)
 	for _, sid := range sids {
-		sum := credit.NewTally()
-		hour := credit.Hour(cut)
-		if err := sumEvents(b.ctx, b.tx, sid, hour*hourMicros, cut, sum); err != nil {
+		before := credit.NewTally()
+		if err := (snapshot{b.ctx, b.tx, sid}).SumEvents(hour*credit.HourMicros, cut, before); err != nil {
 			return 0, err
 		}
-		for k, c := range sum.Labels {
-			b.c.Label(sid, hour*hourMicros, k.Label).Sub(*c)
-		}
-		for _, c := range sum.Stores {
-			b.c.Store(sid, hour*hourMicros).Sub(*c)
-		}
+		b.c.Sub(before)
 		for _, q := range []string{`DELETE FROM label_hours WHERE sid = ? AND hour < ?`, `DELETE FROM store_hours WHERE sid = ? AND hour < ?`} {
 			if _, err := b.tx.ExecContext(b.ctx, q, sid, hour); err != nil {
 				return 0, err
@@ -103,7 +107,7 @@ func (b *batch) purge(cut int64) (int64, error) {
 	}
 	// Visitors by day: days before the cut's go; the cut's day is counted
 	// again from the events it keeps.
-	cutDay := dayOf(cut)
+	cutDay := credit.Day(cut)
 	for _, q := range []string{`DELETE FROM visitor_days WHERE day <= ?`,
 		`INSERT OR IGNORE INTO visitor_days (sid, day, vid) SELECT sid, ?1, vid FROM events
 			WHERE t >= ?1 * 86400000000 AND t < (?1 + 1) * 86400000000 AND vid IS NOT NULL AND ` + liveSQL} {
@@ -112,18 +116,14 @@ func (b *batch) purge(cut int64) (int64, error) {
 		}
 	}
 	// Links gone may split groups; the sales keep their credit.
-	for _, sid := range sids {
-		if err := b.regroupAll(sid); err != nil {
-			return 0, err
-		}
-	}
-	return n, nil
+	return n, b.regroupAll()
 }
 
-// regroupAll sets every visitor's group of store sid from the links, with
-// no credit resolved again.
-func (b *batch) regroupAll(sid int64) error {
-	rows, err := b.tx.QueryContext(b.ctx, `SELECT l.iid, l.vid FROM links l JOIN identities i USING (iid) WHERE i.sid = ?`, sid)
+// regroupAll sets every visitor's group from the links, with no credit
+// resolved again. Links join visitors of one store only, so all stores are
+// done at once.
+func (b *batch) regroupAll() error {
+	rows, err := b.tx.QueryContext(b.ctx, `SELECT iid, vid FROM links`)
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func (b *batch) regroupAll(sid int64) error {
 	for vid, gid := range comp {
 		arg = append(arg, [2]int64{vid, gid})
 	}
-	if _, err := b.tx.ExecContext(b.ctx, `UPDATE visitors SET gid = vid WHERE sid = ? AND gid != vid`, sid); err != nil {
+	if _, err := b.tx.ExecContext(b.ctx, `UPDATE visitors SET gid = vid WHERE gid != vid`); err != nil {
 		return err
 	}
 	_, err = b.tx.ExecContext(b.ctx, `UPDATE visitors SET gid = value ->> 1 FROM json_each(?) WHERE vid = value ->> 0`, string(mustJSON(arg)))

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,45 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/visitrack/visitrack/tracker"
-	"github.com/visitrack/visitrack/tracker/internal/loadgen"
 	"github.com/visitrack/visitrack/tracker/sqlite"
 )
-
-// batches is a deterministic stream for restart tests: visitors of one
-// store, in time order, 47 s apart.
-func batches(n, size int) [][]tracker.Event {
-	l := loadgen.New(5, 300, 12, benchStart, 47*time.Second)
-	out := make([][]tracker.Event, n)
-	for i := range out {
-		out[i] = l.Batch(size)
-	}
-	return out
-}
-
-// sameAnswers checks that got answers like want: reports over several
-// ranges, and the history of the stream's visitors.
-func sameAnswers(t *testing.T, want, got *sqlite.Store) {
-	t.Helper()
-	ctx := t.Context()
-	for _, rg := range [][2]time.Time{
-		{benchStart, benchStart.Add(48 * time.Hour)},
-		{benchStart.Add(17 * time.Minute), benchStart.Add(5*time.Hour + 3*time.Minute)},
-	} {
-		w, err := want.Report(ctx, "shop-dk", rg[0], rg[1])
-		require.NoError(t, err)
-		g, err := got.Report(ctx, "shop-dk", rg[0], rg[1])
-		require.NoError(t, err)
-		require.NotZero(t, w.Orders)
-		assert.Equal(t, w, g)
-	}
-	for _, v := range loadgen.New(5, 300, 12, benchStart, time.Second).Visitors[:40] {
-		wh, err := want.History(ctx, "shop-dk", v, 0)
-		require.NoError(t, err)
-		gh, err := got.History(ctx, "shop-dk", v, 0)
-		require.NoError(t, err)
-		assert.Equal(t, wh, gh, v)
-	}
-}
 
 // A store that is closed and reopened every few batches, or whose write
 // transactions fail now and then (and are retried), ends up with the same
@@ -59,9 +23,7 @@ func sameAnswers(t *testing.T, want, got *sqlite.Store) {
 func TestRestartsAndFailuresChangeNothing(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	ref, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ref.db"))
-	require.NoError(t, err)
-	defer ref.Close()
+	ref, _ := openTemp(t, sqlite.Config{})
 	for _, b := range batches(40, 250) {
 		require.NoError(t, ref.Write(ctx, b))
 	}
@@ -72,9 +34,7 @@ func TestRestartsAndFailuresChangeNothing(t *testing.T) {
 		if i%2 == 1 {
 			cfg.MemoryBudget = 64 << 10 // and sometimes a budget that holds little
 		}
-		s, err := sqlite.OpenConfig(ctx, path, cfg)
-		require.NoError(t, err)
-		return s
+		return openAt(t, path, cfg)
 	}
 	s := open(0)
 	boom := errors.New("boom")
@@ -90,7 +50,6 @@ func TestRestartsAndFailuresChangeNothing(t *testing.T) {
 			s = open(i)
 		}
 	}
-	defer s.Close()
 	sameAnswers(t, ref, s)
 }
 
@@ -101,9 +60,7 @@ func TestCrashLosesNothing(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	all := batches(30, 200)
-	ref, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ref.db"))
-	require.NoError(t, err)
-	defer ref.Close()
+	ref, _ := openTemp(t, sqlite.Config{})
 	for _, b := range all {
 		require.NoError(t, ref.Write(ctx, b))
 	}
@@ -114,9 +71,7 @@ func TestCrashLosesNothing(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 
-	s, err := sqlite.Open(ctx, path)
-	require.NoError(t, err)
-	defer s.Close()
+	s := openAt(t, path, sqlite.Config{})
 	for _, b := range all[20:] {
 		require.NoError(t, s.Write(ctx, b))
 	}
@@ -137,4 +92,106 @@ func crashChild(path string) error {
 	}
 	os.Exit(0) // no Close: as if killed
 	return nil
+}
+
+// With a budget far too small for its traffic, the writer keeps within it
+// and reads back from the file what it needs: the answers are those of a
+// store that keeps everything.
+func TestMemoryBudget(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	const budget = 256 << 10
+	big, _ := openTemp(t, sqlite.Config{MemoryBudget: 1 << 30})
+	tiny, _ := openTemp(t, sqlite.Config{MemoryBudget: budget})
+
+	peak := int64(0)
+	for _, b := range batches(40, 250) {
+		require.NoError(t, big.Write(ctx, b))
+		require.NoError(t, tiny.Write(ctx, b))
+		peak = max(peak, tiny.Stats().Memory)
+	}
+	sameAnswers(t, big, tiny)
+
+	bs, ts := big.Stats(), tiny.Stats()
+	assert.LessOrEqual(t, peak, int64(budget), "the tiny store keeps within its budget")
+	assert.Greater(t, bs.Memory, int64(4*budget), "the traffic needs far more than the tiny budget")
+	assert.Greater(t, ts.RowsRead, 10*bs.RowsRead, "the tiny store read back what it could not keep")
+	t.Logf("big: %+v; tiny: %+v, peak %d", bs, ts, peak)
+}
+
+// An old event that arrived after newer ones sits between them on its
+// visitor's chains: purging it leaves the newer ones reachable, for
+// History, for the writer, and for Forget.
+func TestPurgeKeepsLateArrivalsChained(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, path := openTemp(t, sqlite.Config{})
+	v := "cvlatelatelatelate01"
+	ev := func(id string, at time.Duration, k tracker.Kind) tracker.Event {
+		e := tracker.Event{ID: id, Store: "shop", Visitor: v, Time: benchStart.Add(at), Kind: k, Product: "p" + id}
+		switch k {
+		case tracker.KindImpression:
+			e.Product, e.API, e.Labels, e.Products = "", "recommendations/trending", []string{"Home"}, []string{"p1"}
+		case tracker.KindEmail:
+			e.Product, e.Email = "", "late@example.com"
+		}
+		return e
+	}
+	// Arrival order: new, old (late), new; and an impression, late too.
+	require.NoError(t, s.Write(ctx, []tracker.Event{ev("1", 10*24*time.Hour, tracker.KindView)}))
+	require.NoError(t, s.Write(ctx, []tracker.Event{ev("2", time.Hour, tracker.KindView), ev("i", time.Hour, tracker.KindImpression)}))
+	require.NoError(t, s.Write(ctx, []tracker.Event{ev("3", 11*24*time.Hour, tracker.KindView), ev("e", 11*24*time.Hour, tracker.KindEmail)}))
+	n, err := s.Purge(ctx, benchStart.Add(24*time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), n)
+
+	for round := range 2 { // and again after a restart
+		h, err := s.History(ctx, "shop", v, 0)
+		require.NoError(t, err)
+		require.Len(t, h, 2, "round %d", round)
+		assert.Equal(t, "p3", h[0].Product)
+		assert.Equal(t, "p1", h[1].Product)
+		require.NoError(t, s.Close())
+		s = openAt(t, path, sqlite.Config{})
+	}
+	// A click on p1 now finds no impression (it was purged); Forget still
+	// reaches every event.
+	c := ev("c", 12*24*time.Hour, tracker.KindClick)
+	c.Product = "p1"
+	require.NoError(t, s.Write(ctx, []tracker.Event{c}))
+	r, err := s.Report(ctx, "shop", benchStart, benchStart.Add(30*24*time.Hour))
+	require.NoError(t, err)
+	assert.Empty(t, r.Labels)
+	require.NoError(t, s.Forget(ctx, "shop", "late@example.com"))
+	h, err := s.History(ctx, "shop", v, 0)
+	require.NoError(t, err)
+	assert.Empty(t, h)
+}
+
+// After a purge of everything, new events are stored and found again, also
+// after a restart.
+func TestPurgeAllThenRestart(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, path := openTemp(t, sqlite.Config{})
+	view := func(id string, at time.Time) tracker.Event {
+		return tracker.Event{ID: id, Store: "shop", Visitor: "cvpurgepurgepurge001", Time: at, Kind: tracker.KindView, Product: "p-" + id}
+	}
+	var evs []tracker.Event
+	for i := range 30 {
+		evs = append(evs, view(fmt.Sprint("old", i), benchStart.Add(time.Duration(i)*time.Minute)))
+	}
+	require.NoError(t, s.Write(ctx, evs))
+	n, err := s.Purge(ctx, benchStart.Add(time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, int64(30), n)
+	later := benchStart.Add(2 * time.Hour)
+	require.NoError(t, s.Write(ctx, []tracker.Event{view("new1", later), view("new2", later.Add(time.Second))}))
+	require.NoError(t, s.Close())
+
+	s = openAt(t, path, sqlite.Config{})
+	h, err := s.History(ctx, "shop", "cvpurgepurgepurge001", 0)
+	require.NoError(t, err)
+	require.Len(t, h, 2)
+	assert.Equal(t, "p-new2", h[0].Product)
 }

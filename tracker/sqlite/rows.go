@@ -9,6 +9,7 @@ import (
 
 	"github.com/visitrack/visitrack/tracker"
 	"github.com/visitrack/visitrack/tracker/credit"
+	"github.com/visitrack/visitrack/tracker/internal/storekit"
 )
 
 // The kinds as stored.
@@ -61,7 +62,7 @@ type eventRow struct {
 	counted sql.NullInt64
 }
 
-// The JSON in events.detail and events.credit.
+// The JSON in events.detail; events.credit holds a list of storekit.Credit.
 type (
 	impressionDetail struct {
 		API      string   `json:"api"`
@@ -80,17 +81,7 @@ type (
 		FromID   string `json:"fid,omitempty"`
 	}
 	saleDetail struct {
-		Lines []storedLine `json:"lines"`
-	}
-	storedLine struct {
-		Product  string `json:"p"`
-		Price    int64  `json:"m"` // micro-units
-		Quantity int64  `json:"q"`
-	}
-	storedCredit struct {
-		LS int64  `json:"ls,omitempty"`
-		T  int64  `json:"t,omitempty"`
-		ID string `json:"id,omitempty"`
+		Lines []storekit.Line `json:"lines"`
 	}
 )
 
@@ -108,7 +99,7 @@ func (r *eventRow) decodeInto(m *memory, sid int64, imps *[]credit.Impression, c
 		}
 		ps := make([]credit.Product, len(d.Products))
 		for i, p := range d.Products {
-			ps[i] = m.product(sid, p)
+			ps[i] = m.products.Of(sid, p)
 		}
 		*imps = append(*imps, credit.Impression{ID: r.eid, Time: r.t, Visitor: r.vid.Int64,
 			Labels: credit.LabelSet(r.ls.Int64), Products: ps})
@@ -138,7 +129,7 @@ func (r *eventRow) click(m *memory, sid int64) (credit.Click, error) {
 			return credit.Click{}, fmt.Errorf("event row %d: %w", r.rid, err)
 		}
 	}
-	return credit.Click{Ref: r.rid, ID: r.eid, Time: r.t, Visitor: r.vid.Int64, Product: m.product(sid, r.item.String),
+	return credit.Click{Ref: r.rid, ID: r.eid, Time: r.t, Visitor: r.vid.Int64, Product: m.products.Of(sid, r.item.String),
 		Given: credit.LabelSet(d.Given), Credit: credit.LabelSet(r.ls.Int64), From: credit.Mark{Time: d.FromT, ID: d.FromID}}, nil
 }
 
@@ -153,7 +144,7 @@ func (r *eventRow) sale(m *memory, sid int64) (credit.Sale, error) {
 	for i, l := range stored {
 		lines[i] = credit.Line{Price: l.Price, Quantity: l.Quantity}
 		if m != nil {
-			lines[i].Product = m.product(sid, l.Product)
+			lines[i].Product = m.products.Of(sid, l.Product)
 		}
 	}
 	cr, err := decodeCredit(r.credit.String, len(lines))
@@ -163,7 +154,7 @@ func (r *eventRow) sale(m *memory, sid int64) (credit.Sale, error) {
 	return credit.Sale{Ref: r.rid, ID: r.eid, Time: r.t, Visitor: r.vid.Int64, Lines: lines, Credit: cr}, nil
 }
 
-func decodeLines(detail string) ([]storedLine, error) {
+func decodeLines(detail string) ([]storekit.Line, error) {
 	var d saleDetail
 	if err := json.Unmarshal([]byte(detail), &d); err != nil {
 		return nil, err
@@ -176,7 +167,7 @@ func decodeCredit(s string, n int) ([]credit.LineCredit, error) {
 	if s == "" {
 		return out, nil
 	}
-	var cs []storedCredit
+	var cs []storekit.Credit
 	if err := json.Unmarshal([]byte(s), &cs); err != nil {
 		return nil, err
 	}

@@ -1,9 +1,7 @@
 package sqlite_test
 
 import (
-	"database/sql"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -20,9 +18,7 @@ var files sync.Map // *sqlite.Store → path
 
 func opener(cfg sqlite.Config) func(t *testing.T) storetest.Store {
 	return func(t *testing.T) storetest.Store {
-		path := filepath.Join(t.TempDir(), "visitrack.db")
-		s, err := sqlite.OpenConfig(t.Context(), path, cfg)
-		require.NoError(t, err)
+		s, path := openTemp(t, cfg)
 		files.Store(s, path)
 		return s
 	}
@@ -58,12 +54,4 @@ func TestConformanceShortWindow(t *testing.T) {
 // every group back from the file each time: the results must not change.
 func TestConformanceTinyBudget(t *testing.T) {
 	storetest.Run(t, opener(sqlite.Config{MemoryBudget: 1}), storetest.RawBytes(rawBytes), storetest.Events(1500))
-}
-
-// openRaw opens a SQLite file directly, as a tool would.
-func openRaw(t *testing.T, path string) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite", path)
-	require.NoError(t, err)
-	return db
 }

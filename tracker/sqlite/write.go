@@ -1,11 +1,9 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -14,53 +12,7 @@ import (
 	"github.com/visitrack/visitrack/tracker/credit"
 )
 
-// Write stores a batch of events in one transaction. It is idempotent: an
-// event whose ID the store holds (of whatever kind) is skipped, and so is
-// an event older than the last Purge's cut. An event that breaks a rule
-// (tracker.Event.Validate) or is dated more than tracker.MaxClockSkew after
-// the store's clock is refused: Write stores the others and returns a
-// *tracker.BatchError naming the refused ones, each marked permanent. Any
-// other error means nothing was stored; the batch may be written again.
-//
-// Write resolves credit as events arrive, with the rules of package
-// tracker/credit, and corrects what earlier events resolved when a late one
-// changes it (an impression that explains a click already stored, a click
-// before a sale already stored, a link that joins groups), so results never
-// depend on the order events arrive in.
-func (s *Store) Write(ctx context.Context, events []tracker.Event) error {
-	if len(events) == 0 {
-		return nil
-	}
-	if s.closed() {
-		return ErrClosed
-	}
-	now := s.cfg.Now()
-	valid := make([]tracker.Event, 0, len(events))
-	var failed []tracker.EventError
-	for i := range events {
-		e := events[i]
-		e.Normalize()
-		err := e.Validate()
-		if err == nil {
-			err = e.CheckTime(now)
-		}
-		if err != nil {
-			failed = append(failed, tracker.EventError{Index: i, Err: tracker.Permanent(err)})
-			continue
-		}
-		valid = append(valid, e)
-	}
-	if len(valid) > 0 {
-		if err := s.write(ctx, valid); err != nil {
-			return fmt.Errorf("sqlite: write: %w", err)
-		}
-	}
-	if len(failed) > 0 {
-		return &tracker.BatchError{Failed: failed}
-	}
-	return nil
-}
-
+// write stores accepted events in one transaction.
 func (s *Store) write(ctx context.Context, events []tracker.Event) (err error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -115,16 +67,11 @@ type batch struct {
 	touched map[*visitor]chainHeads
 }
 
-// pending is one new event of the batch.
+// pending is one new event of the batch: what the rules see of it, and
+// its visitor's record.
 type pending struct {
-	e      *tracker.Event
-	rid    int64
-	sid    int64
-	v      *visitor
-	ls     credit.LabelSet // impression: its labels; click: those it named
-	click  credit.Click    // a click as resolved when added
-	sale   credit.Sale     // a counted sale as resolved when added
-	counts bool            // a sale: the copy that counts
+	credit.Pending
+	v *visitor
 }
 
 type identUse struct {
@@ -150,28 +97,15 @@ func (b *batch) stmt(q string) *sql.Stmt {
 }
 
 func (b *batch) run(events []tracker.Event) error {
-	if err := b.accept(events); err != nil {
+	if err := b.accept(events); err != nil || len(b.evs) == 0 {
 		return err
 	}
-	if len(b.evs) == 0 {
-		return nil
+	for _, step := range []func() error{b.resolveVisitors, b.resolveLabels, b.copies, b.link, b.apply, b.persist} {
+		if err := step(); err != nil {
+			return err
+		}
 	}
-	if err := b.resolveVisitors(); err != nil {
-		return err
-	}
-	if err := b.resolveLabels(); err != nil {
-		return err
-	}
-	if err := b.copies(); err != nil {
-		return err
-	}
-	if err := b.link(); err != nil {
-		return err
-	}
-	if err := b.apply(); err != nil {
-		return err
-	}
-	return b.persist()
+	return nil
 }
 
 // accept keeps the events the store does not have yet, in the order they
@@ -198,7 +132,7 @@ func (b *batch) accept(events []tracker.Event) error {
 		}
 		seen[k] = true
 		ids[sid] = append(ids[sid], e.ID)
-		b.evs = append(b.evs, &pending{e: e, sid: sid})
+		b.evs = append(b.evs, &pending{Pending: credit.Pending{Event: e, Store: sid}})
 	}
 	known := make(map[key]bool)
 	for sid, eids := range ids {
@@ -220,8 +154,8 @@ func (b *batch) accept(events []tracker.Event) error {
 	}
 	kept := b.evs[:0]
 	for _, p := range b.evs {
-		if !known[key{p.sid, p.e.ID}] {
-			p.rid = b.nextRid
+		if !known[key{p.Store, p.Event.ID}] {
+			p.Ref = b.nextRid
 			b.nextRid++
 			kept = append(kept, p)
 		}
@@ -248,11 +182,11 @@ func (b *batch) sid(name string) (int64, error) {
 func (b *batch) resolveVisitors() error {
 	missing := make(map[int64][]string)
 	for _, p := range b.evs {
-		k := visitorKey{p.sid, p.e.Visitor}
+		k := visitorKey{p.Store, p.Event.Visitor}
 		if v := b.m.visitors[k]; v != nil {
 			p.v = v
-		} else if !slices.Contains(missing[p.sid], p.e.Visitor) {
-			missing[p.sid] = append(missing[p.sid], p.e.Visitor)
+		} else if !slices.Contains(missing[p.Store], p.Event.Visitor) {
+			missing[p.Store] = append(missing[p.Store], p.Event.Visitor)
 		}
 	}
 	var added []any
@@ -284,27 +218,16 @@ func (b *batch) resolveVisitors() error {
 	}
 	for _, p := range b.evs {
 		if p.v == nil {
-			p.v = b.m.visitors[visitorKey{p.sid, p.e.Visitor}]
+			p.v = b.m.visitors[visitorKey{p.Store, p.Event.Visitor}]
 		}
+		p.Visitor = p.v.vid
 	}
 	return nil
 }
 
 // resolveLabels finds or adds the label sets of impressions and of clicks
 // that name their labels.
-func (b *batch) resolveLabels() error {
-	for _, p := range b.evs {
-		if len(p.e.Labels) == 0 || (p.e.Kind != tracker.KindImpression && p.e.Kind != tracker.KindClick) {
-			continue
-		}
-		ls, err := b.labelSet(p.sid, p.e.Labels)
-		if err != nil {
-			return err
-		}
-		p.ls = ls
-	}
-	return nil
-}
+func (b *batch) resolveLabels() error { return credit.ResolveLabels(b.evs, b.labelSet) }
 
 func (b *batch) labelSet(sid int64, names []string) (credit.LabelSet, error) {
 	lids := make([]int64, len(names))
@@ -383,25 +306,7 @@ func labelSetLids(cache map[credit.LabelSet][]int64, ls credit.LabelSet, row fun
 // counts: the earliest, whether stored already or new. A stored copy that
 // stops counting is taken out of its group and of the counters at once.
 func (b *batch) copies() error {
-	type saleKey struct {
-		sid  int64
-		sale string
-	}
-	best := make(map[saleKey]*pending)
-	ids := make(map[int64][]string)
-	for _, p := range b.evs {
-		if p.e.Kind != tracker.KindSale {
-			continue
-		}
-		k := saleKey{p.sid, p.e.Sale}
-		cur, ok := best[k]
-		if !ok {
-			ids[p.sid] = append(ids[p.sid], p.e.Sale)
-		}
-		if !ok || credit.Counts(credit.Micros(p.e.Time), p.e.ID, credit.Micros(cur.e.Time), cur.e.ID) {
-			best[k] = p
-		}
-	}
+	best, ids := credit.CountingCopies(b.evs)
 	for sid, sales := range ids {
 		rows, err := b.stmt(qCopies).QueryContext(b.ctx, sid, string(mustJSON(sales)))
 		stored, err := collect(rows, err, func(rows *sql.Rows, r *eventRow) error {
@@ -411,9 +316,9 @@ func (b *batch) copies() error {
 			return err
 		}
 		for _, r := range stored {
-			k := saleKey{sid, r.item.String}
+			k := credit.SaleKey{Store: sid, Sale: r.item.String}
 			p := best[k]
-			if !credit.Counts(credit.Micros(p.e.Time), p.e.ID, r.t, r.eid) {
+			if !credit.Counts(credit.Micros(p.Event.Time), p.Event.ID, r.t, r.eid) {
 				delete(best, k) // the stored copy keeps counting
 				continue
 			}
@@ -423,7 +328,7 @@ func (b *batch) copies() error {
 		}
 	}
 	for _, p := range best {
-		p.counts = true
+		p.Counts = true
 	}
 	return nil
 }
@@ -452,13 +357,7 @@ func (b *batch) apply() error {
 	byGroup := make(map[*group][]*pending)
 	var order []*group
 	for _, p := range b.evs {
-		switch p.e.Kind {
-		case tracker.KindImpression, tracker.KindClick:
-		case tracker.KindSale:
-			if !p.counts {
-				continue
-			}
-		default:
+		if !p.Grouped() {
 			continue
 		}
 		g, err := b.m.groupOf(b.ctx, b.tx, p.v)
@@ -472,53 +371,10 @@ func (b *batch) apply() error {
 	}
 	for _, g := range order {
 		ps := byGroup[g]
-		need := int64(credit.All)
-		first := true
-		for _, p := range ps {
-			t := credit.Micros(p.e.Time)
-			switch p.e.Kind {
-			case tracker.KindImpression:
-				t = g.g.NeedImpression(t)
-			case tracker.KindClick:
-				p.click = credit.Click{Ref: p.rid, ID: p.e.ID, Time: t, Visitor: p.v.vid, Product: b.m.product(p.sid, p.e.Product), Given: p.ls}
-				t = g.g.NeedClick(&p.click)
-			case tracker.KindSale:
-				t = g.g.NeedSale(t)
-			}
-			if first || t < need {
-				need, first = t, false
-			}
-		}
-		if err := b.ensure(g, need); err != nil {
+		if err := b.ensure(g, credit.NeedFor(g.g, ps, &b.m.products)); err != nil {
 			return err
 		}
-		// In time order, so that few events re-resolve others.
-		slices.SortFunc(ps, func(x, y *pending) int {
-			if c := x.e.Time.Compare(y.e.Time); c != 0 {
-				return c
-			}
-			return cmp.Compare(x.e.ID, y.e.ID)
-		})
-		for _, p := range ps {
-			t := credit.Micros(p.e.Time)
-			switch p.e.Kind {
-			case tracker.KindImpression:
-				ps := make([]credit.Product, len(p.e.Products))
-				for i, id := range p.e.Products {
-					ps[i] = b.m.product(p.sid, id)
-				}
-				g.g.AddImpression(&credit.Impression{ID: p.e.ID, Time: t, Visitor: p.v.vid, Labels: p.ls, Products: ps}, &b.ch)
-			case tracker.KindClick:
-				g.g.AddClick(&p.click, &b.ch)
-			case tracker.KindSale:
-				lines := make([]credit.Line, len(p.e.Lines))
-				for i, l := range p.e.Lines {
-					lines[i] = credit.Line{Product: b.m.product(p.sid, l.ID), Price: tracker.Micros(l.Price), Quantity: int64(l.Quantity)}
-				}
-				p.sale = credit.Sale{Ref: p.rid, ID: p.e.ID, Time: t, Visitor: p.v.vid, Lines: lines}
-				g.g.AddSale(&p.sale)
-			}
-		}
+		credit.AddTo(g.g, ps, &b.m.products, &b.ch)
 	}
 	return nil
 }
@@ -576,7 +432,7 @@ func (b *batch) persist() error {
 	days := make(map[day]bool)
 	args = args[:0]
 	for _, p := range b.evs {
-		d := day{p.sid, dayOf(credit.Micros(p.e.Time)), p.v.vid}
+		d := day{p.Store, credit.Day(credit.Micros(p.Event.Time)), p.v.vid}
 		if !days[d] {
 			days[d] = true
 			args = append(args, d.sid, d.day, d.vid)
@@ -656,7 +512,7 @@ func (b *batch) clickDetail(c *credit.Click) clickDetail {
 // row appends the values of p's events row, linking it into its visitor's
 // chains, and counts what it adds.
 func (b *batch) row(args []any, p *pending) []any {
-	e, t := p.e, credit.Micros(p.e.Time)
+	e, t := p.Event, credit.Micros(p.Event.Time)
 	h, ok := b.touched[p.v]
 	if !ok {
 		h = p.v.heads
@@ -669,25 +525,25 @@ func (b *batch) row(args []any, p *pending) []any {
 		if h.lastC != 0 {
 			prevC = h.lastC
 		}
-		h.lastC, h.pmaxC = p.rid, max(h.pmaxC, t)
+		h.lastC, h.pmaxC = p.Ref, max(h.pmaxC, t)
 		pmaxC = h.pmaxC
 	}
 	if onActivity(kind) {
 		if h.lastA != 0 {
 			prevA = h.lastA
 		}
-		h.lastA, h.pmaxA = p.rid, max(h.pmaxA, t)
+		h.lastA, h.pmaxA = p.Ref, max(h.pmaxA, t)
 		pmaxA = h.pmaxA
 	}
 	b.touched[p.v] = h
 	switch e.Kind {
 	case tracker.KindImpression:
-		ls = anyLS(p.ls)
+		ls = anyLS(p.Labels)
 		detail = encodeImpression(e.API, e.Products, e.Query)
-		b.c.Impression(p.sid, t, b.lids(p.ls), len(e.Products), +1)
+		b.c.Impression(p.Store, t, b.lids(p.Labels), len(e.Products), +1)
 	case tracker.KindClick:
-		c := &p.click
-		if cc := b.ch.Clicks[p.rid]; cc != nil {
+		c := &p.Click
+		if cc := b.ch.Clicks[p.Ref]; cc != nil {
 			c = &cc.Click // changed since it was added, by a later event of the batch
 		}
 		item, ls = e.Product, anyLS(c.Credit)
@@ -696,7 +552,7 @@ func (b *batch) row(args []any, p *pending) []any {
 		if s := encodeClick(d); s.Valid {
 			detail = s.String
 		}
-		b.c.Click(p.sid, t, b.lids(c.Credit), +1)
+		b.c.Click(p.Store, t, b.lids(c.Credit), +1)
 	case tracker.KindView:
 		item = e.Product
 	case tracker.KindCategory:
@@ -712,17 +568,17 @@ func (b *batch) row(args []any, p *pending) []any {
 		item = e.Sale
 		detail = encodeLines(e.Lines)
 		counted = int64(0)
-		if p.counts {
-			sl := &p.sale
-			if sc := b.ch.Sales[p.rid]; sc != nil {
+		if p.Counts {
+			sl := &p.Sale
+			if sc := b.ch.Sales[p.Ref]; sc != nil {
 				sl = &sc.Sale
 			}
 			counted = int64(1)
 			cr = encodeCredit(sl.Credit).String
-			b.c.CountSale(p.sid, t, sl.Lines, sl.Credit, b.lids, +1)
+			b.c.CountSale(p.Store, t, sl.Lines, sl.Credit, b.lids, +1)
 		}
 	}
-	return append(args, p.rid, p.sid, e.ID, kind, t, p.v.vid, prevC, pmaxC, prevA, pmaxA, item, ls, detail, cr, counted)
+	return append(args, p.Ref, p.Store, e.ID, kind, t, p.v.vid, prevC, pmaxC, prevA, pmaxA, item, ls, detail, cr, counted)
 }
 
 // anyLS is a label set as a column value: nil for none.
@@ -744,7 +600,7 @@ func (b *batch) done() {
 	}
 	dirty := len(b.s.heads)
 	b.s.hmu.Unlock()
-	horizon := max(m.rules.LookbackMicros(), m.rules.WindowMicros()) + hourMicros
+	horizon := max(m.rules.LookbackMicros(), m.rules.WindowMicros()) + credit.HourMicros
 	for _, p := range b.evs {
 		if g := p.v.group; g != nil {
 			if low, cut := g.g.Low(), g.g.Newest()-horizon; low != math.MaxInt64 && cut-trimEvery > low {
@@ -764,7 +620,7 @@ func (b *batch) done() {
 // trimEvery is how far a group's newest event moves before the group drops
 // what it holds from before the lookback and window: what writes in time
 // order need.
-const trimEvery = 24 * hourMicros
+const trimEvery = credit.DayMicros
 
 // writeTally adds what a tally counted to the counters.
 func writeTally(ctx context.Context, tx *sql.Tx, st *stmts, c *credit.Tally) error {
@@ -784,16 +640,4 @@ func writeTally(ctx context.Context, tx *sql.Tx, st *stmts, c *credit.Tally) err
 		}
 	}
 	return st.storeHours.exec(ctx, tx, args)
-}
-
-const dayMicros = 24 * hourMicros
-
-// dayOf is the UTC day, in days since the epoch, of a time in
-// microseconds.
-func dayOf(us int64) int64 {
-	d := us / dayMicros
-	if us%dayMicros < 0 {
-		d--
-	}
-	return d
 }

@@ -6,13 +6,15 @@ import (
 	"time"
 
 	"github.com/visitrack/visitrack/tracker"
+	"github.com/visitrack/visitrack/tracker/internal/storekit"
 )
 
 // Model is the naive reference model of a store: it keeps every event it
 // accepts and computes every answer from scratch, straight from the rules of
 // the domain (DESIGN.md, "Rules of the domain"), for clarity and not for
 // speed. It shares no code with the stores' rules (tracker/credit), so that
-// a mistake there shows up as a difference here.
+// a mistake there shows up as a difference here; it counts and ranks with
+// tracker/internal/storekit's Bins and Top, plumbing that decides nothing.
 type Model struct {
 	window    time.Duration
 	lookback  time.Duration
@@ -290,13 +292,8 @@ func (m *Model) Report(store string, from, to time.Time) tracker.Report {
 		calls, imps, clicks, orders int
 		revenue                     int64
 	}
-	labels := make(map[string]*stats)
-	get := func(l string) *stats {
-		if labels[l] == nil {
-			labels[l] = &stats{}
-		}
-		return labels[l]
-	}
+	var labels storekit.Bins[string, stats]
+	get := labels.Bin
 	for _, imp := range v.byKind[tracker.KindImpression] {
 		if inRange(imp.Time, from, to) {
 			for _, l := range imp.Labels {
@@ -342,7 +339,7 @@ func (m *Model) Report(store string, from, to time.Time) tracker.Report {
 	}
 	r := tracker.Report{From: from, To: to, Orders: orders, ImpactedOrders: impacted,
 		Revenue: tracker.FromMicros(revenue), ImpactedRevenue: tracker.FromMicros(impactedRevenue)}
-	for name, st := range labels {
+	for name, st := range labels.All() {
 		if st.calls == 0 && st.clicks == 0 && st.orders == 0 {
 			continue
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/visitrack/visitrack/tracker"
+	"github.com/visitrack/visitrack/tracker/internal/storekit"
 )
 
 // Overview computes the headline figures of store over [from, to), naively.
@@ -66,23 +67,17 @@ func (m *Model) LabelProducts(store, label string, from, to time.Time, limit int
 		shown, clicks, units int
 		revenue              int64
 	}
-	by := make(map[string]*acc)
-	get := func(p string) *acc {
-		if by[p] == nil {
-			by[p] = &acc{}
-		}
-		return by[p]
-	}
+	var by storekit.Bins[string, acc]
 	for _, imp := range v.byKind[tracker.KindImpression] {
 		if inRange(imp.Time, from, to) && slices.Contains(imp.Labels, label) {
 			for _, p := range imp.Products {
-				get(p).shown++
+				by.Bin(p).shown++
 			}
 		}
 	}
 	for _, c := range v.byKind[tracker.KindClick] {
 		if inRange(c.Time, from, to) && slices.Contains(v.clicks[c.ID].labels, label) {
-			get(c.Product).clicks++
+			by.Bin(c.Product).clicks++
 		}
 	}
 	for _, s := range v.counted() {
@@ -92,53 +87,40 @@ func (m *Model) LabelProducts(store, label string, from, to time.Time, limit int
 		credit := v.saleCredit(s)
 		for i, l := range s.Lines {
 			if slices.Contains(credit[i].labels, label) {
-				a := get(l.ID)
+				a := by.Bin(l.ID)
 				a.units += l.Quantity
 				a.revenue += micros(l.Price) * int64(l.Quantity)
 			}
 		}
 	}
 	var out []tracker.ProductStats
-	for p, a := range by {
+	for p, a := range by.All() {
 		out = append(out, tracker.ProductStats{Product: p, Shown: a.shown, Clicks: a.clicks, Units: a.units, Revenue: tracker.FromMicros(a.revenue)})
 	}
-	slices.SortFunc(out, func(a, b tracker.ProductStats) int {
-		if c := cmp.Compare(b.Shown, a.Shown); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Product, b.Product)
-	})
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	return out
+	mostShown := storekit.Most(func(s tracker.ProductStats) int { return s.Shown }, func(s tracker.ProductStats) string { return s.Product })
+	return storekit.Top(out, mostShown, limit)
 }
 
 // Positions computes what each position of label's calls did.
 func (m *Model) Positions(store, label string, from, to time.Time) []tracker.PositionStats {
 	v := m.view(store)
-	by := make(map[int]*tracker.PositionStats)
-	get := func(p int) *tracker.PositionStats {
-		if by[p] == nil {
-			by[p] = &tracker.PositionStats{Position: p}
-		}
-		return by[p]
-	}
+	var by storekit.Bins[int, tracker.PositionStats]
 	for _, imp := range v.byKind[tracker.KindImpression] {
 		if inRange(imp.Time, from, to) && slices.Contains(imp.Labels, label) {
 			for i := range imp.Products {
-				get(i+1).Impressions++
+				by.Bin(i+1).Impressions++
 			}
 		}
 	}
 	for _, c := range v.byKind[tracker.KindClick] {
 		if inRange(c.Time, from, to) && c.Position > 0 && slices.Contains(v.clicks[c.ID].labels, label) {
-			get(c.Position).Clicks++
+			by.Bin(c.Position).Clicks++
 		}
 	}
 	var out []tracker.PositionStats
-	for _, p := range by {
-		out = append(out, *p)
+	for p, s := range by.All() {
+		s.Position = p
+		out = append(out, *s)
 	}
 	slices.SortFunc(out, func(a, b tracker.PositionStats) int { return cmp.Compare(a.Position, b.Position) })
 	return out
@@ -149,16 +131,10 @@ func (m *Model) Positions(store, label string, from, to time.Time) []tracker.Pos
 // calls, in range.
 func (m *Model) Searches(store string, from, to time.Time, limit int) []tracker.SearchStats {
 	v := m.view(store)
-	by := make(map[string]*tracker.SearchStats)
-	get := func(q string) *tracker.SearchStats {
-		if by[q] == nil {
-			by[q] = &tracker.SearchStats{Query: q}
-		}
-		return by[q]
-	}
+	var by storekit.Bins[string, tracker.SearchStats]
 	for _, s := range v.byKind[tracker.KindSearch] {
 		if inRange(s.Time, from, to) {
-			st := get(s.Query)
+			st := by.Bin(s.Query)
 			st.Searches++
 			if s.Results != nil && *s.Results == 0 {
 				st.NoResults++
@@ -169,26 +145,19 @@ func (m *Model) Searches(store string, from, to time.Time, limit int) []tracker.
 	for _, imp := range v.byKind[tracker.KindImpression] {
 		query[imp.ID] = imp.Query
 		if imp.Query != "" && inRange(imp.Time, from, to) {
-			get(imp.Query).Impressions += len(imp.Products)
+			by.Bin(imp.Query).Impressions += len(imp.Products)
 		}
 	}
 	for _, c := range v.byKind[tracker.KindClick] {
 		if q := query[v.clicks[c.ID].from]; q != "" && inRange(c.Time, from, to) && v.clicks[c.ID].labels != nil {
-			get(q).Clicks++
+			by.Bin(q).Clicks++
 		}
 	}
 	var out []tracker.SearchStats
-	for _, s := range by {
+	for q, s := range by.All() {
+		s.Query = q
 		out = append(out, *s)
 	}
-	slices.SortFunc(out, func(a, b tracker.SearchStats) int {
-		if c := cmp.Compare(b.Searches, a.Searches); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Query, b.Query)
-	})
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	return out
+	mostSearched := storekit.Most(func(s tracker.SearchStats) int { return s.Searches }, func(s tracker.SearchStats) string { return s.Query })
+	return storekit.Top(out, mostSearched, limit)
 }

@@ -1,0 +1,35 @@
+package tracker
+
+import "time"
+
+// Accept is how a store takes a batch in: it splits events into those it
+// may store and those it refuses. Each event is normalized (Normalize) and
+// checked against the rules (Validate) and against now, the store's clock
+// (CheckTime). It returns the accepted events, normalized, in the order they
+// came, and, when any was refused, a *BatchError naming each refused one by
+// its index in events, its error marked Permanent; otherwise err is nil.
+//
+// Accept works on copies: events and their slices are left as they were.
+// A store writes the accepted events and then returns err, so that one bad
+// event never costs the others (see BatchError).
+func Accept(events []Event, now time.Time) (accepted []Event, err error) {
+	accepted = make([]Event, 0, len(events))
+	var failed []EventError
+	for i := range events {
+		e := events[i]
+		e.Normalize()
+		err := e.Validate()
+		if err == nil {
+			err = e.CheckTime(now)
+		}
+		if err != nil {
+			failed = append(failed, EventError{Index: i, Err: Permanent(err)})
+			continue
+		}
+		accepted = append(accepted, e)
+	}
+	if len(failed) > 0 {
+		return accepted, &BatchError{Failed: failed}
+	}
+	return accepted, nil
+}
