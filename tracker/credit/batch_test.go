@@ -134,7 +134,7 @@ func TestTallySubAndDay(t *testing.T) {
 // snap is a Snapshot over fixed answers.
 type snap struct {
 	hours, events [][2]int64 // the ranges asked for
-	queries       []string
+	drills        []credit.DrillQuery
 }
 
 func (s *snap) SumHours(from, to int64, sum *credit.Tally) error {
@@ -146,19 +146,22 @@ func (s *snap) SumEvents(from, to int64, sum *credit.Tally) error {
 	s.events = append(s.events, [2]int64{from, to})
 	return nil
 }
-func (s *snap) LabelNames() (map[int64]string, error)                { return map[int64]string{}, nil }
-func (s *snap) LabelID(label string) (int64, error)                  { return 0, nil }
-func (s *snap) SetsWith(lid int64) (map[credit.LabelSet]bool, error) { return nil, nil }
+func (s *snap) LabelNames() (map[int64]string, error) { return map[int64]string{}, nil }
+func (s *snap) LabelID(label string) (int64, error) {
+	if label == "Home" {
+		return 7, nil
+	}
+	return 0, nil
+}
+func (s *snap) SetsWith(lid int64) (map[credit.LabelSet]bool, error) {
+	return map[credit.LabelSet]bool{3: true, 1: true}, nil
+}
 func (s *snap) Visitors(from, to, fromDay, toDay int64) (int, error) {
 	return int(toDay - fromDay), nil
 }
-func (s *snap) Drill(from, to int64, kinds ...tracker.Kind) (*credit.Drill, error) {
-	return &credit.Drill{Clicks: []credit.DrillClick{{From: "i1", Labels: 1}, {From: "i1", Labels: 1}}}, nil
-}
-func (s *snap) Queries(ids []string, queries map[string]string) error {
-	s.queries = append(s.queries, ids...)
-	queries["i1"] = "shoes"
-	return nil
+func (s *snap) Drill(from, to int64, q credit.DrillQuery) (*credit.Drill, error) {
+	s.drills = append(s.drills, q)
+	return &credit.Drill{Clicks: []credit.DrillClick{{Query: "shoes", Labels: 1}, {Query: "shoes", Labels: 1}}}, nil
 }
 
 func TestReports(t *testing.T) {
@@ -183,12 +186,18 @@ func TestReports(t *testing.T) {
 
 	st, err := reports.Searches(ctx, "shop", from, to, 0)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"i1"}, s.queries, "an impression asked for once")
+	assert.Equal(t, []credit.DrillQuery{{Kinds: []tracker.Kind{tracker.KindImpression, tracker.KindClick, tracker.KindSearch}, Searching: true}},
+		s.drills, "one read, of what searches need")
 	assert.Equal(t, []tracker.SearchStats{{Query: "shoes", Clicks: 2}}, st)
 
 	p, err := reports.LabelProducts(ctx, "shop", "nolabel", from, to, 0)
 	assert.NoError(t, err)
 	assert.Nil(t, p, "a label the store does not know")
+	s.drills = nil
+	_, err = reports.Positions(ctx, "shop", "Home", from, to)
+	require.NoError(t, err)
+	assert.Equal(t, []credit.DrillQuery{{Kinds: []tracker.Kind{tracker.KindImpression, tracker.KindClick}, Sets: []credit.LabelSet{1, 3}}},
+		s.drills, "a label's drill-down reads its label sets only, in order")
 
 	_, err = reports.Series(ctx, "broken", []time.Time{from, to})
 	assert.ErrorIs(t, err, boom)

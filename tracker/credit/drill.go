@@ -28,12 +28,13 @@ type DrillImpression struct {
 }
 
 // DrillClick is a click: the label set it is credited to, its product and
-// position, and the impression it was backtracked to (its event ID).
+// position, and, when a drill-down is Searching, the query of the
+// impression it was backtracked to.
 type DrillClick struct {
 	Labels   LabelSet
 	Product  string
 	Position int
-	From     string
+	Query    string
 }
 
 // DrillSearch is a search and the result count it reported, if it did.
@@ -107,10 +108,8 @@ func (sc *Drill) Positions(sets map[LabelSet]bool) []tracker.PositionStats {
 
 // SearchStats returns what each query did: its searches, those that found
 // nothing, the products calls for it showed and the clicks backtracked to
-// them (queries gives the query of each impression a click may come from,
-// by event ID); most searched first, then by query; at most limit (≤ 0:
-// all).
-func (sc *Drill) SearchStats(queries map[string]string, limit int) []tracker.SearchStats {
+// them; most searched first, then by query; at most limit (≤ 0: all).
+func (sc *Drill) SearchStats(limit int) []tracker.SearchStats {
 	var by storekit.Bins[string, tracker.SearchStats]
 	for _, s := range sc.Searches {
 		st := by.Bin(s.Query)
@@ -125,8 +124,8 @@ func (sc *Drill) SearchStats(queries map[string]string, limit int) []tracker.Sea
 		}
 	}
 	for _, c := range sc.Clicks {
-		if q := queries[c.From]; q != "" && c.Labels != 0 {
-			by.Bin(q).Clicks++
+		if c.Query != "" && c.Labels != 0 {
+			by.Bin(c.Query).Clicks++
 		}
 	}
 	out := storekit.Append(nil, &by, func(q string, s *tracker.SearchStats) tracker.SearchStats {

@@ -3,6 +3,8 @@ package credit
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/visitrack/visitrack/tracker"
@@ -29,12 +31,9 @@ type Snapshot interface {
 	// to); those of the whole days [fromDay, toDay) in it, if fromDay <
 	// toDay, may come from a row per visitor and day.
 	Visitors(from, to, fromDay, toDay int64) (int, error)
-	// Drill reads the live events of [from, to) of the kinds given that the
-	// drill-downs count; of sales, those that count.
-	Drill(from, to int64, kinds ...tracker.Kind) (*Drill, error)
-	// Queries adds to queries the query of each impression, by event ID,
-	// of ids that the store holds.
-	Queries(ids []string, queries map[string]string) error
+	// Drill reads the live events of [from, to) that q asks for; of sales,
+	// those that count.
+	Drill(from, to int64, q DrillQuery) (*Drill, error)
 }
 
 // Reports answers a store's Report and tracker.Analytics from snapshots of
@@ -178,9 +177,25 @@ func (r Reports) LabelSeries(ctx context.Context, store, label string, bounds []
 	return out, nil
 }
 
-// drill reads from s what the drill-downs count of [from, to), for the
-// calls under label (none: label is not ""), and the kinds given.
-func drill(s Snapshot, label string, from, to time.Time, kinds ...tracker.Kind) (map[LabelSet]bool, *Drill, error) {
+// DrillQuery says what a drill-down reads of a range. A store answers it
+// from indexes, so that a page about one label or about searches does not
+// read every event of the range.
+type DrillQuery struct {
+	// Kinds are the kinds of events to read.
+	Kinds []tracker.Kind
+	// Sets, when not nil, keeps the impressions and clicks under these
+	// label sets and the sales with a line credited to one of them.
+	Sets []LabelSet
+	// Searching keeps the impressions that showed the results of a search
+	// and the clicks credited to one (backtracked to it), with its query
+	// (DrillClick.Query), however long before the range it was.
+	Searching bool
+}
+
+// drill reads from s what the drill-downs count of [from, to) for the
+// calls under label (or all calls: label ""), as q asks; nil when label is
+// not "" and no call was ever under it.
+func drill(s Snapshot, label string, from, to time.Time, q DrillQuery) (map[LabelSet]bool, *Drill, error) {
 	var sets map[LabelSet]bool
 	if label != "" {
 		lid, err := s.LabelID(label)
@@ -190,12 +205,13 @@ func drill(s Snapshot, label string, from, to time.Time, kinds ...tracker.Kind) 
 		if err != nil || len(sets) == 0 {
 			return nil, nil, err
 		}
+		q.Sets = slices.Sorted(maps.Keys(sets))
 	}
 	f, t := CeilMicros(from), CeilMicros(to)
 	if f >= t {
 		return sets, &Drill{}, nil
 	}
-	d, err := s.Drill(f, t, kinds...)
+	d, err := s.Drill(f, t, q)
 	return sets, d, err
 }
 
@@ -204,7 +220,7 @@ func drill(s Snapshot, label string, from, to time.Time, kinds ...tracker.Kind) 
 func (r Reports) LabelProducts(ctx context.Context, store, label string, from, to time.Time, limit int) ([]tracker.ProductStats, error) {
 	var out []tracker.ProductStats
 	err := r.Read(ctx, store, func(s Snapshot) error {
-		sets, d, err := drill(s, label, from, to, tracker.KindImpression, tracker.KindClick, tracker.KindSale)
+		sets, d, err := drill(s, label, from, to, DrillQuery{Kinds: []tracker.Kind{tracker.KindImpression, tracker.KindClick, tracker.KindSale}})
 		if d != nil {
 			out = d.Products(sets, limit)
 		}
@@ -222,7 +238,7 @@ func (r Reports) LabelProducts(ctx context.Context, store, label string, from, t
 func (r Reports) Positions(ctx context.Context, store, label string, from, to time.Time) ([]tracker.PositionStats, error) {
 	var out []tracker.PositionStats
 	err := r.Read(ctx, store, func(s Snapshot) error {
-		sets, d, err := drill(s, label, from, to, tracker.KindImpression, tracker.KindClick)
+		sets, d, err := drill(s, label, from, to, DrillQuery{Kinds: []tracker.Kind{tracker.KindImpression, tracker.KindClick}})
 		if d != nil {
 			out = d.Positions(sets)
 		}
@@ -240,28 +256,11 @@ func (r Reports) Positions(ctx context.Context, store, label string, from, to ti
 func (r Reports) Searches(ctx context.Context, store string, from, to time.Time, limit int) ([]tracker.SearchStats, error) {
 	var out []tracker.SearchStats
 	err := r.Read(ctx, store, func(s Snapshot) error {
-		_, d, err := drill(s, "", from, to, tracker.KindImpression, tracker.KindClick, tracker.KindSearch)
+		_, d, err := drill(s, "", from, to, DrillQuery{Kinds: []tracker.Kind{tracker.KindImpression, tracker.KindClick, tracker.KindSearch}, Searching: true})
 		if err != nil {
 			return err
 		}
-		queries := make(map[string]string) // impression event ID → query
-		for _, imp := range d.Impressions {
-			queries[imp.ID] = imp.Query
-		}
-		// The impressions clicks in range came from may be older.
-		var missing []string
-		for _, c := range d.Clicks {
-			if _, ok := queries[c.From]; c.From != "" && !ok {
-				queries[c.From] = ""
-				missing = append(missing, c.From)
-			}
-		}
-		if len(missing) > 0 {
-			if err := s.Queries(missing, queries); err != nil {
-				return err
-			}
-		}
-		out = d.SearchStats(queries, limit)
+		out = d.SearchStats(limit)
 		return nil
 	})
 	if err != nil {

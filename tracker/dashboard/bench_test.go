@@ -4,9 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,73 +12,23 @@ import (
 	"github.com/visitrack/visitrack/tracker/sqlite"
 )
 
-// benchStart is where the fixture's events begin, as in the stores'
-// benchmarks, so that VISITRACK_FIXTURE can name a file either built.
-var benchStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-
-const fixtureEvents = 1_000_000
-
-// fixture is the 1M-event database the benchmarks share, built once per
-// test binary; main_test.go's TestMain removes it.
-var fixture struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
-
-// fixturePath builds a SQLite store of 1M events over 30 days from
-// benchStart: 10k visitors, 100 labels, batches of 1,000 (loadgen's mix:
-// 35% impressions, 15% clicks, 3% sales, ...). VISITRACK_FIXTURE names a
-// file to build it in and keep, or to reuse.
-func fixturePath(b *testing.B) string {
-	fixture.once.Do(func() {
-		if p := os.Getenv("VISITRACK_FIXTURE"); p != "" {
-			fixture.path = p
-			if _, err := os.Stat(p); err == nil {
-				return
-			}
-		} else {
-			fixture.dir, fixture.err = os.MkdirTemp("", "visitrack-dashboard-bench-")
-			if fixture.err != nil {
-				return
-			}
-			fixture.path = filepath.Join(fixture.dir, "fixture.db")
-		}
-		ctx := context.Background()
-		s, err := sqlite.Open(ctx, fixture.path)
-		if err != nil {
-			fixture.err = err
-			return
-		}
-		defer s.Close()
-		l := loadgen.New(2, 10000, 100, benchStart, 30*24*time.Hour/fixtureEvents)
-		start := time.Now()
-		for i := 0; i < fixtureEvents; i += 1000 {
-			if fixture.err = s.Write(ctx, l.Batch(1000)); fixture.err != nil {
-				return
-			}
-		}
-		b.Logf("fixture: %d events written in %v", fixtureEvents, time.Since(start).Round(time.Millisecond))
-	})
-	if fixture.err != nil {
-		b.Fatal(fixture.err)
-	}
-	return fixture.path
-}
+// fixture is the stores' benchmark fixture (tracker/internal/loadgen): a
+// SQLite store of 1M events over 30 days, 10k visitors, 100 labels; shared
+// with tracker/sqlite's benchmarks through VISITRACK_FIXTURE.
+var fixture loadgen.Fixture
 
 // BenchmarkOverview measures GET of the overview page of the last 30 days
 // over the 1M-event fixture, through the handler: the range's figures, the
 // previous period's and a chart of 30 days, rendered. The other pages are
 // measured alongside, for comparison.
 func BenchmarkOverview(b *testing.B) {
-	path := fixturePath(b)
+	path := fixture.Path(b, func(ctx context.Context, path string) (loadgen.Sink, error) { return sqlite.Open(ctx, path) })
 	db, err := sqlite.Open(b.Context(), path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	now := benchStart.Add(30*24*time.Hour + 12*time.Hour)
+	now := loadgen.Start.Add(loadgen.FixtureSpan + 12*time.Hour)
 	h, err := dashboard.New(dashboard.Config{Analytics: db, Store: "shop-dk", Now: func() time.Time { return now },
 		Authorize: func(http.ResponseWriter, *http.Request) bool { return true }})
 	if err != nil {

@@ -8,8 +8,6 @@ import (
 // TestMain removes the benchmarks' fixture, if one was built.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if fixture.dir != "" {
-		os.RemoveAll(fixture.dir)
-	}
+	fixture.Remove()
 	os.Exit(code)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -87,30 +89,64 @@ func (s *Store) Positions(ctx context.Context, store, label string, from, to tim
 	return s.reports.Positions(ctx, store, label, from, to)
 }
 
-// Drill reads the live events of [from, to) of the kinds given that the
-// drill-downs count.
-func (sn snapshot) Drill(from, to int64, kinds ...tracker.Kind) (*credit.Drill, error) {
-	ks := make([]int16, len(kinds))
-	for i, k := range kinds {
-		ks[i] = int16(k)
-	}
+// Drill reads the live events of [from, to) that q asks for. A label's
+// impressions and clicks come from events_labels, searches from
+// events_searches, the impressions that showed a search's results from
+// events_queries and the clicks credited to them from events_clicks, sales
+// from events_sales, so that none reads the range's other events.
+func (sn snapshot) Drill(from, to int64, q credit.DrillQuery) (*credit.Drill, error) {
 	out := &credit.Drill{}
-	rows, _ := sn.tx.Query(sn.ctx, `SELECT kind, t, eid, item, labels, position, from_id, products, lines, credit, counted, results FROM events
-		WHERE sid = $1 AND t >= $2 AND t < $3 AND kind = ANY($4) AND `+liveSQL, sn.sid, from, to, ks)
+	var sets []int64
+	for _, ls := range q.Sets {
+		sets = append(sets, int64(ls))
+	}
+	for _, k := range q.Kinds {
+		// The kind is written out, so that the planner sees the partial
+		// indexes match; $4, if where names it, is sets.
+		where := `kind = ` + strconv.Itoa(int(k))
+		switch {
+		case k == tracker.KindSale:
+			where += ` AND counted`
+			if q.Sets != nil {
+				where += ` AND EXISTS (SELECT 1 FROM jsonb_array_elements(credit) c WHERE (c->>'ls')::bigint = ANY($4))`
+			}
+		case q.Searching && k == tracker.KindClick:
+			if err := sn.searchClicks(from, to, out); err != nil {
+				return nil, err
+			}
+			continue
+		case q.Searching && k == tracker.KindImpression:
+			where += ` AND item IS NOT NULL`
+		case q.Sets != nil && k != tracker.KindSearch:
+			where += ` AND labels = ANY($4)`
+		}
+		if err := sn.drillRows(from, to, k, where, sets, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// drillRows adds to out the live events of kind in [from, to) that match
+// where, whose $4, if it names one, is sets.
+func (sn snapshot) drillRows(from, to int64, kind tracker.Kind, where string, sets []int64, out *credit.Drill) error {
+	args := []any{sn.sid, from, to}
+	if strings.Contains(where, "$4") {
+		args = append(args, sets)
+	}
+	rows, _ := sn.tx.Query(sn.ctx, `SELECT t, eid, item, labels, position, products, lines, credit, results FROM events
+		WHERE sid = $1 AND t >= $2 AND t < $3 AND `+where+` AND `+liveSQL, args...)
 	var r row
 	var position, results *int32
-	_, err := pgx.ForEachRow(rows, []any{&r.kind, &r.t, &r.eid, &r.item, &r.labels, &position, &r.fromID, &r.prods, &r.lines, &r.credit, &r.counted, &results},
+	_, err := pgx.ForEachRow(rows, []any{&r.t, &r.eid, &r.item, &r.labels, &position, &r.prods, &r.lines, &r.credit, &results},
 		func() error {
 			ls := credit.LabelSet(deref(r.labels))
-			switch tracker.Kind(r.kind) {
+			switch kind {
 			case tracker.KindImpression:
 				out.Impressions = append(out.Impressions, credit.DrillImpression{ID: r.eid, Labels: ls, Products: slices.Clone(r.prods), Query: deref(r.item)})
 			case tracker.KindClick:
-				out.Clicks = append(out.Clicks, credit.DrillClick{Labels: ls, Product: deref(r.item), Position: int(deref(position)), From: deref(r.fromID)})
+				out.Clicks = append(out.Clicks, credit.DrillClick{Labels: ls, Product: deref(r.item), Position: int(deref(position))})
 			case tracker.KindSale:
-				if r.counted == nil || !*r.counted {
-					return nil
-				}
 				sl, err := r.sale(nil, sn.sid)
 				if err != nil {
 					return err
@@ -131,7 +167,26 @@ func (sn snapshot) Drill(from, to int64, kinds ...tracker.Kind) (*credit.Drill, 
 			r, position, results = row{}, nil, nil
 			return nil
 		})
-	return out, err
+	return err
+}
+
+// searchClicks adds to out the live clicks of [from, to) credited to an
+// impression that showed a search's results, with its query: each click
+// names its impression by event ID and time, the impression's key.
+func (sn snapshot) searchClicks(from, to int64, out *credit.Drill) error {
+	rows, _ := sn.tx.Query(sn.ctx, `SELECT c.labels, c.item, coalesce(c.position, 0), i.item FROM events c
+		JOIN events i ON i.sid = c.sid AND i.eid = c.from_id AND i.t = c.from_t
+		WHERE c.sid = $1 AND c.t >= $2 AND c.t < $3 AND c.kind = 2 AND c.labels IS NOT NULL AND c.item IS NOT NULL
+			AND i.kind = 1 AND i.item IS NOT NULL AND i.products IS NOT NULL`, sn.sid, from, to)
+	var c credit.DrillClick
+	var ls int64
+	var position int32
+	_, err := pgx.ForEachRow(rows, []any{&ls, &c.Product, &position, &c.Query}, func() error {
+		c.Labels, c.Position = credit.LabelSet(ls), int(position)
+		out.Clicks = append(out.Clicks, c)
+		return nil
+	})
+	return err
 }
 
 // Searches returns the queries visitors searched for in [from, to) and the
@@ -139,15 +194,4 @@ func (sn snapshot) Drill(from, to int64, kinds ...tracker.Kind) (*credit.Drill, 
 // clicks backtracked to those calls.
 func (s *Store) Searches(ctx context.Context, store string, from, to time.Time, limit int) ([]tracker.SearchStats, error) {
 	return s.reports.Searches(ctx, store, from, to, limit)
-}
-
-// Queries adds the queries of the impressions ids names to queries.
-func (sn snapshot) Queries(ids []string, queries map[string]string) error {
-	rows, _ := sn.tx.Query(sn.ctx, `SELECT eid, coalesce(item, '') FROM events WHERE sid = $1 AND eid = ANY($2) AND kind = 1`, sn.sid, ids)
-	var eid, q string
-	_, err := pgx.ForEachRow(rows, []any{&eid, &q}, func() error {
-		queries[eid] = q
-		return nil
-	})
-	return err
 }

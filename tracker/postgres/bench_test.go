@@ -22,7 +22,7 @@ import (
 // VISITRACK_POSTGRES_DSN names another (the throwaway cluster runs without
 // fsync, in memory when /dev/shm allows).
 
-var benchStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+var benchStart = loadgen.Start
 
 const batchSize = 1000
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/visitrack/visitrack/tracker"
@@ -99,66 +98,169 @@ func (s *Store) Positions(ctx context.Context, store, label string, from, to tim
 	return s.reports.Positions(ctx, store, label, from, to)
 }
 
-// Drill reads the live events of [from, to) of the kinds given that the
-// drill-downs count.
-func (sn snapshot) Drill(from, to int64, kinds ...tracker.Kind) (*credit.Drill, error) {
-	in := make([]string, len(kinds))
-	for i, k := range kinds {
-		in[i] = strconv.Itoa(int(k))
-	}
-	rows, err := sn.tx.QueryContext(sn.ctx, `SELECT rid, eid, kind, t, item, ls, detail, credit, counted FROM events
-		WHERE sid = ? AND t >= ? AND t < ? AND kind IN (`+strings.Join(in, ", ")+`) AND `+liveSQL, sn.sid, from, to)
-	evs, err := collect(rows, err, func(rows *sql.Rows, r *eventRow) error {
-		return rows.Scan(&r.rid, &r.eid, &r.kind, &r.t, &r.item, &r.ls, &r.detail, &r.credit, &r.counted)
-	})
-	if err != nil {
-		return nil, err
-	}
+// Drill reads the live events of [from, to) that q asks for. A label's
+// impressions and clicks come from events_ls, searches from
+// events_searches, the impressions that showed a search's results from
+// events_queries and the clicks credited to them from events_clicks, sales
+// from events_sales, so that none reads the range's other events.
+func (sn snapshot) Drill(from, to int64, q credit.DrillQuery) (*credit.Drill, error) {
 	out := &credit.Drill{}
-	for _, r := range evs {
-		switch r.kind {
-		case kindImpression:
+	var sets any
+	if q.Sets != nil {
+		b := []byte{'['}
+		for i, ls := range q.Sets {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, int64(ls), 10)
+		}
+		sets = string(append(b, ']'))
+	}
+	for _, k := range q.Kinds {
+		var err error
+		switch {
+		case k == tracker.KindSale:
+			err = sn.drillSales(from, to, sets, out)
+		case q.Searching && k == tracker.KindClick:
+			err = sn.searchClicks(from, to, out)
+		case k == tracker.KindSearch:
+			err = sn.drillRows(from, to, k, `kind = 6`, nil, out)
+		case q.Searching && k == tracker.KindImpression:
+			err = sn.drillRows(from, to, k, `item IS NOT NULL`, nil, out)
+		case q.Sets != nil:
+			err = sn.drillRows(from, to, k, `ls IN (SELECT value FROM json_each(?4))`, sets, out)
+		default:
+			err = sn.drillRows(from, to, k, `1`, nil, out)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// drillRows adds to out the live impressions, clicks or searches of [from,
+// to) that match where, whose ?4 is arg.
+func (sn snapshot) drillRows(from, to int64, kind tracker.Kind, where string, arg any, out *credit.Drill) error {
+	rows, err := sn.tx.QueryContext(sn.ctx, `SELECT rid, eid, item, ls, detail FROM events
+		WHERE sid = ?1 AND t >= ?2 AND t < ?3 AND `+where+` AND kind = ?5 AND `+liveSQL, sn.sid, from, to, arg, int(kind))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var r eventRow
+	for rows.Next() {
+		if err := rows.Scan(&r.rid, &r.eid, &r.item, &r.ls, &r.detail); err != nil {
+			return err
+		}
+		switch kind {
+		case tracker.KindImpression:
 			var d impressionDetail
 			if err := jsonUnmarshal(r.detail.String, &d); err != nil {
-				return nil, fmt.Errorf("event row %d: %w", r.rid, err)
+				return fmt.Errorf("event row %d: %w", r.rid, err)
 			}
-			out.Impressions = append(out.Impressions, credit.DrillImpression{ID: r.eid, Labels: credit.LabelSet(r.ls.Int64), Products: d.Products, Query: d.Query})
-		case kindClick:
+			out.Impressions = append(out.Impressions, credit.DrillImpression{ID: r.eid, Labels: credit.LabelSet(r.ls.Int64), Products: d.Products, Query: r.item.String})
+		case tracker.KindClick:
 			var d clickDetail
 			if r.detail.Valid {
 				if err := jsonUnmarshal(r.detail.String, &d); err != nil {
-					return nil, fmt.Errorf("event row %d: %w", r.rid, err)
+					return fmt.Errorf("event row %d: %w", r.rid, err)
 				}
 			}
-			out.Clicks = append(out.Clicks, credit.DrillClick{Labels: credit.LabelSet(r.ls.Int64), Product: r.item.String, Position: d.Position, From: d.FromID})
-		case kindSale:
-			if r.counted.Int64 != 1 {
-				continue
-			}
-			sl, err := r.sale(nil, sn.sid)
-			if err != nil {
-				return nil, err
-			}
-			lines, err := decodeLines(r.detail.String)
-			if err != nil {
-				return nil, err
-			}
-			ps := make([]string, len(lines))
-			for i, l := range lines {
-				ps[i] = l.Product
-			}
-			out.Sales, out.SaleLines = append(out.Sales, sl), append(out.SaleLines, ps)
-		case kindSearch:
+			out.Clicks = append(out.Clicks, credit.DrillClick{Labels: credit.LabelSet(r.ls.Int64), Product: r.item.String, Position: d.Position})
+		case tracker.KindSearch:
 			var d searchDetail
 			if r.detail.Valid {
 				if err := jsonUnmarshal(r.detail.String, &d); err != nil {
-					return nil, fmt.Errorf("event row %d: %w", r.rid, err)
+					return fmt.Errorf("event row %d: %w", r.rid, err)
 				}
 			}
 			out.Searches = append(out.Searches, credit.DrillSearch{Query: r.item.String, Results: d.Results})
 		}
 	}
-	return out, nil
+	return rows.Err()
+}
+
+// drillSales adds to out the counted sales of [from, to); with sets (a
+// JSON list of label sets), those with a line credited to one of them.
+func (sn snapshot) drillSales(from, to int64, sets any, out *credit.Drill) error {
+	where := `1`
+	if sets != nil {
+		// LIKE passes over the sales no line of which is credited cheaply.
+		where = `credit LIKE '%"ls":%' AND EXISTS (SELECT 1 FROM json_each(credit) WHERE json_extract(value, '$.ls') IN (SELECT value FROM json_each(?4)))`
+	}
+	rows, err := sn.tx.QueryContext(sn.ctx, `SELECT rid, eid, t, vid, detail, credit FROM events
+		WHERE sid = ?1 AND t >= ?2 AND t < ?3 AND kind = 3 AND counted = 1 AND detail IS NOT NULL AND `+where, sn.sid, from, to, sets)
+	evs, err := collect(rows, err, func(rows *sql.Rows, r *eventRow) error {
+		return rows.Scan(&r.rid, &r.eid, &r.t, &r.vid, &r.detail, &r.credit)
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range evs {
+		sl, err := r.sale(nil, sn.sid)
+		if err != nil {
+			return err
+		}
+		lines, err := decodeLines(r.detail.String)
+		if err != nil {
+			return err
+		}
+		ps := make([]string, len(lines))
+		for i, l := range lines {
+			ps[i] = l.Product
+		}
+		out.Sales, out.SaleLines = append(out.Sales, sl), append(out.SaleLines, ps)
+	}
+	return nil
+}
+
+// searchClicks adds to out the live clicks of [from, to) credited to an
+// impression that showed a search's results, with its query. The clicks'
+// own rows give the impressions' IDs and the earliest time, events_search
+// the queries of those impressions.
+func (sn snapshot) searchClicks(from, to int64, out *credit.Drill) error {
+	type click struct {
+		ls      int64
+		product string
+		pos     sql.NullInt64
+		ft      sql.NullInt64
+		fid     sql.NullString
+	}
+	rows, err := sn.tx.QueryContext(sn.ctx, `SELECT ls, item, json_extract(detail, '$.pos'), json_extract(detail, '$.ft'), json_extract(detail, '$.fid') FROM events
+		WHERE sid = ? AND t >= ? AND t < ? AND kind = 2 AND ls IS NOT NULL`, sn.sid, from, to)
+	clicks, err := collect(rows, err, func(rows *sql.Rows, c *click) error {
+		return rows.Scan(&c.ls, &c.product, &c.pos, &c.ft, &c.fid)
+	})
+	if err != nil {
+		return err
+	}
+	earliest := to
+	for _, c := range clicks {
+		if c.fid.Valid {
+			earliest = min(earliest, c.ft.Int64)
+		}
+	}
+	if earliest == to {
+		return nil // no click was backtracked
+	}
+	type imp struct{ eid, query string }
+	rows, err = sn.tx.QueryContext(sn.ctx, `SELECT eid, item FROM events
+		WHERE sid = ? AND t >= ? AND t < ? AND kind = 1 AND item IS NOT NULL AND `+liveSQL, sn.sid, earliest, to)
+	imps, err := collect(rows, err, func(rows *sql.Rows, i *imp) error { return rows.Scan(&i.eid, &i.query) })
+	if err != nil {
+		return err
+	}
+	query := make(map[string]string, len(imps))
+	for _, i := range imps {
+		query[i.eid] = i.query
+	}
+	for _, c := range clicks {
+		if q := query[c.fid.String]; q != "" && c.fid.Valid {
+			out.Clicks = append(out.Clicks, credit.DrillClick{Labels: credit.LabelSet(c.ls), Product: c.product, Position: int(c.pos.Int64), Query: q})
+		}
+	}
+	return nil
 }
 
 // Searches returns the queries visitors searched for in [from, to) and the
@@ -166,23 +268,4 @@ func (sn snapshot) Drill(from, to int64, kinds ...tracker.Kind) (*credit.Drill, 
 // clicks backtracked to those calls.
 func (s *Store) Searches(ctx context.Context, store string, from, to time.Time, limit int) ([]tracker.SearchStats, error) {
 	return s.reports.Searches(ctx, store, from, to, limit)
-}
-
-// Queries adds the queries of the impressions ids names to queries.
-func (sn snapshot) Queries(ids []string, queries map[string]string) error {
-	for _, id := range ids {
-		var d sql.NullString
-		err := sn.tx.QueryRowContext(sn.ctx, `SELECT detail FROM events WHERE sid = ? AND eid = ? AND kind = 1`, sn.sid, id).Scan(&d)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		var imp impressionDetail
-		if d.Valid {
-			if err := jsonUnmarshal(d.String, &imp); err != nil {
-				return err
-			}
-		}
-		queries[id] = imp.Query
-	}
-	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,7 +11,7 @@ import (
 	"github.com/visitrack/visitrack/tracker/sqlite"
 )
 
-var benchStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+var benchStart = loadgen.Start
 
 // BenchmarkWrite measures sustained ingest: batches of 1,000 mixed events
 // into a growing database.
@@ -53,11 +52,7 @@ func BenchmarkWriteFull(b *testing.B) {
 		b.Fatal(err)
 	}
 	s := openAt(b, path, sqlite.Config{})
-	const batch = 1000
-	step := 30 * 24 * time.Hour / fixtureEvents
-	l := loadgen.New(2, 10000, 100, benchStart.Add(30*24*time.Hour), step)
-	l.Seq = fixtureEvents // IDs and sale IDs after the fixture's
-	writeBatches(b, s, l, batch)
+	writeBatches(b, s, loadgen.FixtureLoad(true), 1000)
 }
 
 func copyFile(dst, src string) error {
@@ -68,58 +63,12 @@ func copyFile(dst, src string) error {
 	return os.WriteFile(dst, data, 0o600)
 }
 
-// fixture is the 1M-event database the benchmarks share; main_test.go's
-// TestMain removes it.
-var fixture struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
+// fixture is the 1M-event database the benchmarks share (loadgen's:
+// 30 days, 10k visitors, 100 labels); main_test.go's TestMain removes it.
+var fixture loadgen.Fixture
 
-const fixtureEvents = 1_000_000
-
-// fixturePath builds, once per process, a database of 1M events over 30
-// days from 10k visitors and 100 labels.
 func fixturePath(b *testing.B) string {
-	fixture.once.Do(func() {
-		// VISITRACK_FIXTURE names a file to build the fixture in and keep,
-		// or to reuse if it exists (it must have been built by the same
-		// version of the store).
-		if p := os.Getenv("VISITRACK_FIXTURE"); p != "" {
-			fixture.path = p
-			if _, err := os.Stat(p); err == nil {
-				return
-			}
-		} else {
-			fixture.dir, fixture.err = os.MkdirTemp("", "visitrack-bench-")
-			if fixture.err != nil {
-				return
-			}
-			fixture.path = filepath.Join(fixture.dir, "fixture.db")
-		}
-		ctx := context.Background()
-		s, err := sqlite.Open(ctx, fixture.path)
-		if err != nil {
-			fixture.err = err
-			return
-		}
-		defer s.Close()
-		step := 30 * 24 * time.Hour / fixtureEvents
-		l := loadgen.New(2, 10000, 100, benchStart, step)
-		start := time.Now()
-		for i := 0; i < fixtureEvents; i += 1000 {
-			if fixture.err = s.Write(ctx, l.Batch(1000)); fixture.err != nil {
-				return
-			}
-		}
-		d := time.Since(start)
-		b.Logf("fixture: %d events written in %v (%.0f events/s)", fixtureEvents, d.Round(time.Millisecond), fixtureEvents/d.Seconds())
-	})
-	if fixture.err != nil {
-		b.Fatal(fixture.err)
-	}
-	return fixture.path
+	return fixture.Path(b, func(ctx context.Context, path string) (loadgen.Sink, error) { return sqlite.Open(ctx, path) })
 }
 
 // BenchmarkReport measures Report over the whole fixture: 1M events, 10k

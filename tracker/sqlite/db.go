@@ -44,7 +44,15 @@ const applicationID = 0x7674726b
 var schema string
 
 // migrations take a file from version i+1 to i+2; schema.sql is version 1.
-var migrations = []string{}
+var migrations = []string{migration2}
+
+// migration2 gives the drill-downs indexes of their own: events_ls for a
+// label's impressions and clicks, events_search for searches and for the
+// impressions that showed a search's results, whose query moves from the
+// detail JSON to item.
+//
+//go:embed migrate2.sql
+var migration2 string
 
 // Store is the embedded SQLite store. It is a tracker.Sink (events go in
 // with Write, usually through a tracker.Queue) and a tracker.Store. It is

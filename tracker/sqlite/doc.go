@@ -49,7 +49,10 @@
 //     the ragged ends, through credit.Reports, which adds up for both stores
 //     from a snapshot (one read-only transaction). When a late event changes
 //     credit already counted, the write corrects the counters in the same
-//     transaction.
+//     transaction. The drill-downs (a label's products and positions,
+//     search insights) read their events through partial indexes of their
+//     own (events_ls, events_searches, events_queries, events_clicks,
+//     events_sales), not every event of the range.
 //   - Label sets and identities: a call's labels are stored once as a label
 //     set; emails and customer IDs as identities, linked to the visitors
 //     that used them. Visitors sharing an identity are one group, unless

@@ -24,8 +24,6 @@ func TestMain(m *testing.M) {
 		}
 	}
 	code := m.Run()
-	if fixture.dir != "" {
-		os.RemoveAll(fixture.dir)
-	}
+	fixture.Remove()
 	os.Exit(code)
 }

@@ -67,7 +67,6 @@ type (
 	impressionDetail struct {
 		API      string   `json:"api"`
 		Products []string `json:"products"`
-		Query    string   `json:"q,omitempty"` // the search the call showed the results of
 	}
 	searchDetail struct {
 		Results *int `json:"results,omitempty"`
@@ -180,8 +179,8 @@ func decodeCredit(s string, n int) ([]credit.LineCredit, error) {
 // The encoders below write the same JSON as encoding/json would, without
 // its reflection, as they run for every event written.
 
-func encodeImpression(api string, products []string, query string) string {
-	b := make([]byte, 0, 32+len(api)+16*len(products)+len(query))
+func encodeImpression(api string, products []string) string {
+	b := make([]byte, 0, 32+len(api)+16*len(products))
 	b = append(b, `{"api":`...)
 	b = appendString(b, api)
 	b = append(b, `,"products":[`...)
@@ -191,12 +190,7 @@ func encodeImpression(api string, products []string, query string) string {
 		}
 		b = appendString(b, p)
 	}
-	b = append(b, ']')
-	if query != "" {
-		b = append(b, `,"q":`...)
-		b = appendString(b, query)
-	}
-	return string(append(b, '}'))
+	return string(append(b, ']', '}'))
 }
 
 func encodeClick(d clickDetail) sql.NullString {

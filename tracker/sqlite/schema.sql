@@ -1,6 +1,6 @@
--- The visitrack SQLite store, schema version 1. Times are microseconds since
--- the Unix epoch; money is integer micro-units. Every table but meta is keyed
--- by store (sid): nothing crosses stores.
+-- The visitrack SQLite store, schema version 1 (migrate*.sql take it on).
+-- Times are microseconds since the Unix epoch; money is integer micro-units.
+-- Every table but meta is keyed by store (sid): nothing crosses stores.
 
 -- stores: one row per store name.
 CREATE TABLE stores (
@@ -35,7 +35,9 @@ CREATE INDEX visitors_gid ON visitors (gid);
 -- the same chain (prev_c, prev_a) and carries the newest time of the chain
 -- up to it (pmax_c, pmax_a): a walk back along a chain stops once pmax is
 -- older than what it looks for, however late events arrived.
---   item    the product (click, view), category, query, email, or sale ID.
+--   item    the product (click, view), category, query (search; and since
+--           version 2 the search whose results an impression showed), email,
+--           or sale ID.
 --   ls      an impression's labels; the labels a click is credited to (NULL:
 --           not tracked). A label set, see labelsets.
 --   detail  JSON of what else the kind has: an impression's api and

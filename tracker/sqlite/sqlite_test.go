@@ -294,3 +294,59 @@ func TestHistoryOfAHeavyVisitor(t *testing.T) {
 		assert.Equal(t, benchStart.Add(time.Duration(4999-i)*time.Second), a.Time.UTC(), "entry %d", i)
 	}
 }
+
+// TestMigrationFromVersion1 takes a file as version 1 of the schema left
+// it (an impression's query in its detail, no drill-down indexes) and opens
+// it: the migration moves the queries and builds the indexes, and the
+// drill-downs answer as they did.
+func TestMigrationFromVersion1(t *testing.T) {
+	t.Parallel()
+	s, path := openTemp(t, sqlite.Config{})
+	ctx := t.Context()
+	at := func(d time.Duration) time.Time { return benchStart.Add(d) }
+	ev := func(id string, k tracker.Kind, d time.Duration) tracker.Event {
+		return tracker.Event{ID: id, Kind: k, Store: "shop-dk", Visitor: "v1", Time: at(d)}
+	}
+	imp := ev("i1", tracker.KindImpression, time.Minute)
+	imp.API, imp.Labels, imp.Query, imp.Products = "search/search", []string{"Search"}, "red shoes", []string{"p1", "p2"}
+	home := ev("i2", tracker.KindImpression, 2*time.Minute)
+	home.API, home.Labels, home.Products = "recommendations/trending", []string{"Home"}, []string{"p3"}
+	search := ev("s1", tracker.KindSearch, 30*time.Second)
+	search.Query = "red shoes"
+	click := ev("c1", tracker.KindClick, 3*time.Minute)
+	click.Product = "p2"
+	require.NoError(t, s.Write(ctx, []tracker.Event{search, imp, home, click}))
+	from, to := benchStart, at(time.Hour)
+	want, err := s.Searches(ctx, "shop-dk", from, to, 0)
+	require.NoError(t, err)
+	require.Equal(t, []tracker.SearchStats{{Query: "red shoes", Searches: 1, Impressions: 2, Clicks: 1}}, want)
+	require.NoError(t, s.Close())
+
+	db := openRaw(t, path)
+	for _, q := range []string{
+		`DROP INDEX events_ls`, `DROP INDEX events_searches`, `DROP INDEX events_queries`, `DROP INDEX events_clicks`, `DROP INDEX events_sales`,
+		`UPDATE events SET detail = json_set(detail, '$.q', item), item = NULL WHERE kind = 1 AND item IS NOT NULL`,
+		`PRAGMA user_version = 1`,
+	} {
+		_, err := db.Exec(q)
+		require.NoError(t, err, q)
+	}
+	require.NoError(t, db.Close())
+
+	s = openAt(t, path, sqlite.Config{})
+	got, err := s.Searches(ctx, "shop-dk", from, to, 0)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	products, err := s.LabelProducts(ctx, "shop-dk", "Search", from, to, 0)
+	require.NoError(t, err)
+	assert.Equal(t, []tracker.ProductStats{{Product: "p1", Shown: 1}, {Product: "p2", Shown: 1, Clicks: 1}}, products)
+	require.NoError(t, s.Close())
+
+	db = openRaw(t, path)
+	defer db.Close()
+	var version, indexes int
+	require.NoError(t, db.QueryRow(`PRAGMA user_version`).Scan(&version))
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name IN ('events_ls', 'events_searches', 'events_queries', 'events_clicks', 'events_sales')`).Scan(&indexes))
+	assert.Equal(t, 2, version)
+	assert.Equal(t, 5, indexes)
+}

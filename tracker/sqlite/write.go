@@ -539,7 +539,10 @@ func (b *batch) row(args []any, p *pending) []any {
 	switch e.Kind {
 	case tracker.KindImpression:
 		ls = anyLS(p.Labels)
-		detail = encodeImpression(e.API, e.Products, e.Query)
+		if e.Query != "" {
+			item = e.Query
+		}
+		detail = encodeImpression(e.API, e.Products)
 		b.c.Impression(p.Store, t, b.lids(p.Labels), len(e.Products), +1)
 	case tracker.KindClick:
 		c := &p.Click

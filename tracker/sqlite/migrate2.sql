@@ -1,0 +1,23 @@
+-- Schema version 2: indexes for the dashboard's drill-downs, so that a page
+-- about one label or about searches reads those events only, not every
+-- event of its range.
+
+-- An impression's query (the search whose results it showed) lives in item,
+-- where events_queries finds it; version 1 kept it in detail as "q".
+UPDATE events SET item = json_extract(detail, '$.q')
+	WHERE kind = 1 AND detail IS NOT NULL AND json_extract(detail, '$.q') IS NOT NULL;
+
+-- events_ls: the impressions and clicks under a label set, by time.
+CREATE INDEX events_ls ON events (sid, ls, t) WHERE ls IS NOT NULL;
+
+-- events_searches: searches, by time.
+CREATE INDEX events_searches ON events (sid, t) WHERE kind = 6;
+
+-- events_queries: impressions that showed a search's results, by time.
+CREATE INDEX events_queries ON events (sid, t) WHERE kind = 1 AND item IS NOT NULL;
+
+-- events_clicks: clicks credited to a call, by time.
+CREATE INDEX events_clicks ON events (sid, t) WHERE kind = 2 AND ls IS NOT NULL;
+
+-- events_sales: the copies of sales that count, by time.
+CREATE INDEX events_sales ON events (sid, t) WHERE kind = 3 AND counted = 1;
