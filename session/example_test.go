@@ -25,6 +25,16 @@ func browser(w *httptest.ResponseRecorder) *http.Request {
 	return r
 }
 
+// firstVisit returns the response to a visitor's first request, in which k
+// kept v.
+func firstVisit[T any](k keeper[T], v T) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	if err := k.Keep(w, httptest.NewRequest(http.MethodGet, "/", nil), v); err != nil {
+		panic(err)
+	}
+	return w
+}
+
 // A visitor who gave consent keeps the same ID from one visit to the next.
 func ExamplePersistent() {
 	keeper, err := session.NewPersistent(session.PersistentConfig{
@@ -159,11 +169,7 @@ func ExamplePersistent_SignedName() {
 		panic(err)
 	}
 	id := session.NewID()
-	w := httptest.NewRecorder()
-	if err := keeper.Keep(w, httptest.NewRequest(http.MethodGet, "/", nil), id); err != nil {
-		panic(err)
-	}
-	cookie := w.Result().Cookies()[0]
+	cookie := firstVisit(keeper, id).Result().Cookies()[0]
 
 	sc := securecookie.New(hashKey, blockKey)
 	sc.SetSerializer(securecookie.NopEncoder{})
@@ -187,11 +193,7 @@ func ExampleCompactStore_SignedName() {
 		panic(err)
 	}
 	id := session.NewID()
-	w := httptest.NewRecorder()
-	if err := keeper.Keep(w, httptest.NewRequest(http.MethodGet, "/", nil), session.Visit{ID: id}); err != nil {
-		panic(err)
-	}
-	cookie := w.Result().Cookies()[0]
+	cookie := firstVisit(keeper, session.Visit{ID: id}).Result().Cookies()[0]
 
 	sc := securecookie.New(hashKey, nil) // signed only, as the keys say
 	sc.SetSerializer(securecookie.NopEncoder{})

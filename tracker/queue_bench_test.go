@@ -112,32 +112,8 @@ func BenchmarkPosthogEnqueue(b *testing.B) {
 func BenchmarkQueueThroughput(b *testing.B) {
 	for _, producers := range []int{1, 4} {
 		b.Run("producers="+strconv.Itoa(producers), func(b *testing.B) {
-			ctx := context.Background()
 			q := tracker.NewQueue(nopSink{}, tracker.QueueConfig{Logger: quiet})
-			e := event(1, tracker.KindSale)
-			b.ReportAllocs()
-			start := time.Now()
-			if producers == 1 {
-				for i := 0; i < b.N; i++ {
-					if err := q.Record(ctx, e); err != nil {
-						b.Fatal(i, err, q.Stats())
-					}
-				}
-			} else {
-				b.SetParallelism(max(1, producers/runtime.GOMAXPROCS(0)))
-				b.RunParallel(func(pb *testing.PB) {
-					for pb.Next() {
-						if err := q.Record(ctx, e); err != nil {
-							b.Error(err)
-						}
-					}
-				})
-			}
-			if err := q.Close(ctx); err != nil {
-				b.Fatal(err)
-			}
-			s := q.Stats()
-			b.ReportMetric(float64(s.Delivered)/time.Since(start).Seconds(), "events/s")
+			s := recordSales(b, q, producers)
 			b.ReportMetric(float64(s.Dropped), "dropped")
 		})
 	}
@@ -150,37 +126,47 @@ func BenchmarkQueueThroughput(b *testing.B) {
 func BenchmarkQueueSpool(b *testing.B) {
 	for _, producers := range []int{1, 16} {
 		b.Run("producers="+strconv.Itoa(producers), func(b *testing.B) {
-			ctx := context.Background()
-			q, err := tracker.OpenQueue(ctx, nopSink{}, tracker.QueueConfig{Logger: quiet,
+			q, err := tracker.OpenQueue(context.Background(), nopSink{}, tracker.QueueConfig{Logger: quiet,
 				Spool: filepath.Join(b.TempDir(), "spool.db")})
 			if err != nil {
 				b.Fatal(err)
 			}
-			e := event(1, tracker.KindSale)
-			b.ReportAllocs()
-			start := time.Now()
-			if producers == 1 {
-				for b.Loop() {
-					if err := q.Record(ctx, e); err != nil {
-						b.Fatal(err)
-					}
-				}
-			} else {
-				b.SetParallelism(max(1, producers/runtime.GOMAXPROCS(0)))
-				b.RunParallel(func(pb *testing.PB) {
-					for pb.Next() {
-						if err := q.Record(ctx, e); err != nil {
-							b.Error(err)
-						}
-					}
-				})
-			}
-			if err := q.Close(ctx); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64(q.Stats().Delivered)/time.Since(start).Seconds(), "events/s")
+			recordSales(b, q, producers)
 		})
 	}
+}
+
+// recordSales records a sale into q over and over, from producers at once,
+// closes q, reports the events it delivered per second, end to end, and
+// returns its stats.
+func recordSales(b *testing.B, q *tracker.Queue, producers int) tracker.Stats {
+	b.Helper()
+	ctx := context.Background()
+	e := event(1, tracker.KindSale)
+	b.ReportAllocs()
+	start := time.Now()
+	if producers == 1 {
+		for b.Loop() {
+			if err := q.Record(ctx, e); err != nil {
+				b.Fatal(err, q.Stats())
+			}
+		}
+	} else {
+		b.SetParallelism(max(1, producers/runtime.GOMAXPROCS(0)))
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := q.Record(ctx, e); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+	}
+	if err := q.Close(ctx); err != nil {
+		b.Fatal(err)
+	}
+	s := q.Stats()
+	b.ReportMetric(float64(s.Delivered)/time.Since(start).Seconds(), "events/s")
+	return s
 }
 
 // BenchmarkQueueOutage measures the peak heap while the sink is down for 60 s

@@ -114,9 +114,7 @@ func TestQueueSpoolForgetsSettled(t *testing.T) {
 	q, err := tracker.OpenQueue(ctx, sink, fast(tracker.QueueConfig{Spool: path, BatchSize: 3,
 		FlushInterval: time.Hour, MaxElapsed: -1, OnFailure: f.onFailure}))
 	require.NoError(t, err)
-	for i := range 6 {
-		require.NoError(t, q.Record(ctx, event(i, tracker.KindSale)))
-	}
+	recordN(ctx, t, q, 6, tracker.KindSale)
 	require.Eventually(t, func() bool { return q.Stats().Pending == 1 }, 10*time.Second, time.Millisecond)
 	assert.Equal(t, tracker.Stats{Enqueued: 6, Delivered: 1, Failed: 4, Pending: 1}, q.Stats())
 	failed, _ := f.get()
@@ -127,12 +125,9 @@ func TestQueueSpoolForgetsSettled(t *testing.T) {
 	require.ErrorAs(t, q.Close(cctx), &u)
 	assert.Equal(t, tracker.UndeliveredError{Events: 1, Spooled: 1, Err: u.Err}, *u)
 
-	mem := tracker.NewMemory()
-	q, err = tracker.OpenQueue(ctx, mem, fast(tracker.QueueConfig{Spool: path}))
-	require.NoError(t, err)
-	require.NoError(t, q.Close(ctx))
+	mem, stats := restart(ctx, t, path)
 	assert.Equal(t, []string{"e000002"}, idList(mem.Events()), "only the event not settled is replayed")
-	assert.Equal(t, tracker.Stats{Enqueued: 1, Delivered: 1}, q.Stats())
+	assert.Equal(t, tracker.Stats{Enqueued: 1, Delivered: 1}, stats)
 }
 
 // TestQueueSpoolErasesDelivered: once delivered, a visitor's personal data
@@ -279,13 +274,8 @@ func spoolChild(path string) error {
 // that every event it acknowledged reaches the sink after a restart.
 func TestQueueSpoolSIGKILL(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("starts a child process")
-	}
 	ctx := testCtx(t)
-	path := filepath.Join(t.TempDir(), "spool.db")
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childSpoolEnv+"="+path)
+	cmd, path := childCmd(ctx, t, childSpoolEnv)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	cmd.Stderr = os.Stderr
@@ -323,10 +313,7 @@ func TestQueueSpoolSIGKILL(t *testing.T) {
 			delivered[id] = true
 		}
 	}
-	mem := tracker.NewMemory()
-	q, err := tracker.OpenQueue(ctx, mem, fast(tracker.QueueConfig{Spool: path}))
-	require.NoError(t, err)
-	require.NoError(t, q.Close(ctx))
+	mem, _ := restart(ctx, t, path)
 	for _, e := range mem.Events() {
 		delivered[e.ID] = true
 	}
@@ -368,6 +355,32 @@ func fsizeChild(path string) error {
 	return nil
 }
 
+// childCmd skips the test in -short mode, and otherwise returns the command
+// that re-executes the test binary as the child TestMain runs for env, on a
+// spool at the path it returns, in the test's directory.
+func childCmd(ctx context.Context, t *testing.T, env string) (*exec.Cmd, string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	path := filepath.Join(t.TempDir(), "spool.db")
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), env+"="+path)
+	return cmd, path
+}
+
+// restart opens a queue on the spool at path, as the next start would, and
+// closes it once it has sent what the spool kept to the Memory it returns,
+// with the queue's stats after Close.
+func restart(ctx context.Context, t *testing.T, path string) (*tracker.Memory, tracker.Stats) {
+	t.Helper()
+	mem := tracker.NewMemory()
+	q, err := tracker.OpenQueue(ctx, mem, fast(tracker.QueueConfig{Spool: path}))
+	require.NoError(t, err)
+	require.NoError(t, q.Close(ctx))
+	return mem, q.Stats()
+}
+
 // TestMain runs a child process's part when the test binary is re-executed
 // by TestQueueSpoolSIGKILL or TestQueueSpoolDiskFull, and the tests
 // otherwise.
@@ -389,13 +402,8 @@ func TestMain(m *testing.M) {
 // before it is kept.
 func TestQueueSpoolDiskFull(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("starts a child process")
-	}
 	ctx := testCtx(t)
-	path := filepath.Join(t.TempDir(), "spool.db")
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childFsizeEnv+"="+path)
+	cmd, path := childCmd(ctx, t, childFsizeEnv)
 	out, err := cmd.Output()
 	require.NoError(t, err, "%s", out)
 	var acked, enq, dropped, pending int
@@ -417,9 +425,6 @@ func TestQueueSpoolDiskFull(t *testing.T) {
 	assert.Equal(t, acked, pending)
 	assert.Equal(t, acked+1, enq)
 
-	mem := tracker.NewMemory()
-	q, err := tracker.OpenQueue(ctx, mem, fast(tracker.QueueConfig{Spool: path}))
-	require.NoError(t, err)
-	require.NoError(t, q.Close(ctx))
+	mem, _ := restart(ctx, t, path)
 	assert.Equal(t, acked, mem.Len(), "every acknowledged sale survived")
 }

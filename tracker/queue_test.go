@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -189,14 +190,77 @@ func (f *failures) get() ([]tracker.Event, []error) {
 	return append([]tracker.Event(nil), f.events...), append([]error(nil), f.errs...)
 }
 
+// expect checks that OnFailure was handed n events, the first with an error
+// that wraps cause, and returns the events and that error.
+func (f *failures) expect(t *testing.T, n int, cause error) ([]tracker.Event, error) {
+	t.Helper()
+	failed, errs := f.get()
+	require.Len(t, failed, n)
+	require.Len(t, errs, n)
+	assert.ErrorIs(t, errs[0], cause)
+	return failed, errs[0]
+}
+
+// recordN records events 0 to n-1, of kind, into q.
+func recordN(ctx context.Context, t *testing.T, q *tracker.Queue, n int, kind tracker.Kind) {
+	t.Helper()
+	for i := range n {
+		require.NoError(t, q.Record(ctx, event(i, kind)))
+	}
+}
+
+// produce records events into q from 4 producers at once, perProducer each:
+// every saleEvery-th a sale, the others of kind. It hands what each Record
+// returns to check, and returns once all are done.
+func produce(ctx context.Context, q *tracker.Queue, perProducer int, kind tracker.Kind, saleEvery int, check func(error)) {
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range perProducer {
+				k := kind
+				if i%saleEvery == 0 {
+					k = tracker.KindSale
+				}
+				check(q.Record(ctx, event(g*100000+i, k)))
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// assertSettled checks that q has settled its events as want says and that
+// it closes without an error.
+func assertSettled(ctx context.Context, t *testing.T, q *tracker.Queue, want tracker.Stats) {
+	t.Helper()
+	assert.Equal(t, want, q.Stats())
+	assert.NoError(t, q.Close(ctx))
+}
+
+// storeAllBut is what a sink does that stores a batch in part: it writes to
+// mem the events that failed does not name, and reports the ones it does in a
+// BatchError (no error when failed is nil).
+func storeAllBut(ctx context.Context, mem *tracker.Memory, events []tracker.Event, failed []tracker.EventError) error {
+	var stored []tracker.Event
+	for i, e := range events {
+		if !slices.ContainsFunc(failed, func(f tracker.EventError) bool { return f.Index == i }) {
+			stored = append(stored, e)
+		}
+	}
+	if err := mem.Write(ctx, stored); err != nil {
+		return err
+	}
+	if failed != nil {
+		return &tracker.BatchError{Failed: failed}
+	}
+	return nil
+}
+
 func TestQueueDelivers(t *testing.T) {
 	forEachMode(t, func(t *testing.T, m queueMode) {
 		ctx := testCtx(t)
 		mem := tracker.NewMemory()
 		q := tracker.NewQueue(mem, m.config(t, fast(tracker.QueueConfig{BatchSize: 7})))
-		for i := range 100 {
-			require.NoError(t, q.Record(ctx, event(i, tracker.KindClick)))
-		}
+		recordN(ctx, t, q, 100, tracker.KindClick)
 		require.NoError(t, q.Close(ctx))
 		assert.Equal(t, 100, mem.Len())
 		assert.Equal(t, tracker.Stats{Enqueued: 100, Delivered: 100}, q.Stats())
@@ -217,9 +281,7 @@ func TestQueueBatchesBySizeAndBytes(t *testing.T) {
 			return nil
 		})
 		q := tracker.NewQueue(sink, m.config(t, fast(tracker.QueueConfig{BatchSize: 10, BatchBytes: 1 << 30, FlushInterval: time.Hour})))
-		for i := range 30 {
-			require.NoError(t, q.Record(ctx, event(i, tracker.KindView)))
-		}
+		recordN(ctx, t, q, 30, tracker.KindView)
 		require.NoError(t, q.Flush(ctx))
 		require.NoError(t, q.Close(ctx))
 		mu.Lock()
@@ -229,9 +291,7 @@ func TestQueueBatchesBySizeAndBytes(t *testing.T) {
 
 		// Every event is bigger than BatchBytes: one event per batch.
 		q = tracker.NewQueue(sink, m.config(t, fast(tracker.QueueConfig{BatchSize: 10, BatchBytes: 1, FlushInterval: time.Hour})))
-		for i := range 3 {
-			require.NoError(t, q.Record(ctx, event(i, tracker.KindView)))
-		}
+		recordN(ctx, t, q, 3, tracker.KindView)
 		require.NoError(t, q.Close(ctx))
 		mu.Lock()
 		assert.Equal(t, []int{1, 1, 1}, sizes)
@@ -247,9 +307,7 @@ func TestQueueFlush(t *testing.T) {
 		q := tracker.NewQueue(mem, m.config(t, fast(tracker.QueueConfig{BatchSize: 1000, FlushInterval: time.Hour})))
 		defer q.Close(ctx)
 		require.NoError(t, q.Flush(ctx), "nothing to flush")
-		for i := range 10 {
-			require.NoError(t, q.Record(ctx, event(i, tracker.KindSearch)))
-		}
+		recordN(ctx, t, q, 10, tracker.KindSearch)
 		require.NoError(t, q.Flush(ctx))
 		assert.Equal(t, 10, mem.Len())
 		for i := 10; i < 15; i++ {
@@ -295,19 +353,7 @@ func TestQueueRecovers(t *testing.T) {
 		q := tracker.NewQueue(sink, m.config(t, fast(tracker.QueueConfig{BatchSize: 16, Senders: 3,
 			WriteTimeout: 5 * time.Millisecond, MaxElapsed: -1})))
 		perProducer := 250 / m.load
-		var wg sync.WaitGroup
-		for g := range 4 {
-			wg.Go(func() {
-				for i := range perProducer {
-					kind := tracker.KindClick
-					if i%10 == 0 {
-						kind = tracker.KindSale
-					}
-					assert.NoError(t, q.Record(ctx, event(g*1000+i, kind)))
-				}
-			})
-		}
-		wg.Wait()
+		produce(ctx, q, perProducer, tracker.KindClick, 10, func(err error) { assert.NoError(t, err) })
 		require.NoError(t, q.Close(ctx))
 		n := uint64(4 * perProducer)
 		assert.Equal(t, int(n), mem.Len())
@@ -328,15 +374,10 @@ func TestQueuePermanentFailure(t *testing.T) {
 		var f failures
 		q := tracker.NewQueue(sink, m.config(t, fast(tracker.QueueConfig{BatchSize: 5, Senders: 1,
 			OnFailure: f.onFailure})))
-		for i := range 10 {
-			require.NoError(t, q.Record(ctx, event(i, tracker.KindSale)))
-		}
+		recordN(ctx, t, q, 10, tracker.KindSale)
 		require.NoError(t, q.Flush(ctx))
-		failed, errs := f.get()
-		assert.Len(t, failed, 10)
-		require.NotEmpty(t, errs)
-		assert.True(t, tracker.IsPermanent(errs[0]))
-		assert.ErrorIs(t, errs[0], bad)
+		_, err := f.expect(t, 10, bad)
+		assert.True(t, tracker.IsPermanent(err))
 		assert.Equal(t, int64(10), written.Load(), "permanent failures are not retried")
 		assert.Equal(t, tracker.Stats{Enqueued: 10, Failed: 10}, q.Stats())
 		assert.NoError(t, q.Close(ctx), "the failures came before Close")
@@ -350,14 +391,9 @@ func TestQueueGivesUpAfterMaxElapsed(t *testing.T) {
 		var f failures
 		q := tracker.NewQueue(sinkFunc(func(context.Context, []tracker.Event) error { return down }),
 			m.config(t, fast(tracker.QueueConfig{MaxElapsed: 30 * time.Millisecond, OnFailure: f.onFailure})))
-		for i := range 20 {
-			require.NoError(t, q.Record(ctx, event(i, tracker.KindClick)))
-		}
+		recordN(ctx, t, q, 20, tracker.KindClick)
 		require.NoError(t, q.Flush(ctx))
-		failed, errs := f.get()
-		assert.Len(t, failed, 20)
-		require.NotEmpty(t, errs)
-		assert.ErrorIs(t, errs[0], down)
+		f.expect(t, 20, down)
 		assert.Equal(t, tracker.Stats{Enqueued: 20, Failed: 20}, q.Stats())
 		require.NoError(t, q.Close(ctx))
 	})
@@ -439,9 +475,7 @@ func TestQueueCloseDeadline(t *testing.T) {
 		var f failures
 		q := tracker.NewQueue(sink, m.config(t, fast(tracker.QueueConfig{BatchSize: 10, WriteTimeout: time.Hour,
 			OnFailure: f.onFailure})))
-		for i := range 25 {
-			require.NoError(t, q.Record(ctx, event(i, tracker.KindClick)))
-		}
+		recordN(ctx, t, q, 25, tracker.KindClick)
 		cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 		defer cancel()
 		err := q.Close(cctx)
@@ -577,22 +611,11 @@ func TestQueueStatsInvariant(t *testing.T) {
 			}
 		})
 		perProducer := 5000 / m.load
-		var wg sync.WaitGroup
-		for g := range 4 {
-			wg.Go(func() {
-				for i := range perProducer {
-					kind := tracker.KindImpression
-					if i%100 == 0 {
-						kind = tracker.KindSale
-					}
-					err := q.Record(ctx, event(g*100000+i, kind))
-					if err != nil {
-						assert.ErrorIs(t, err, tracker.ErrQueueFull)
-					}
-				}
-			})
-		}
-		wg.Wait()
+		produce(ctx, q, perProducer, tracker.KindImpression, 100, func(err error) {
+			if err != nil {
+				assert.ErrorIs(t, err, tracker.ErrQueueFull)
+			}
+		})
 		// Close fails events as the sink does: its error may say so.
 		if err := q.Close(ctx); err != nil {
 			require.NotErrorIs(t, err, context.DeadlineExceeded, "Close did not drain the queue in time")
@@ -621,50 +644,77 @@ func TestQueueZeroConfig(t *testing.T) {
 	})
 }
 
+// partialSink stores the batches it takes in part, into mem: refuse names
+// the events of its write'th batch (from 1) that it does not store.
+type partialSink struct {
+	mem    *tracker.Memory
+	refuse func(write int, events []tracker.Event) []tracker.EventError
+
+	mu     sync.Mutex
+	writes [][]string
+}
+
+func newPartialSink(refuse func(write int, events []tracker.Event) []tracker.EventError) *partialSink {
+	return &partialSink{mem: tracker.NewMemory(), refuse: refuse}
+}
+
+func (s *partialSink) Write(ctx context.Context, events []tracker.Event) error {
+	s.mu.Lock()
+	s.writes = append(s.writes, idList(events))
+	failed := s.refuse(len(s.writes), events)
+	s.mu.Unlock()
+	return storeAllBut(ctx, s.mem, events, failed)
+}
+
+// written returns the IDs of the events of each batch the sink took.
+func (s *partialSink) written() [][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.writes)
+}
+
+// refuseWhere refuses, with err, the events of every batch that bad says.
+func refuseWhere(bad func(e tracker.Event) bool, err error) func(int, []tracker.Event) []tracker.EventError {
+	return func(_ int, events []tracker.Event) []tracker.EventError {
+		var failed []tracker.EventError
+		for i, e := range events {
+			if bad(e) {
+				failed = append(failed, tracker.EventError{Index: i, Err: err})
+			}
+		}
+		return failed
+	}
+}
+
+// partialQueue returns a queue of mode m, configured by cfg, that sends to
+// sink when a batch is full or on Flush, and what it hands to OnFailure.
+func partialQueue(t *testing.T, m queueMode, sink tracker.Sink, cfg tracker.QueueConfig) (*tracker.Queue, *failures) {
+	f := new(failures)
+	cfg.FlushInterval = time.Hour
+	cfg.OnFailure = f.onFailure
+	return tracker.NewQueue(sink, m.config(t, fast(cfg))), f
+}
+
 // TestQueuePartialBatch: a sink that stores the good events of a batch and
 // refuses a bad one for good. The good one is delivered, the bad one fails.
 func TestQueuePartialBatch(t *testing.T) {
 	forEachMode(t, func(t *testing.T, m queueMode) {
 		ctx := testCtx(t)
-		mem := tracker.NewMemory()
 		badClick := errors.New("click names no product")
-		var writes [][]string
-		sink := sinkFunc(func(ctx context.Context, events []tracker.Event) error {
-			writes = append(writes, idList(events))
-			var good []tracker.Event
-			var failed []tracker.EventError
-			for i, e := range events {
-				if e.Kind == tracker.KindClick {
-					failed = append(failed, tracker.EventError{Index: i, Err: tracker.Permanent(badClick)})
-					continue
-				}
-				good = append(good, e)
-			}
-			if err := mem.Write(ctx, good); err != nil {
-				return err
-			}
-			if failed != nil {
-				return &tracker.BatchError{Failed: failed}
-			}
-			return nil
-		})
-		var f failures
-		q := tracker.NewQueue(sink, m.config(t, fast(tracker.QueueConfig{BatchSize: 2, Senders: 1,
-			FlushInterval: time.Hour, OnFailure: f.onFailure})))
+		sink := newPartialSink(refuseWhere(func(e tracker.Event) bool { return e.Kind == tracker.KindClick },
+			tracker.Permanent(badClick)))
+		q, f := partialQueue(t, m, sink, tracker.QueueConfig{BatchSize: 2, Senders: 1})
 		sale, click := event(1, tracker.KindSale), event(2, tracker.KindClick)
 		require.NoError(t, q.Record(ctx, sale))
 		require.NoError(t, q.Record(ctx, click))
 		require.NoError(t, q.Flush(ctx))
 
-		assert.Equal(t, [][]string{{sale.ID, click.ID}}, writes, "one batch, written once")
-		assert.Equal(t, []tracker.Event{sale}, mem.Events())
-		failed, errs := f.get()
+		assert.Equal(t, [][]string{{sale.ID, click.ID}}, sink.written(), "one batch, written once")
+		assert.Equal(t, []tracker.Event{sale}, sink.mem.Events())
+		failed, err := f.expect(t, 1, badClick)
 		assert.Equal(t, []tracker.Event{click}, failed)
-		require.Len(t, errs, 1)
-		assert.True(t, tracker.IsPermanent(errs[0]))
-		assert.ErrorIs(t, errs[0], badClick)
-		assert.Equal(t, tracker.Stats{Enqueued: 2, Delivered: 1, Failed: 1}, q.Stats())
-		assert.NoError(t, q.Close(ctx))
+		assert.True(t, tracker.IsPermanent(err))
+		assertSettled(ctx, t, q, tracker.Stats{Enqueued: 2, Delivered: 1, Failed: 1})
 	})
 }
 
@@ -674,34 +724,19 @@ func TestQueuePartialBatch(t *testing.T) {
 func TestQueuePartialRetry(t *testing.T) {
 	forEachMode(t, func(t *testing.T, m queueMode) {
 		ctx := testCtx(t)
-		mem := tracker.NewMemory()
 		bad := errors.New("bad event")
 		var q *tracker.Queue
-		var writes [][]string
 		var during []tracker.Stats
-		sink := sinkFunc(func(ctx context.Context, events []tracker.Event) error {
-			writes = append(writes, idList(events))
+		sink := newPartialSink(func(write int, _ []tracker.Event) []tracker.EventError {
 			during = append(during, q.Stats())
-			if len(writes) > 1 {
-				return mem.Write(ctx, events)
+			if write > 1 {
+				return nil
 			}
 			// Events 1 and 4 are not stored this time, event 3 never.
-			failed := []tracker.EventError{{Index: 4, Err: errors.New("lock timeout")},
+			return []tracker.EventError{{Index: 4, Err: errors.New("lock timeout")},
 				{Index: 3, Err: tracker.Permanent(bad)}, {Index: 1, Err: errors.New("lock timeout")}}
-			var stored []tracker.Event
-			for i, e := range events {
-				if i != 1 && i != 3 && i != 4 {
-					stored = append(stored, e)
-				}
-			}
-			if err := mem.Write(ctx, stored); err != nil {
-				return err
-			}
-			return &tracker.BatchError{Failed: failed}
 		})
-		var f failures
-		q = tracker.NewQueue(sink, m.config(t, fast(tracker.QueueConfig{BatchSize: 6, Senders: 1,
-			FlushInterval: time.Hour, OnFailure: f.onFailure})))
+		q, f := partialQueue(t, m, sink, tracker.QueueConfig{BatchSize: 6, Senders: 1})
 		var events []tracker.Event
 		for i := range 6 {
 			events = append(events, event(i, tracker.KindSale))
@@ -709,18 +744,15 @@ func TestQueuePartialRetry(t *testing.T) {
 		}
 		require.NoError(t, q.Flush(ctx))
 
-		assert.Equal(t, [][]string{idList(events), {events[1].ID, events[4].ID}}, writes,
+		assert.Equal(t, [][]string{idList(events), {events[1].ID, events[4].ID}}, sink.written(),
 			"only the events not stored are written again")
 		assert.Equal(t, []tracker.Stats{{Enqueued: 6, Pending: 6},
 			{Enqueued: 6, Delivered: 3, Failed: 1, Pending: 2}}, during,
 			"the events stored count as delivered at once")
-		failed, errs := f.get()
+		failed, _ := f.expect(t, 1, bad)
 		assert.Equal(t, []tracker.Event{events[3]}, failed)
-		require.Len(t, errs, 1)
-		assert.ErrorIs(t, errs[0], bad)
-		assert.Len(t, mem.Events(), 5)
-		assert.Equal(t, tracker.Stats{Enqueued: 6, Delivered: 5, Failed: 1}, q.Stats())
-		assert.NoError(t, q.Close(ctx))
+		assert.Len(t, sink.mem.Events(), 5)
+		assertSettled(ctx, t, q, tracker.Stats{Enqueued: 6, Delivered: 5, Failed: 1})
 	})
 }
 
@@ -729,50 +761,24 @@ func TestQueuePartialRetry(t *testing.T) {
 func TestQueuePartialGivesUp(t *testing.T) {
 	forEachMode(t, func(t *testing.T, m queueMode) {
 		ctx := testCtx(t)
-		mem := tracker.NewMemory()
 		stuck := errors.New("row locked")
-		var mu sync.Mutex
-		written := make(map[string]int)
-		sink := sinkFunc(func(ctx context.Context, events []tracker.Event) error {
-			var stored []tracker.Event
-			var failed []tracker.EventError
-			mu.Lock()
-			for i, e := range events {
-				written[e.ID]++
-				if e.ID == "e000001" {
-					failed = append(failed, tracker.EventError{Index: i, Err: stuck})
-					continue
-				}
-				stored = append(stored, e)
-			}
-			mu.Unlock()
-			if err := mem.Write(ctx, stored); err != nil {
-				return err
-			}
-			if failed != nil {
-				return &tracker.BatchError{Failed: failed}
-			}
-			return nil
-		})
-		var f failures
-		q := tracker.NewQueue(sink, m.config(t, fast(tracker.QueueConfig{BatchSize: 3, FlushInterval: time.Hour,
-			MaxElapsed: 30 * time.Millisecond, OnFailure: f.onFailure})))
-		for i := range 3 {
-			require.NoError(t, q.Record(ctx, event(i, tracker.KindSale)))
-		}
+		sink := newPartialSink(refuseWhere(func(e tracker.Event) bool { return e.ID == "e000001" }, stuck))
+		q, f := partialQueue(t, m, sink, tracker.QueueConfig{BatchSize: 3, MaxElapsed: 30 * time.Millisecond})
+		recordN(ctx, t, q, 3, tracker.KindSale)
 		require.NoError(t, q.Flush(ctx))
-		failed, errs := f.get()
-		require.Len(t, failed, 1)
+		failed, err := f.expect(t, 1, stuck)
 		assert.Equal(t, "e000001", failed[0].ID)
-		assert.ErrorIs(t, errs[0], stuck)
-		assert.Contains(t, errs[0].Error(), "gave up")
-		assert.Equal(t, 2, mem.Len())
-		mu.Lock()
+		assert.Contains(t, err.Error(), "gave up")
+		assert.Equal(t, 2, sink.mem.Len())
+		written := make(map[string]int)
+		for _, batch := range sink.written() {
+			for _, id := range batch {
+				written[id]++
+			}
+		}
 		assert.Equal(t, 1, written["e000000"])
 		assert.Equal(t, 1, written["e000002"])
 		assert.Greater(t, written["e000001"], 1, "the stuck event was retried alone")
-		mu.Unlock()
-		assert.Equal(t, tracker.Stats{Enqueued: 3, Delivered: 2, Failed: 1}, q.Stats())
-		assert.NoError(t, q.Close(ctx))
+		assertSettled(ctx, t, q, tracker.Stats{Enqueued: 3, Delivered: 2, Failed: 1})
 	})
 }

@@ -18,8 +18,7 @@ import (
 // stays as it was.
 func TestCheckoutRefusesFormsItCannotRead(t *testing.T) {
 	t.Parallel()
-	_, rec, srv := newTestShop(t, nil)
-	b := newBrowser(t, srv, browserUA)
+	_, rec, b := newShopper(t)
 	resp, _ := b.post("/basket/add", url.Values{"id": {"12793"}})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 
@@ -60,8 +59,7 @@ func TestCheckoutRefusesFormsItCannotRead(t *testing.T) {
 // 405 page, not a 404.
 func TestFormsRefuseWhatTheyCannotRead(t *testing.T) {
 	t.Parallel()
-	_, _, srv := newTestShop(t, nil)
-	b := newBrowser(t, srv, browserUA)
+	_, _, b := newShopper(t)
 	for _, path := range []string{"/consent", "/basket/add", "/basket/remove", "/checkout"} {
 		resp, _ := b.postRaw(path, "application/x-www-form-urlencoded", strings.Repeat("x=1&", 2<<10))
 		assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode, path)
@@ -84,8 +82,7 @@ func TestFormsRefuseWhatTheyCannotRead(t *testing.T) {
 // addition says what it did.
 func TestQuantitiesAreCheckedAndExplained(t *testing.T) {
 	t.Parallel()
-	_, _, srv := newTestShop(t, nil)
-	b := newBrowser(t, srv, browserUA)
+	_, _, b := newShopper(t)
 	for _, q := range []string{"-5", "0", "abc", "1.5", "1000000000", "100", ""} {
 		resp, page := b.post("/basket/add", url.Values{"id": {"12793"}, "quantity": {q}})
 		assert.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode, "quantity %q", q)
@@ -123,8 +120,7 @@ func htmlEscape(s string) string {
 
 func TestProductPictures(t *testing.T) {
 	t.Parallel()
-	_, _, srv := newTestShop(t, nil)
-	b := newBrowser(t, srv, browserUA)
+	_, _, b := newShopper(t)
 	cat := testCatalog(t)
 	seen := map[string]bool{}
 	for _, p := range cat.products {
@@ -154,8 +150,7 @@ func TestProductPictures(t *testing.T) {
 // The search page has one search box, the header's, holding the query.
 func TestSearchPageHasOneSearchBox(t *testing.T) {
 	t.Parallel()
-	_, _, srv := newTestShop(t, nil)
-	b := newBrowser(t, srv, browserUA)
+	_, _, b := newShopper(t)
 	_, page := b.get("/search?q=wool")
 	assert.Equal(t, 1, strings.Count(page, `type="search"`))
 	assert.Contains(t, page, `name="q" value="wool"`)

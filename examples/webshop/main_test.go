@@ -57,6 +57,14 @@ func newTestShop(t testing.TB, h historian) (*shop, *tracker.Memory, *httptest.S
 	return sh, rec, srv
 }
 
+// newShopper serves a shop as newTestShop does, with no history, and
+// returns it, what it records and a browser on it.
+func newShopper(t *testing.T) (*shop, *tracker.Memory, *browser) {
+	t.Helper()
+	sh, rec, srv := newTestShop(t, nil)
+	return sh, rec, newBrowser(t, srv, browserUA)
+}
+
 // browser is an HTTP client with a cookie jar that does not follow
 // redirects, so that tests see every response's cookies.
 type browser struct {
@@ -180,8 +188,7 @@ func ids(ps []product) []string {
 
 func TestHomeRecordsLabelledTrendingImpression(t *testing.T) {
 	t.Parallel()
-	sh, rec, srv := newTestShop(t, nil)
-	b := newBrowser(t, srv, browserUA)
+	sh, rec, b := newShopper(t)
 
 	resp, page := b.get("/")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -211,8 +218,7 @@ func TestHomeRecordsLabelledTrendingImpression(t *testing.T) {
 
 func TestProductPageLogsClickFromTrackedListAndView(t *testing.T) {
 	t.Parallel()
-	_, rec, srv := newTestShop(t, nil)
-	b := newBrowser(t, srv, browserUA)
+	_, rec, b := newShopper(t)
 	b.get("/")
 
 	_, home := b.get("/")
@@ -287,8 +293,7 @@ func TestProductPageLogsClickFromTrackedListAndView(t *testing.T) {
 
 func TestSearchIsALabelledCall(t *testing.T) {
 	t.Parallel()
-	_, rec, srv := newTestShop(t, nil)
-	b := newBrowser(t, srv, browserUA)
+	_, rec, b := newShopper(t)
 
 	resp, page := b.get("/search?q=Wool")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -316,8 +321,7 @@ func TestSearchIsALabelledCall(t *testing.T) {
 
 func TestConsentAcceptKeepsTheIDInTheLongTermCookie(t *testing.T) {
 	t.Parallel()
-	_, rec, srv := newTestShop(t, nil)
-	b := newBrowser(t, srv, browserUA)
+	_, rec, b := newShopper(t)
 	before := b.visitor()
 	require.NotEmpty(t, before)
 
@@ -345,8 +349,7 @@ func TestConsentAcceptKeepsTheIDInTheLongTermCookie(t *testing.T) {
 
 func TestConsentCookielessOnly(t *testing.T) {
 	t.Parallel()
-	_, _, srv := newTestShop(t, nil)
-	b := newBrowser(t, srv, browserUA)
+	_, _, b := newShopper(t)
 	before := b.visitor()
 
 	resp, _ := b.post("/consent", url.Values{"choice": {"cookieless"}, "return": {"/"}})
@@ -360,8 +363,7 @@ func TestConsentCookielessOnly(t *testing.T) {
 
 func TestConsentRefuseDeletesCookiesAndStopsEvents(t *testing.T) {
 	t.Parallel()
-	_, rec, srv := newTestShop(t, nil)
-	b := newBrowser(t, srv, browserUA)
+	_, rec, b := newShopper(t)
 	b.get("/")
 	resp, _ := b.post("/consent", url.Values{"choice": {"persistent"}, "return": {"/"}})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
@@ -405,8 +407,7 @@ func TestConsentRefuseDeletesCookiesAndStopsEvents(t *testing.T) {
 
 func TestConsentFormIsChecked(t *testing.T) {
 	t.Parallel()
-	_, _, srv := newTestShop(t, nil)
-	b := newBrowser(t, srv, browserUA)
+	_, _, b := newShopper(t)
 
 	resp, page := b.post("/consent", url.Values{"choice": {"everything"}})
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
@@ -425,13 +426,13 @@ func TestConsentFormIsChecked(t *testing.T) {
 	}
 
 	// A form on another site cannot record a choice for the visitor.
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/consent",
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, b.srv.URL+"/consent",
 		strings.NewReader("choice=persistent"))
 	require.NoError(t, err)
 	req.Header.Set("User-Agent", browserUA)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
-	resp, err = srv.Client().Do(req)
+	resp, err = b.srv.Client().Do(req)
 	require.NoError(t, err)
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
@@ -444,8 +445,7 @@ func TestConsentFormIsChecked(t *testing.T) {
 
 func TestBasketAndCheckoutLogSaleAndEmail(t *testing.T) {
 	t.Parallel()
-	_, rec, srv := newTestShop(t, nil)
-	b := newBrowser(t, srv, browserUA)
+	_, rec, b := newShopper(t)
 	visitor := b.visitor()
 
 	resp, _ := b.post("/checkout", url.Values{"email": {""}})
@@ -501,8 +501,7 @@ func TestBasketAndCheckoutLogSaleAndEmail(t *testing.T) {
 
 func TestMeShowsVisitorAndConsent(t *testing.T) {
 	t.Parallel()
-	_, _, srv := newTestShop(t, nil)
-	b := newBrowser(t, srv, browserUA)
+	_, _, b := newShopper(t)
 	resp, page := b.get("/me")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	m := visitorIDRe.FindStringSubmatch(page)

@@ -40,8 +40,7 @@ func TestOverviewOnSQLite(t *testing.T) {
 
 	// The chart's table: an hour per row over the 23-hour day, in the
 	// shop's time; the order of 09:10 in the bucket of 09:00 summer time.
-	res, body := get(t, h, "/series.csv?range=yesterday")
-	require.Equal(t, http.StatusOK, res.StatusCode, body)
+	body := getOK(t, h, "/series.csv?range=yesterday")
 	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
 	require.NoError(t, err)
 	require.Len(t, rows, 1+23)
@@ -57,8 +56,7 @@ func TestLabelsOnSQLite(t *testing.T) {
 	s := newFilledShop(t)
 	h := newDashboard(t, s.db, dashboard.Config{})
 
-	res, body := get(t, h, "/labels.csv?range=7d&sort=label")
-	require.Equal(t, http.StatusOK, res.StatusCode, body)
+	body := getOK(t, h, "/labels.csv?range=7d&sort=label")
 	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
 	require.NoError(t, err)
 	assert.Equal(t, [][]string{
@@ -70,19 +68,16 @@ func TestLabelsOnSQLite(t *testing.T) {
 	}, rows)
 
 	// A label's page: its products and positions.
-	res, page := get(t, h, "/label?range=7d&name="+urlEscape("Homepage - Trending"))
-	require.Equal(t, http.StatusOK, res.StatusCode, page)
+	page := getOK(t, h, "/label?range=7d&name="+urlEscape("Homepage - Trending"))
 	assert.Equal(t, "200.00", card(t, page, "Revenue")[:6])
-	res, body = get(t, h, "/label-products.json?range=7d&name="+urlEscape("Homepage - Trending"))
-	require.Equal(t, http.StatusOK, res.StatusCode, body)
+	body = getOK(t, h, "/label-products.json?range=7d&name="+urlEscape("Homepage - Trending"))
 	var products struct {
 		Rows []map[string]any `json:"rows"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(body), &products))
 	assert.Contains(t, products.Rows, map[string]any{"product": "p2", "shown": 1.0, "clicks": 1.0, "ctr": 1.0, "units": 2.0, "revenue": "200.00"})
 	assert.Len(t, products.Rows, 3)
-	res, body = get(t, h, "/label-positions.csv?range=7d&name="+urlEscape("Homepage - Trending"))
-	require.Equal(t, http.StatusOK, res.StatusCode, body)
+	body = getOK(t, h, "/label-positions.csv?range=7d&name="+urlEscape("Homepage - Trending"))
 	assert.Equal(t, "position,impressions,clicks,ctr\n1,1,0,0\n2,1,1,1\n3,1,0,0\n", body)
 }
 
@@ -91,8 +86,7 @@ func TestSearchesOnSQLite(t *testing.T) {
 	s := newFilledShop(t)
 	h := newDashboard(t, s.db, dashboard.Config{})
 
-	res, page := get(t, h, "/searches?range=yesterday")
-	require.Equal(t, http.StatusOK, res.StatusCode, page)
+	page := getOK(t, h, "/searches?range=yesterday")
 	assert.Equal(t, "3 3 different queries", card(t, page, "Searches"))
 	assert.Equal(t, "1 33.3% of searches", card(t, page, "Searches with no results"))
 

@@ -68,6 +68,14 @@ func get(t testing.TB, h http.Handler, target string) (*http.Response, string) {
 	return do(t, h, httptest.NewRequest(http.MethodGet, target, nil))
 }
 
+// getOK serves a GET of target, requires a 200 and returns the body.
+func getOK(t testing.TB, h http.Handler, target string) string {
+	t.Helper()
+	res, body := get(t, h, target)
+	require.Equal(t, http.StatusOK, res.StatusCode, body)
+	return body
+}
+
 func do(t testing.TB, h http.Handler, r *http.Request) (*http.Response, string) {
 	t.Helper()
 	rec := httptest.NewRecorder()

@@ -98,11 +98,9 @@ func TestRangesInTheShopsTimeZone(t *testing.T) {
 				cfg.Now = func() time.Time { return mon }
 				h, err := dashboard.New(dashboard.Config{Analytics: f, Store: "shop-dk", Now: cfg.Now, Authorize: allowAll})
 				require.NoError(t, err)
-				res, page := get(t, h, "/?"+tt.query)
-				require.Equal(t, http.StatusOK, res.StatusCode, page)
+				getOK(t, h, "/?"+tt.query)
 			} else {
-				res, page := get(t, newDashboard(t, f, cfg), "/?"+tt.query)
-				require.Equal(t, http.StatusOK, res.StatusCode, page)
+				page := getOK(t, newDashboard(t, f, cfg), "/?"+tt.query)
 				if tt.span != "" {
 					contains(t, page, `<p class="span">`+tt.span)
 				}

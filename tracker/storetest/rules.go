@@ -56,8 +56,7 @@ func testSharedIdentity(t *testing.T, c *config, s Store) {
 	r := wide(t, s, "shop")
 	assert.Equal(t, n+1, r.Orders)
 	assert.Zero(t, r.ImpactedOrders, "\"guest\" links nobody: no guest's order is credited to another's click")
-	ids, err := s.Visitors(t.Context(), "shop", "nobody@example.com")
-	require.NoError(t, err)
+	ids := visitors(t, s, "shop", "nobody@example.com")
 	assert.Empty(t, ids)
 
 	// Just at the limit, a shared email links them.
@@ -71,8 +70,7 @@ func testSharedIdentity(t *testing.T, c *config, s Store) {
 	h.sale(visitor(100), at(hr), "o1", "", "", line("p1", 3, 1))
 	write(t, s, h.evs)
 	assert.Equal(t, 1, wide(t, s, "family").ImpactedOrders, "at the limit, the address links")
-	ids, err = s.Visitors(t.Context(), "family", "family@example.com")
-	require.NoError(t, err)
+	ids = visitors(t, s, "family", "family@example.com")
 	assert.Len(t, ids, c.linkLimit)
 	// One more visitor and it is shared: the sale is resolved again.
 	more := newGen("family")
@@ -80,8 +78,7 @@ func testSharedIdentity(t *testing.T, c *config, s Store) {
 	more.email(visitor(999), at(2*hr), "family@example.com")
 	write(t, s, more.evs)
 	assert.Zero(t, wide(t, s, "family").ImpactedOrders, "past the limit, it links nobody, and the sale loses the credit")
-	ids, err = s.Visitors(t.Context(), "family", "family@example.com")
-	require.NoError(t, err)
+	ids = visitors(t, s, "family", "family@example.com")
 	assert.Len(t, ids, c.linkLimit+1, "a shared address links nobody, but Visitors still names who used it")
 }
 
@@ -139,15 +136,12 @@ func testHistoryPrivate(t *testing.T, _ *config, s Store) {
 	g.sale(attacker, at(hr), "o1", "Victim@Example.com", "", line("p1", 1, 1))
 	g.view(attacker, at(2*hr), "p2")
 	write(t, s, g.evs)
-	ids, err := s.Visitors(t.Context(), "shop", "victim@example.com")
-	require.NoError(t, err)
+	ids := visitors(t, s, "shop", "victim@example.com")
 	assert.Equal(t, []string{victim, attacker}, ids, "linked, for attribution and the shop's own view")
-	h, err := s.History(t.Context(), "shop", attacker, 10)
-	require.NoError(t, err)
+	h := history(t, s, "shop", attacker, 10)
 	require.Len(t, h, 1)
 	assert.Equal(t, "p2", h[0].Product, "the attacker sees only their own activity")
-	h, err = s.History(t.Context(), "shop", victim, 10)
-	require.NoError(t, err)
+	h = history(t, s, "shop", victim, 10)
 	assert.Len(t, h, 2, "and the victim only theirs")
 }
 
@@ -193,11 +187,9 @@ func testPurgeVisitors(t *testing.T, c *config, s Store) {
 	n, err := s.Purge(t.Context(), at(day))
 	require.NoError(t, err)
 	assert.Equal(t, int64(3), n)
-	ids, err := s.Visitors(t.Context(), "shop", "gone@example.com")
-	require.NoError(t, err)
+	ids := visitors(t, s, "shop", "gone@example.com")
 	assert.Empty(t, ids)
-	h, err := s.History(t.Context(), "shop", kept, 0)
-	require.NoError(t, err)
+	h := history(t, s, "shop", kept, 0)
 	assert.Len(t, h, 1)
 	if c.raw != nil {
 		raw := c.raw(t, s)
@@ -223,8 +215,7 @@ func testPurgedStay(t *testing.T, _ *config, s Store) {
 	write(t, s, g.evs)
 	r := wide(t, s, "shop")
 	assert.Equal(t, 1, r.Orders, "o1 is not stored again")
-	h, err := s.History(t.Context(), "shop", v, 0)
-	require.NoError(t, err)
+	h := history(t, s, "shop", v, 0)
 	assert.Empty(t, h)
 	copyOf := newGen("shop-copy")
 	copyOf.store, copyOf.seq = "shop", 100

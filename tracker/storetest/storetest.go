@@ -175,6 +175,14 @@ func (g *gen) search(v string, t time.Time, q string) tracker.Event {
 	return g.add(tracker.Event{Kind: tracker.KindSearch, Visitor: v, Time: t, Query: q})
 }
 
+// impactedSale has v shown what l buys, in a call with label, at t; click it
+// a minute later and buy it, as order, the minute after.
+func (g *gen) impactedSale(v string, t time.Time, label, order string, l tracker.Line) {
+	g.imp(v, t, []string{label}, l.ID)
+	g.click(v, t.Add(minute), l.ID)
+	g.sale(v, t.Add(2*minute), order, "", "", l)
+}
+
 func line(id string, price float64, qty int) tracker.Line {
 	return tracker.Line{ID: id, Price: price, Quantity: qty}
 }
@@ -192,6 +200,22 @@ func report(t *testing.T, s Store, store string, from, to time.Time) tracker.Rep
 }
 
 // wide is a range that holds every event of the suite.
+// history returns the activity of visitor v in store, as s.History does.
+func history(t *testing.T, s Store, store, v string, limit int) []tracker.Activity {
+	t.Helper()
+	h, err := s.History(t.Context(), store, v, limit)
+	require.NoError(t, err)
+	return h
+}
+
+// visitors returns the visitors of email in store, as s.Visitors does.
+func visitors(t *testing.T, s Store, store, email string) []string {
+	t.Helper()
+	ids, err := s.Visitors(t.Context(), store, email)
+	require.NoError(t, err)
+	return ids
+}
+
 func wide(t *testing.T, s Store, store string) tracker.Report {
 	t.Helper()
 	return report(t, s, store, t0.Add(-400*day), t0.Add(400*day))
@@ -231,8 +255,7 @@ func testIdempotent(t *testing.T, _ *config, s Store) {
 	assert.Equal(t, 1, label(after, "Home").Calls)
 	assert.Equal(t, 2, label(after, "Home").Impressions)
 	assert.Equal(t, 1, label(after, "Home").Clicks)
-	h, err := s.History(t.Context(), "shop", v, 0)
-	require.NoError(t, err)
+	h := history(t, s, "shop", v, 0)
 	assert.Len(t, h, 2, "a click and a view, once each")
 	assert.NoError(t, s.Write(t.Context(), nil), "an empty batch is fine")
 }
@@ -255,9 +278,7 @@ func testSaleOnce(t *testing.T, _ *config, s Store) {
 func testInvalid(t *testing.T, _ *config, s Store) {
 	g := newGen("shop")
 	v := visitor(1)
-	g.imp(v, at(0), []string{"Home"}, "p1")
-	g.click(v, at(minute), "p1")
-	g.sale(v, at(2*minute), "o1", "", "", line("p1", 10, 1))
+	g.impactedSale(v, at(0), "Home", "o1", line("p1", 10, 1))
 	good := g.evs
 	bad := []tracker.Event{
 		{ID: "bad-1", Store: "shop", Visitor: v, Time: at(3 * minute), Kind: tracker.KindClick, Product: "p1\x1f"},
@@ -285,8 +306,7 @@ func testInvalid(t *testing.T, _ *config, s Store) {
 	assert.Equal(t, 1, r.ImpactedOrders)
 	assert.Equal(t, 10.0, r.Revenue, "no huge price wrapped into revenue")
 	assert.Equal(t, tracker.LabelStats{Label: "Home", Calls: 1, Impressions: 1, Clicks: 1, Orders: 1, Revenue: 10}, label(r, "Home"))
-	h, err := s.History(t.Context(), "shop", v, 0)
-	require.NoError(t, err)
+	h := history(t, s, "shop", v, 0)
 	assert.Len(t, h, 1, "the click; not the broken search")
 }
 
@@ -304,8 +324,7 @@ func testNamespace(t *testing.T, _ *config, s Store) {
 	r := wide(t, s, "shop")
 	assert.Zero(t, r.Orders, "the sale shares the view's ID")
 	assert.Empty(t, r.Labels, "so does the click")
-	h, err := s.History(t.Context(), "shop", v, 0)
-	require.NoError(t, err)
+	h := history(t, s, "shop", v, 0)
 	require.Len(t, h, 1)
 	assert.Equal(t, tracker.KindView, h[0].Kind)
 	assert.Equal(t, 1, wide(t, s, "other").Orders, "another store has its own IDs")
@@ -316,9 +335,7 @@ func testNamespace(t *testing.T, _ *config, s Store) {
 func testFuture(t *testing.T, _ *config, s Store) {
 	g := newGen("shop")
 	v := visitor(1)
-	g.imp(v, at(0), []string{"Home"}, "p1")
-	g.click(v, at(minute), "p1")
-	g.sale(v, at(2*minute), "o1", "", "", line("p1", 10, 1))
+	g.impactedSale(v, at(0), "Home", "o1", line("p1", 10, 1))
 	write(t, s, g.evs)
 	future := newGen("shop")
 	future.imp(v, time.Now().Add(365*day), []string{"Clock jump"}, "p1")
@@ -331,9 +348,7 @@ func testFuture(t *testing.T, _ *config, s Store) {
 		assert.ErrorIs(t, f.Err, tracker.ErrFuture)
 	}
 	more := newGen("shop2")
-	more.imp(v, at(hr), []string{"Later"}, "p2")
-	more.click(v, at(hr+minute), "p2")
-	more.sale(v, at(hr+2*minute), "o2", "", "", line("p2", 4, 1))
+	more.impactedSale(v, at(hr), "Later", "o2", line("p2", 4, 1))
 	write(t, s, more.evs)
 	assert.Equal(t, 1, wide(t, s, "shop").ImpactedOrders)
 	assert.Equal(t, 1, wide(t, s, "shop2").ImpactedOrders, "backtracking and attribution still work")
@@ -580,16 +595,13 @@ func testIsolation(t *testing.T, _ *config, s Store) {
 	ra := wide(t, s, "shop-dk")
 	assert.Equal(t, 0, ra.Orders)
 	assert.Equal(t, 0, label(ra, "Home").Clicks)
-	ids, err := s.Visitors(t.Context(), "shop-se", "a@example.com")
-	require.NoError(t, err)
+	ids := visitors(t, s, "shop-se", "a@example.com")
 	assert.Empty(t, ids)
-	h, err := s.History(t.Context(), "shop-se", v, 0)
-	require.NoError(t, err)
+	h := history(t, s, "shop-se", v, 0)
 	require.Len(t, h, 1)
 	assert.Equal(t, tracker.KindClick, h[0].Kind)
 	require.NoError(t, s.Forget(t.Context(), "shop-dk", "a@example.com"))
-	h, err = s.History(t.Context(), "shop-se", v, 0)
-	require.NoError(t, err)
+	h = history(t, s, "shop-se", v, 0)
 	assert.Len(t, h, 1, "forgetting in one store leaves the other alone")
 	assert.Equal(t, 1, wide(t, s, "shop-se").Orders)
 }
@@ -646,8 +658,7 @@ func testOrderIndependence(t *testing.T, _ *config, s Store) {
 	}
 	require.NotZero(t, want[0].ImpactedOrders, "the scenario attributes something")
 	require.NotZero(t, want[0].Orders-want[0].ImpactedOrders, "and leaves something unattributed")
-	wantHist, err := s.History(t.Context(), "ref", visitor(1), 0)
-	require.NoError(t, err)
+	wantHist := history(t, s, "ref", visitor(1), 0)
 
 	for seed := range uint64(4) {
 		store := fmt.Sprintf("shuffled-%d", seed)
@@ -676,8 +687,7 @@ func testOrderIndependence(t *testing.T, _ *config, s Store) {
 			w := want[i]
 			assert.Equal(t, w, got, "seed %d, range %d", seed, i)
 		}
-		h, err := s.History(t.Context(), store, visitor(1), 0)
-		require.NoError(t, err)
+		h := history(t, s, store, visitor(1), 0)
 		assert.Equal(t, wantHist, h, "seed %d", seed)
 	}
 }
@@ -696,8 +706,7 @@ func testHistory(t *testing.T, _ *config, s Store) {
 	other.view(v1, at(8*sec), "p5") // another store
 	write(t, s, append(g.evs, other.evs...))
 
-	h, err := s.History(t.Context(), "shop", v1, 10)
-	require.NoError(t, err)
+	h := history(t, s, "shop", v1, 10)
 	for i := range h {
 		h[i].Time = h[i].Time.UTC()
 	}
@@ -707,13 +716,11 @@ func testHistory(t *testing.T, _ *config, s Store) {
 		{Kind: tracker.KindClick, Product: "p2", Time: at(2 * sec)},
 		{Kind: tracker.KindView, Product: "p1", Time: at(0)},
 	}, h)
-	h2, err := s.History(t.Context(), "shop", v1, 2)
-	require.NoError(t, err)
+	h2 := history(t, s, "shop", v1, 2)
 	require.Len(t, h2, 2, "limit")
 	assert.Equal(t, tracker.KindSearch, h2[0].Kind)
 	assert.Equal(t, tracker.KindCategory, h2[1].Kind)
-	h3, err := s.History(t.Context(), "shop", visitor(99), 10)
-	require.NoError(t, err)
+	h3 := history(t, s, "shop", visitor(99), 10)
 	assert.Empty(t, h3)
 	_ = v3
 }
@@ -726,11 +733,9 @@ func testVisitors(t *testing.T, _ *config, s Store) {
 	g.sale(visitor(1), at(3*minute), "o3", "", "cust-1", line("p1", 1, 1)) // visitor 2 shares a customer ID
 	g.email(visitor(4), at(0), "b@example.com")
 	write(t, s, g.evs)
-	ids, err := s.Visitors(t.Context(), "shop", "a@example.com")
-	require.NoError(t, err)
+	ids := visitors(t, s, "shop", "a@example.com")
 	assert.Equal(t, []string{visitor(1), visitor(2), visitor(3)}, ids)
-	ids, err = s.Visitors(t.Context(), "shop", "nobody@example.com")
-	require.NoError(t, err)
+	ids = visitors(t, s, "shop", "nobody@example.com")
 	assert.Empty(t, ids)
 }
 
@@ -756,16 +761,13 @@ func testForget(t *testing.T, c *config, s Store) {
 
 	require.NoError(t, s.Forget(t.Context(), "shop", email))
 
-	ids, err := s.Visitors(t.Context(), "shop", email)
-	require.NoError(t, err)
+	ids := visitors(t, s, "shop", email)
 	assert.Empty(t, ids)
 	for _, v := range []string{v1, v2, v3} {
-		h, err := s.History(t.Context(), "shop", v, 0)
-		require.NoError(t, err)
+		h := history(t, s, "shop", v, 0)
 		assert.Empty(t, h, v)
 	}
-	h, err := s.History(t.Context(), "shop", bystander, 0)
-	require.NoError(t, err)
+	h := history(t, s, "shop", bystander, 0)
 	assert.Len(t, h, 2, "other visitors keep their history")
 	after := wide(t, s, "shop")
 	assert.Equal(t, before.Orders, after.Orders, "sales stay, as anonymous totals")
@@ -774,14 +776,12 @@ func testForget(t *testing.T, c *config, s Store) {
 	assert.Equal(t, before.ImpactedRevenue, after.ImpactedRevenue)
 	assert.Equal(t, 1, label(after, "Home").Calls, "the forgotten visitor's calls are gone")
 	assert.Equal(t, 1, label(after, "Home").Clicks)
-	ids, err = s.Visitors(t.Context(), "other", email)
-	require.NoError(t, err)
+	ids = visitors(t, s, "other", email)
 	assert.Equal(t, []string{v1}, ids, "another store is not touched")
 
 	// A late redelivery of a batch does not bring anything back.
 	write(t, s, g.evs)
-	ids, err = s.Visitors(t.Context(), "shop", email)
-	require.NoError(t, err)
+	ids = visitors(t, s, "shop", email)
 	assert.Empty(t, ids, "redelivered events stay forgotten")
 	require.NoError(t, s.Forget(t.Context(), "shop", email))
 
@@ -824,8 +824,7 @@ func testPurge(t *testing.T, _ *config, s Store) {
 	gone := report(t, s, "shop", t0.Add(-day), cut)
 	assert.Zero(t, gone.Orders)
 	assert.Empty(t, gone.Labels)
-	h, err := s.History(t.Context(), "other", v, 0)
-	require.NoError(t, err)
+	h := history(t, s, "other", v, 0)
 	for _, a := range h {
 		assert.False(t, a.Time.Before(cut), "history older than the cut is gone")
 	}
