@@ -143,9 +143,10 @@ func fixture(b *testing.B, kind string) tracker.Store {
 }
 
 // BenchmarkReads measures reads of the 1M-event fixture (built once, with
-// 4 writers): Report over 30 days with range ends that cut hours, and what
-// a dashboard's overview page asks over 30 days: the range's overview, the
-// previous period's for comparison, and a series of 30 days.
+// 4 writers): Report over 30 days with range ends that cut hours; what a
+// dashboard's overview page asks over 30 days: the range's overview, the
+// previous period's for comparison, and a series of 30 days; and its
+// drill-downs over 30 days: a label's products and positions, searches.
 func BenchmarkReads(b *testing.B) {
 	for _, kind := range []string{"sqlite", "postgres"} {
 		s := fixture(b, kind)
@@ -186,6 +187,33 @@ func BenchmarkReads(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/overview")
+		})
+		// The drill-downs of a dashboard's label page and search page.
+		from, to := benchStart, benchStart.Add(30*24*time.Hour)
+		b.Run("Label/"+kind, func(b *testing.B) {
+			a := s.(tracker.Analytics)
+			b.ReportAllocs()
+			for b.Loop() {
+				p, err := a.LabelProducts(b.Context(), "shop-dk", "Label 042", from, to, 20)
+				if err != nil || len(p) == 0 {
+					b.Fatal(len(p), err)
+				}
+				if _, err := a.Positions(b.Context(), "shop-dk", "Label 042", from, to); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/label")
+		})
+		b.Run("Searches/"+kind, func(b *testing.B) {
+			a := s.(tracker.Analytics)
+			b.ReportAllocs()
+			for b.Loop() {
+				st, err := a.Searches(b.Context(), "shop-dk", from, to, 20)
+				if err != nil || len(st) == 0 {
+					b.Fatal(len(st), err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/searches")
 		})
 	}
 }

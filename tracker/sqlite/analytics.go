@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/visitrack/visitrack/tracker"
@@ -116,6 +117,7 @@ func (sn snapshot) Drill(from, to int64, q credit.DrillQuery) (*credit.Drill, er
 		}
 		sets = string(append(b, ']'))
 	}
+	var labelled []tracker.Kind // impressions and clicks under sets: one read
 	for _, k := range q.Kinds {
 		var err error
 		switch {
@@ -124,36 +126,45 @@ func (sn snapshot) Drill(from, to int64, q credit.DrillQuery) (*credit.Drill, er
 		case q.Searching && k == tracker.KindClick:
 			err = sn.searchClicks(from, to, out)
 		case k == tracker.KindSearch:
-			err = sn.drillRows(from, to, k, `kind = 6`, nil, out)
+			err = sn.drillRows(from, to, `kind = 6`, nil, out)
 		case q.Searching && k == tracker.KindImpression:
-			err = sn.drillRows(from, to, k, `item IS NOT NULL`, nil, out)
+			err = sn.drillRows(from, to, `kind = 1 AND item IS NOT NULL`, nil, out)
 		case q.Sets != nil:
-			err = sn.drillRows(from, to, k, `ls IN (SELECT value FROM json_each(?4))`, sets, out)
+			labelled = append(labelled, k)
 		default:
-			err = sn.drillRows(from, to, k, `1`, nil, out)
+			err = sn.drillRows(from, to, `kind = `+strconv.Itoa(int(k)), nil, out)
 		}
 		if err != nil {
+			return nil, err
+		}
+	}
+	if len(labelled) > 0 {
+		in := make([]string, len(labelled))
+		for i, k := range labelled {
+			in[i] = strconv.Itoa(int(k))
+		}
+		if err := sn.drillRows(from, to, `ls IN (SELECT value FROM json_each(?4)) AND kind IN (`+strings.Join(in, ", ")+`)`, sets, out); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-// drillRows adds to out the live impressions, clicks or searches of [from,
-// to) that match where, whose ?4 is arg.
-func (sn snapshot) drillRows(from, to int64, kind tracker.Kind, where string, arg any, out *credit.Drill) error {
-	rows, err := sn.tx.QueryContext(sn.ctx, `SELECT rid, eid, item, ls, detail FROM events
-		WHERE sid = ?1 AND t >= ?2 AND t < ?3 AND `+where+` AND kind = ?5 AND `+liveSQL, sn.sid, from, to, arg, int(kind))
+// drillRows adds to out the live impressions, clicks and searches of
+// [from, to) that match where, whose ?4 is arg.
+func (sn snapshot) drillRows(from, to int64, where string, arg any, out *credit.Drill) error {
+	rows, err := sn.tx.QueryContext(sn.ctx, `SELECT rid, eid, kind, item, ls, detail FROM events
+		WHERE sid = ?1 AND t >= ?2 AND t < ?3 AND `+where+` AND `+liveSQL, sn.sid, from, to, arg)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	var r eventRow
 	for rows.Next() {
-		if err := rows.Scan(&r.rid, &r.eid, &r.item, &r.ls, &r.detail); err != nil {
+		if err := rows.Scan(&r.rid, &r.eid, &r.kind, &r.item, &r.ls, &r.detail); err != nil {
 			return err
 		}
-		switch kind {
+		switch tracker.Kind(r.kind) {
 		case tracker.KindImpression:
 			var d impressionDetail
 			if err := jsonUnmarshal(r.detail.String, &d); err != nil {

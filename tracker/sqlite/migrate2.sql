@@ -7,8 +7,9 @@
 UPDATE events SET item = json_extract(detail, '$.q')
 	WHERE kind = 1 AND detail IS NOT NULL AND json_extract(detail, '$.q') IS NOT NULL;
 
--- events_ls: the impressions and clicks under a label set, by time.
-CREATE INDEX events_ls ON events (sid, ls, t) WHERE ls IS NOT NULL;
+-- events_ls: the impressions and clicks under a label, by time; in time
+-- order rather than by label set, so that a write appends to it.
+CREATE INDEX events_ls ON events (sid, t, ls) WHERE ls IS NOT NULL;
 
 -- events_searches: searches, by time.
 CREATE INDEX events_searches ON events (sid, t) WHERE kind = 6;

@@ -1,8 +1,9 @@
 -- Indexes for the dashboard's drill-downs, so that a page about one label
 -- or about searches reads those events only, not every event of its range.
 
--- events_labels: the impressions and clicks under a label set, by time.
-CREATE INDEX events_labels ON events (sid, labels, t) WHERE labels IS NOT NULL;
+-- events_labels: the impressions and clicks under a label, by time; in time
+-- order rather than by label set, so that a write appends to it.
+CREATE INDEX events_labels ON events (sid, t, labels) WHERE labels IS NOT NULL;
 
 -- events_searches: searches, by time.
 CREATE INDEX events_searches ON events (sid, t) WHERE kind = 6;
