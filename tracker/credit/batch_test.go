@@ -161,7 +161,7 @@ func (s *snap) Visitors(from, to, fromDay, toDay int64) (int, error) {
 }
 func (s *snap) Drill(from, to int64, q credit.DrillQuery) (*credit.Drill, error) {
 	s.drills = append(s.drills, q)
-	return &credit.Drill{Clicks: []credit.DrillClick{{Query: "shoes", Labels: 1}, {Query: "shoes", Labels: 1}}}, nil
+	return &credit.Drill{Searches: []credit.DrillSearch{{Query: "shoes", Clicks: 1}, {Query: "shoes", Searches: 3, NoResults: 1, Shown: 8, Clicks: 1}}}, nil
 }
 
 func TestReports(t *testing.T) {
@@ -186,9 +186,8 @@ func TestReports(t *testing.T) {
 
 	st, err := reports.Searches(ctx, "shop", from, to, 0)
 	require.NoError(t, err)
-	assert.Equal(t, []credit.DrillQuery{{Kinds: []tracker.Kind{tracker.KindImpression, tracker.KindClick, tracker.KindSearch}, Searching: true}},
-		s.drills, "one read, of what searches need")
-	assert.Equal(t, []tracker.SearchStats{{Query: "shoes", Clicks: 2}}, st)
+	assert.Equal(t, []credit.DrillQuery{{Searching: true}}, s.drills, "one read, of what searches need")
+	assert.Equal(t, []tracker.SearchStats{{Query: "shoes", Searches: 3, NoResults: 1, Impressions: 8, Clicks: 2}}, st, "parts add up")
 
 	p, err := reports.LabelProducts(ctx, "shop", "nolabel", from, to, 0)
 	assert.NoError(t, err)

@@ -8,8 +8,9 @@ import (
 )
 
 // Drill holds the events of a range that a dashboard's drill-downs count:
-// impressions, clicks, searches and counted sales, as a store read them.
-// Its methods count them by the same rules as every store.
+// impressions, clicks and counted sales as a store read them, and what
+// each query did, as a store counted it. Its methods count them by the
+// same rules as every store.
 type Drill struct {
 	Impressions []DrillImpression
 	Clicks      []DrillClick
@@ -18,29 +19,30 @@ type Drill struct {
 	Searches    []DrillSearch
 }
 
-// DrillImpression is an impression: its label set, the products it showed
-// in order, and the search it showed the results of.
+// DrillImpression is an impression: its label set and the products it
+// showed, in order.
 type DrillImpression struct {
 	ID       string
 	Labels   LabelSet
 	Products []string
-	Query    string
 }
 
 // DrillClick is a click: the label set it is credited to, its product and
-// position, and, when a drill-down is Searching, the query of the
-// impression it was backtracked to.
+// position.
 type DrillClick struct {
 	Labels   LabelSet
 	Product  string
 	Position int
-	Query    string
 }
 
-// DrillSearch is a search and the result count it reported, if it did.
+// DrillSearch is what a query did in a range, as a store counted it: the
+// searches for it, those that reported no results, the products that calls
+// showing its results showed, and the clicks credited to those calls
+// (backtracked to them, however long before the range they were). A store
+// may give a query in several parts; they add up.
 type DrillSearch struct {
-	Query   string
-	Results *int
+	Query                              string
+	Searches, NoResults, Shown, Clicks int
 }
 
 // Products returns what the products calls under the label sets in sets
@@ -113,20 +115,10 @@ func (sc *Drill) SearchStats(limit int) []tracker.SearchStats {
 	var by storekit.Bins[string, tracker.SearchStats]
 	for _, s := range sc.Searches {
 		st := by.Bin(s.Query)
-		st.Searches++
-		if s.Results != nil && *s.Results == 0 {
-			st.NoResults++
-		}
-	}
-	for _, imp := range sc.Impressions {
-		if imp.Query != "" {
-			by.Bin(imp.Query).Impressions += len(imp.Products)
-		}
-	}
-	for _, c := range sc.Clicks {
-		if c.Query != "" && c.Labels != 0 {
-			by.Bin(c.Query).Clicks++
-		}
+		st.Searches += s.Searches
+		st.NoResults += s.NoResults
+		st.Impressions += s.Shown
+		st.Clicks += s.Clicks
 	}
 	out := storekit.Append(nil, &by, func(q string, s *tracker.SearchStats) tracker.SearchStats {
 		s.Query = q

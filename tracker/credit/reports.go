@@ -186,9 +186,9 @@ type DrillQuery struct {
 	// Sets, when not nil, keeps the impressions and clicks under these
 	// label sets and the sales with a line credited to one of them.
 	Sets []LabelSet
-	// Searching keeps the impressions that showed the results of a search
-	// and the clicks credited to one (backtracked to it), with its query
-	// (DrillClick.Query), however long before the range it was.
+	// Searching asks instead for what each query did (Drill.Searches):
+	// searches, calls showing a search's results and the clicks credited
+	// to them, which a store counts where it reads them.
 	Searching bool
 }
 
@@ -256,7 +256,7 @@ func (r Reports) Positions(ctx context.Context, store, label string, from, to ti
 func (r Reports) Searches(ctx context.Context, store string, from, to time.Time, limit int) ([]tracker.SearchStats, error) {
 	var out []tracker.SearchStats
 	err := r.Read(ctx, store, func(s Snapshot) error {
-		_, d, err := drill(s, "", from, to, DrillQuery{Kinds: []tracker.Kind{tracker.KindImpression, tracker.KindClick, tracker.KindSearch}, Searching: true})
+		_, d, err := drill(s, "", from, to, DrillQuery{Searching: true})
 		if err != nil {
 			return err
 		}

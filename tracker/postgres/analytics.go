@@ -100,6 +100,9 @@ func (sn snapshot) Drill(from, to int64, q credit.DrillQuery) (*credit.Drill, er
 	for _, ls := range q.Sets {
 		sets = append(sets, int64(ls))
 	}
+	if q.Searching {
+		return out, sn.searches(from, to, out)
+	}
 	for _, k := range q.Kinds {
 		// The kind is written out, so that the planner sees the partial
 		// indexes match; $4, if where names it, is sets.
@@ -110,14 +113,7 @@ func (sn snapshot) Drill(from, to int64, q credit.DrillQuery) (*credit.Drill, er
 			if q.Sets != nil {
 				where += ` AND EXISTS (SELECT 1 FROM jsonb_array_elements(credit) c WHERE (c->>'ls')::bigint = ANY($4))`
 			}
-		case q.Searching && k == tracker.KindClick:
-			if err := sn.searchClicks(from, to, out); err != nil {
-				return nil, err
-			}
-			continue
-		case q.Searching && k == tracker.KindImpression:
-			where += ` AND item IS NOT NULL`
-		case q.Sets != nil && k != tracker.KindSearch:
+		case q.Sets != nil:
 			where += ` AND labels = ANY($4)`
 		}
 		if err := sn.drillRows(from, to, k, where, sets, out); err != nil {
@@ -134,16 +130,16 @@ func (sn snapshot) drillRows(from, to int64, kind tracker.Kind, where string, se
 	if strings.Contains(where, "$4") {
 		args = append(args, sets)
 	}
-	rows, _ := sn.tx.Query(sn.ctx, `SELECT t, eid, item, labels, position, products, lines, credit, results FROM events
+	rows, _ := sn.tx.Query(sn.ctx, `SELECT t, eid, item, labels, position, products, lines, credit FROM events
 		WHERE sid = $1 AND t >= $2 AND t < $3 AND `+where+` AND `+liveSQL, args...)
 	var r row
-	var position, results *int32
-	_, err := pgx.ForEachRow(rows, []any{&r.t, &r.eid, &r.item, &r.labels, &position, &r.prods, &r.lines, &r.credit, &results},
+	var position *int32
+	_, err := pgx.ForEachRow(rows, []any{&r.t, &r.eid, &r.item, &r.labels, &position, &r.prods, &r.lines, &r.credit},
 		func() error {
 			ls := credit.LabelSet(deref(r.labels))
 			switch kind {
 			case tracker.KindImpression:
-				out.Impressions = append(out.Impressions, credit.DrillImpression{ID: r.eid, Labels: ls, Products: slices.Clone(r.prods), Query: deref(r.item)})
+				out.Impressions = append(out.Impressions, credit.DrillImpression{ID: r.eid, Labels: ls, Products: slices.Clone(r.prods)})
 			case tracker.KindClick:
 				out.Clicks = append(out.Clicks, credit.DrillClick{Labels: ls, Product: deref(r.item), Position: int(deref(position))})
 			case tracker.KindSale:
@@ -156,34 +152,35 @@ func (sn snapshot) drillRows(from, to int64, kind tracker.Kind, where string, se
 					return err
 				}
 				out.Sales, out.SaleLines = append(out.Sales, sl), append(out.SaleLines, lines)
-			case tracker.KindSearch:
-				var n *int
-				if results != nil {
-					v := int(*results)
-					n = &v
-				}
-				out.Searches = append(out.Searches, credit.DrillSearch{Query: deref(r.item), Results: n})
 			}
-			r, position, results = row{}, nil, nil
+			r, position = row{}, nil
 			return nil
 		})
 	return err
 }
 
-// searchClicks adds to out the live clicks of [from, to) credited to an
-// impression that showed a search's results, with its query: each click
-// names its impression by event ID and time, the impression's key.
-func (sn snapshot) searchClicks(from, to int64, out *credit.Drill) error {
-	rows, _ := sn.tx.Query(sn.ctx, `SELECT c.labels, c.item, coalesce(c.position, 0), i.item FROM events c
-		JOIN events i ON i.sid = c.sid AND i.eid = c.from_id AND i.t = c.from_t
-		WHERE c.sid = $1 AND c.t >= $2 AND c.t < $3 AND c.kind = 2 AND c.labels IS NOT NULL AND c.item IS NOT NULL
-			AND i.kind = 1 AND i.item IS NOT NULL AND i.products IS NOT NULL`, sn.sid, from, to)
-	var c credit.DrillClick
-	var ls int64
-	var position int32
-	_, err := pgx.ForEachRow(rows, []any{&ls, &c.Product, &position, &c.Query}, func() error {
-		c.Labels, c.Position = credit.LabelSet(ls), int(position)
-		out.Clicks = append(out.Clicks, c)
+// searches adds to out what each query did in [from, to), counted by
+// PostgreSQL: searches from events_searches, the calls that showed a
+// search's results from events_queries, and the clicks credited to them
+// from events_clicks, joined to their impression by its key.
+func (sn snapshot) searches(from, to int64, out *credit.Drill) error {
+	rows, _ := sn.tx.Query(sn.ctx, `
+		SELECT item, count(*), count(*) FILTER (WHERE results = 0), 0, 0 FROM events
+			WHERE sid = $1 AND t >= $2 AND t < $3 AND kind = 6 AND item IS NOT NULL GROUP BY item
+		UNION ALL
+		SELECT item, 0, 0, sum(cardinality(products)), 0 FROM events
+			WHERE sid = $1 AND t >= $2 AND t < $3 AND kind = 1 AND item IS NOT NULL AND products IS NOT NULL GROUP BY item
+		UNION ALL
+		SELECT i.item, 0, 0, 0, count(*) FROM events c
+			JOIN events i ON i.sid = c.sid AND i.eid = c.from_id AND i.t = c.from_t
+			WHERE c.sid = $1 AND c.t >= $2 AND c.t < $3 AND c.kind = 2 AND c.labels IS NOT NULL AND c.item IS NOT NULL
+				AND i.kind = 1 AND i.item IS NOT NULL AND i.products IS NOT NULL
+			GROUP BY i.item`, sn.sid, from, to)
+	var p credit.DrillSearch
+	var searches, none, shown, clicks int64
+	_, err := pgx.ForEachRow(rows, []any{&p.Query, &searches, &none, &shown, &clicks}, func() error {
+		p.Searches, p.NoResults, p.Shown, p.Clicks = int(searches), int(none), int(shown), int(clicks)
+		out.Searches = append(out.Searches, p)
 		return nil
 	})
 	return err

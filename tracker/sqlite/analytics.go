@@ -118,17 +118,14 @@ func (sn snapshot) Drill(from, to int64, q credit.DrillQuery) (*credit.Drill, er
 		sets = string(append(b, ']'))
 	}
 	var labelled []tracker.Kind // impressions and clicks under sets: one read
+	if q.Searching {
+		return out, sn.searches(from, to, out)
+	}
 	for _, k := range q.Kinds {
 		var err error
 		switch {
 		case k == tracker.KindSale:
 			err = sn.drillSales(from, to, sets, out)
-		case q.Searching && k == tracker.KindClick:
-			err = sn.searchClicks(from, to, out)
-		case k == tracker.KindSearch:
-			err = sn.drillRows(from, to, `kind = 6`, nil, out)
-		case q.Searching && k == tracker.KindImpression:
-			err = sn.drillRows(from, to, `kind = 1 AND item IS NOT NULL`, nil, out)
 		case q.Sets != nil:
 			labelled = append(labelled, k)
 		default:
@@ -150,8 +147,8 @@ func (sn snapshot) Drill(from, to int64, q credit.DrillQuery) (*credit.Drill, er
 	return out, nil
 }
 
-// drillRows adds to out the live impressions, clicks and searches of
-// [from, to) that match where, whose ?4 is arg.
+// drillRows adds to out the live impressions and clicks of [from, to)
+// that match where, whose ?4 is arg.
 func (sn snapshot) drillRows(from, to int64, where string, arg any, out *credit.Drill) error {
 	rows, err := sn.tx.QueryContext(sn.ctx, `SELECT rid, eid, kind, item, ls, detail FROM events
 		WHERE sid = ?1 AND t >= ?2 AND t < ?3 AND `+where+` AND `+liveSQL, sn.sid, from, to, arg)
@@ -170,7 +167,7 @@ func (sn snapshot) drillRows(from, to int64, where string, arg any, out *credit.
 			if err := jsonUnmarshal(r.detail.String, &d); err != nil {
 				return fmt.Errorf("event row %d: %w", r.rid, err)
 			}
-			out.Impressions = append(out.Impressions, credit.DrillImpression{ID: r.eid, Labels: credit.LabelSet(r.ls.Int64), Products: d.Products, Query: r.item.String})
+			out.Impressions = append(out.Impressions, credit.DrillImpression{ID: r.eid, Labels: credit.LabelSet(r.ls.Int64), Products: d.Products})
 		case tracker.KindClick:
 			var d clickDetail
 			if r.detail.Valid {
@@ -179,14 +176,6 @@ func (sn snapshot) drillRows(from, to int64, where string, arg any, out *credit.
 				}
 			}
 			out.Clicks = append(out.Clicks, credit.DrillClick{Labels: credit.LabelSet(r.ls.Int64), Product: r.item.String, Position: d.Position})
-		case tracker.KindSearch:
-			var d searchDetail
-			if r.detail.Valid {
-				if err := jsonUnmarshal(r.detail.String, &d); err != nil {
-					return fmt.Errorf("event row %d: %w", r.rid, err)
-				}
-			}
-			out.Searches = append(out.Searches, credit.DrillSearch{Query: r.item.String, Results: d.Results})
 		}
 	}
 	return rows.Err()
@@ -226,11 +215,63 @@ func (sn snapshot) drillSales(from, to int64, sets any, out *credit.Drill) error
 	return nil
 }
 
-// searchClicks adds to out the live clicks of [from, to) credited to an
-// impression that showed a search's results, with its query. events_clicks
-// holds each credited click's impression (time and event ID): its earliest
-// time bounds the impressions to read (events_queries), and only the clicks
-// whose impression is one of them are read.
+// searches adds to out what each query did in [from, to), counted where
+// it is read: searches from events_searches, the calls that showed a
+// search's results from events_queries, and the clicks credited to them
+// from events_clicks, whose entries name the impression each click was
+// backtracked to; its earliest time bounds the impressions to look up.
+func (sn snapshot) searches(from, to int64, out *credit.Drill) error {
+	// Counted here rather than by GROUP BY, which sorts in a temporary
+	// b-tree: a map is several times faster.
+	by := make(map[string]*credit.DrillSearch)
+	bin := func(q string) *credit.DrillSearch {
+		if by[q] == nil {
+			by[q] = &credit.DrillSearch{Query: q}
+		}
+		return by[q]
+	}
+	count := func(q string, f func(d *credit.DrillSearch, n sql.NullInt64), args ...any) error {
+		rows, err := sn.tx.QueryContext(sn.ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var item string
+		var n sql.NullInt64
+		for rows.Next() {
+			if err := rows.Scan(&item, &n); err != nil {
+				return err
+			}
+			f(bin(item), n)
+		}
+		return rows.Err()
+	}
+	// Both read their index alone (tombstones have no item); the planner
+	// does not see that the indexes cover them, so they are named.
+	err := count(`SELECT item, json_extract(detail, '$.results') FROM events INDEXED BY events_searches
+		WHERE sid = ? AND t >= ? AND t < ? AND kind = 6 AND item IS NOT NULL`, func(d *credit.DrillSearch, results sql.NullInt64) {
+		d.Searches++
+		if results.Valid && results.Int64 == 0 {
+			d.NoResults++
+		}
+	}, sn.sid, from, to)
+	if err == nil {
+		err = count(`SELECT item, json_array_length(detail, '$.products') FROM events INDEXED BY events_queries
+			WHERE sid = ? AND t >= ? AND t < ? AND kind = 1 AND item IS NOT NULL`, func(d *credit.DrillSearch, n sql.NullInt64) {
+			d.Shown += int(n.Int64)
+		}, sn.sid, from, to)
+	}
+	if err != nil {
+		return err
+	}
+	for _, d := range by {
+		out.Searches = append(out.Searches, *d)
+	}
+	return sn.searchClicks(from, to, out)
+}
+
+// searchClicks adds to out the clicks of [from, to) credited to a call
+// that showed a search's results, by its query.
 func (sn snapshot) searchClicks(from, to int64, out *credit.Drill) error {
 	// The planner does not see that events_clicks covers these; it is named.
 	const credited = `FROM events INDEXED BY events_clicks WHERE sid = ?1 AND t >= ?2 AND t < ?3 AND kind = 2 AND ls IS NOT NULL`
@@ -239,8 +280,8 @@ func (sn snapshot) searchClicks(from, to int64, out *credit.Drill) error {
 		return err // nil when no click of the range was backtracked
 	}
 	type imp struct{ eid, query string }
-	rows, err := sn.tx.QueryContext(sn.ctx, `SELECT eid, item FROM events
-		WHERE sid = ? AND t >= ? AND t < ? AND kind = 1 AND item IS NOT NULL AND `+liveSQL, sn.sid, earliest.Int64, to)
+	rows, err := sn.tx.QueryContext(sn.ctx, `SELECT eid, item FROM events INDEXED BY events_queries
+		WHERE sid = ? AND t >= ? AND t < ? AND kind = 1 AND item IS NOT NULL`, sn.sid, earliest.Int64, to)
 	imps, err := collect(rows, err, func(rows *sql.Rows, i *imp) error { return rows.Scan(&i.eid, &i.query) })
 	if err != nil || len(imps) == 0 {
 		return err
@@ -249,29 +290,19 @@ func (sn snapshot) searchClicks(from, to int64, out *credit.Drill) error {
 	for _, i := range imps {
 		query[i.eid] = i.query
 	}
-	type click struct {
-		rid int64
-		fid sql.NullString
-	}
-	rows, err = sn.tx.QueryContext(sn.ctx, `SELECT rowid, json_extract(detail, '$.fid') `+credited, sn.sid, from, to)
-	clicks, err := collect(rows, err, func(rows *sql.Rows, c *click) error { return rows.Scan(&c.rid, &c.fid) })
+	rows, err = sn.tx.QueryContext(sn.ctx, `SELECT json_extract(detail, '$.fid') `+credited, sn.sid, from, to)
+	fids, err := collect(rows, err, scanOne[sql.NullString])
 	if err != nil {
 		return err
 	}
-	for _, c := range clicks {
-		q := query[c.fid.String]
-		if q == "" || !c.fid.Valid {
-			continue
+	clicks := make(map[string]int)
+	for _, fid := range fids {
+		if q := query[fid.String]; q != "" && fid.Valid {
+			clicks[q]++
 		}
-		dc := credit.DrillClick{Query: q}
-		var ls int64
-		var pos sql.NullInt64
-		if err := sn.tx.QueryRowContext(sn.ctx, `SELECT ls, item, json_extract(detail, '$.pos') FROM events WHERE rid = ?`, c.rid).
-			Scan(&ls, &dc.Product, &pos); err != nil {
-			return err
-		}
-		dc.Labels, dc.Position = credit.LabelSet(ls), int(pos.Int64)
-		out.Clicks = append(out.Clicks, dc)
+	}
+	for q, n := range clicks {
+		out.Searches = append(out.Searches, credit.DrillSearch{Query: q, Clicks: n})
 	}
 	return nil
 }

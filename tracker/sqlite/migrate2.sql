@@ -11,11 +11,15 @@ UPDATE events SET item = json_extract(detail, '$.q')
 -- order rather than by label set, so that a write appends to it.
 CREATE INDEX events_ls ON events (sid, t, ls) WHERE ls IS NOT NULL;
 
--- events_searches: searches, by time.
-CREATE INDEX events_searches ON events (sid, t) WHERE kind = 6;
+-- events_searches: searches, by time, with their query and result count,
+-- so that search insights read the index alone.
+CREATE INDEX events_searches ON events (sid, t, item, json_extract(detail, '$.results'))
+	WHERE kind = 6 AND item IS NOT NULL;
 
--- events_queries: impressions that showed a search's results, by time.
-CREATE INDEX events_queries ON events (sid, t) WHERE kind = 1 AND item IS NOT NULL;
+-- events_queries: impressions that showed a search's results, by time,
+-- with their query, event ID (which clicks name) and number of products.
+CREATE INDEX events_queries ON events (sid, t, item, eid, json_array_length(detail, '$.products'))
+	WHERE kind = 1 AND item IS NOT NULL;
 
 -- events_clicks: clicks credited to a call, by time, with the impression
 -- each was backtracked to (its time and event ID), so that search insights

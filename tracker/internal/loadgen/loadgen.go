@@ -43,8 +43,11 @@ func New(seed uint64, visitors, labels int, start time.Time, step time.Duration)
 
 func (l *Load) product() string { return fmt.Sprintf("%d", l.r.IntN(5000)) }
 
-// Next returns the next event: 35% impressions, 15% clicks, 25% product
-// views, 10% category views, 10% searches, 2% email links, 3% sales.
+func (l *Load) query() string { return fmt.Sprintf("query %d", l.r.IntN(2000)) }
+
+// Next returns the next event: 35% impressions (a fifth of them showing a
+// search's results), 15% clicks, 25% product views, 10% category views,
+// 10% searches, 2% email links, 3% sales.
 func (l *Load) Next() tracker.Event {
 	l.Seq++
 	l.t = l.t.Add(l.step)
@@ -59,6 +62,9 @@ func (l *Load) Next() tracker.Event {
 			if extra := l.labels[l.r.IntN(len(l.labels))]; extra != e.Labels[0] {
 				e.Labels = append(e.Labels, extra)
 			}
+		}
+		if l.r.IntN(5) == 0 {
+			e.API, e.Query = "search/search", l.query()
 		}
 		e.Products = []string{l.product(), l.product(), l.product(), l.product()}
 		l.shown[v] = e.Products
@@ -77,7 +83,7 @@ func (l *Load) Next() tracker.Event {
 	case k < 85:
 		e.Kind, e.Category = tracker.KindCategory, fmt.Sprintf("cat-%d", l.r.IntN(200))
 	case k < 95:
-		e.Kind, e.Query = tracker.KindSearch, fmt.Sprintf("query %d", l.r.IntN(2000))
+		e.Kind, e.Query = tracker.KindSearch, l.query()
 	case k < 97:
 		e.Kind, e.Email = tracker.KindEmail, l.emailOf[v]
 	default:
