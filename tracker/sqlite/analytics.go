@@ -117,10 +117,10 @@ func (sn snapshot) Drill(from, to int64, q credit.DrillQuery) (*credit.Drill, er
 		}
 		sets = string(append(b, ']'))
 	}
-	var labelled []tracker.Kind // impressions and clicks under sets: one read
 	if q.Searching {
 		return out, sn.searches(from, to, out)
 	}
+	var labelled []tracker.Kind // impressions and clicks under sets: one read
 	for _, k := range q.Kinds {
 		var err error
 		switch {
