@@ -38,8 +38,10 @@
 //     hour and label; Tally.Report and Tally.Sum add counters up.
 //   - Reports answers a store's Report and tracker.Analytics from a
 //     Snapshot, a store's data in one read transaction: counters for the
-//     whole hours of a range, events (Drill, for the drill-downs) for the
-//     rest. Popular ranks products for a store's Popular.
+//     whole hours of a range, events for the rest. The drill-downs ask a
+//     store for what a DrillQuery names (a label's label sets, or what each
+//     query did), which it reads from indexes of its own, and count the
+//     Drill it returns. Popular ranks products for a store's Popular.
 //
 // The package is deliberately free of storage; tracker/storetest holds a
 // separate, naive reference model written from the same rules, so that a
