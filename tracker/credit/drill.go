@@ -22,7 +22,6 @@ type Drill struct {
 // DrillImpression is an impression: its label set and the products it
 // showed, in order.
 type DrillImpression struct {
-	ID       string
 	Labels   LabelSet
 	Products []string
 }

@@ -139,7 +139,7 @@ func (sn snapshot) drillRows(from, to int64, kind tracker.Kind, where string, se
 			ls := credit.LabelSet(deref(r.labels))
 			switch kind {
 			case tracker.KindImpression:
-				out.Impressions = append(out.Impressions, credit.DrillImpression{ID: r.eid, Labels: ls, Products: slices.Clone(r.prods)})
+				out.Impressions = append(out.Impressions, credit.DrillImpression{Labels: ls, Products: slices.Clone(r.prods)})
 			case tracker.KindClick:
 				out.Clicks = append(out.Clicks, credit.DrillClick{Labels: ls, Product: deref(r.item), Position: int(deref(position))})
 			case tracker.KindSale:

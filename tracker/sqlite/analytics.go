@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,24 +63,15 @@ func (sn snapshot) LabelID(label string) (int64, error) {
 
 // SetsWith returns the label sets of the store that hold the label lid.
 func (sn snapshot) SetsWith(lid int64) (map[credit.LabelSet]bool, error) {
-	type set struct {
-		ls   int64
-		lids string
-	}
-	rows, err := sn.tx.QueryContext(sn.ctx, `SELECT ls, lids FROM labelsets WHERE sid = ?`, sn.sid)
-	all, err := collect(rows, err, func(rows *sql.Rows, s *set) error { return rows.Scan(&s.ls, &s.lids) })
+	rows, err := sn.tx.QueryContext(sn.ctx, `SELECT ls FROM labelsets
+		WHERE sid = ? AND EXISTS (SELECT 1 FROM json_each(lids) WHERE value = ?)`, sn.sid, lid)
+	sets, err := collect(rows, err, scanOne[int64])
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[credit.LabelSet]bool)
-	for _, s := range all {
-		var lids []int64
-		if err := jsonUnmarshal(s.lids, &lids); err != nil {
-			return nil, err
-		}
-		if slices.Contains(lids, lid) {
-			out[credit.LabelSet(s.ls)] = true
-		}
+	out := make(map[credit.LabelSet]bool, len(sets))
+	for _, ls := range sets {
+		out[credit.LabelSet(ls)] = true
 	}
 	return out, nil
 }
@@ -150,7 +140,7 @@ func (sn snapshot) Drill(from, to int64, q credit.DrillQuery) (*credit.Drill, er
 // drillRows adds to out the live impressions and clicks of [from, to)
 // that match where, whose ?4 is arg.
 func (sn snapshot) drillRows(from, to int64, where string, arg any, out *credit.Drill) error {
-	rows, err := sn.tx.QueryContext(sn.ctx, `SELECT rid, eid, kind, item, ls, detail FROM events
+	rows, err := sn.tx.QueryContext(sn.ctx, `SELECT rid, kind, item, ls, detail FROM events
 		WHERE sid = ?1 AND t >= ?2 AND t < ?3 AND `+where+` AND `+liveSQL, sn.sid, from, to, arg)
 	if err != nil {
 		return err
@@ -158,7 +148,7 @@ func (sn snapshot) drillRows(from, to int64, where string, arg any, out *credit.
 	defer rows.Close()
 	var r eventRow
 	for rows.Next() {
-		if err := rows.Scan(&r.rid, &r.eid, &r.kind, &r.item, &r.ls, &r.detail); err != nil {
+		if err := rows.Scan(&r.rid, &r.kind, &r.item, &r.ls, &r.detail); err != nil {
 			return err
 		}
 		switch tracker.Kind(r.kind) {
@@ -167,7 +157,7 @@ func (sn snapshot) drillRows(from, to int64, where string, arg any, out *credit.
 			if err := jsonUnmarshal(r.detail.String, &d); err != nil {
 				return fmt.Errorf("event row %d: %w", r.rid, err)
 			}
-			out.Impressions = append(out.Impressions, credit.DrillImpression{ID: r.eid, Labels: credit.LabelSet(r.ls.Int64), Products: d.Products})
+			out.Impressions = append(out.Impressions, credit.DrillImpression{Labels: credit.LabelSet(r.ls.Int64), Products: d.Products})
 		case tracker.KindClick:
 			var d clickDetail
 			if r.detail.Valid {

@@ -68,9 +68,6 @@ type (
 		API      string   `json:"api"`
 		Products []string `json:"products"`
 	}
-	searchDetail struct {
-		Results *int `json:"results,omitempty"`
-	}
 	clickDetail struct {
 		API      string `json:"api,omitempty"`
 		Given    int64  `json:"given,omitempty"` // the label set the click named
