@@ -17,13 +17,8 @@ func Accept(events []Event, now time.Time) (accepted []Event, err error) {
 	var failed []EventError
 	for i := range events {
 		e := events[i]
-		e.Normalize()
-		err := e.Validate()
-		if err == nil {
-			err = e.CheckTime(now)
-		}
-		if err != nil {
-			failed = append(failed, EventError{Index: i, Err: Permanent(err)})
+		if err := e.Admit(now); err != nil {
+			failed = append(failed, EventError{Index: i, Err: err})
 			continue
 		}
 		accepted = append(accepted, e)
@@ -32,4 +27,16 @@ func Accept(events []Event, now time.Time) (accepted []Event, err error) {
 		return accepted, &BatchError{Failed: failed}
 	}
 	return accepted, nil
+}
+
+// Admit is what Accept does with each event: it normalizes e (Normalize)
+// and checks it against the rules (Validate) and against now (CheckTime).
+// Its error is marked Permanent: the event will never be taken.
+func (e *Event) Admit(now time.Time) error {
+	e.Normalize()
+	err := e.Validate()
+	if err == nil {
+		err = e.CheckTime(now)
+	}
+	return Permanent(err)
 }

@@ -3,6 +3,7 @@ package tracker
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -190,10 +191,15 @@ type Call struct {
 
 // ForQuery returns a copy of c whose impressions record that they show the
 // results of a search for query, so that a dashboard can tell which
-// searches lead to clicks.
+// searches lead to clicks. The query is trimmed and cut as Normalize does;
+// one that is not valid text (invalid UTF-8, control characters) is left
+// out, and the impressions are recorded without it rather than refused.
 func (c *Call) ForQuery(query string) *Call {
 	d := *c
-	d.query = query
+	d.query = cutQuery(strings.TrimSpace(query))
+	if textProblem(d.query) != "" {
+		d.query = ""
+	}
 	return &d
 }
 
@@ -223,7 +229,6 @@ func (c *Call) Shown(products ...string) error {
 	// The call's API name and labels are normalized already; the labels
 	// must not be written to, as events of the call share them.
 	e := Event{Kind: KindImpression, API: c.api, Labels: c.labels, Products: trimAll(slices.Clone(products), true), Query: c.query}
-	e.Query = cutQuery(e.Query)
 	return c.t.record(&e)
 }
 

@@ -293,6 +293,29 @@ func TestShown(t *testing.T) {
 	assert.Zero(t, m.Len(), "an impression with a bad product records nothing")
 }
 
+// A call's query is cleaned as Normalize cleans one; a query that is not
+// valid text is left out, and the impression still recorded.
+func TestShownForQuery(t *testing.T) {
+	t.Parallel()
+	tr, m := trkNew(t)
+	call, err := tr.Call("search/search", "Search")
+	require.NoError(t, err)
+	for _, tc := range []struct{ query, stored string }{
+		{"  red shoes  ", "red shoes"},
+		{"red\tshoes", ""},
+		{"wo\x00ol", ""},
+		{"\xff\xfe(wool", ""},
+		{strings.Repeat("å", tracker.MaxQueryBytes), strings.Repeat("å", tracker.MaxQueryBytes/2)},
+	} {
+		require.NoError(t, call.ForQuery(tc.query).Shown("p1"), "%q", tc.query)
+		evs := m.Events()
+		e := evs[len(evs)-1]
+		assert.Equal(t, tc.stored, e.Query, "%q", tc.query)
+		assert.NoError(t, e.Validate())
+	}
+	assert.Equal(t, 5, m.Len(), "every impression recorded")
+}
+
 func TestClick(t *testing.T) {
 	t.Parallel()
 	t.Run("no product", func(t *testing.T) {

@@ -55,7 +55,6 @@ type Sink struct {
 	sem   chan struct{}
 	acks  *acks
 	log   *slog.Logger
-	bufs  sync.Pool // *[]byte, request bodies
 	authd atomic.Bool
 }
 
@@ -74,7 +73,6 @@ func NewSink(cfg Config) (*Sink, error) {
 		acks: newAcks(set.AckMemory),
 		log:  set.Logger,
 	}
-	s.bufs.New = func() any { b := make([]byte, 0, 512); return &b }
 	return s, nil
 }
 
@@ -103,13 +101,8 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 				continue
 			}
 			ev := *e
-			ev.Normalize()
-			if err := ev.Validate(); err != nil {
-				fail(i, tracker.Permanent(err))
-				continue
-			}
-			if err := ev.CheckTime(now); err != nil {
-				fail(i, tracker.Permanent(err))
+			if err := ev.Admit(now); err != nil {
+				fail(i, err)
 				continue
 			}
 			select {
@@ -138,14 +131,9 @@ func (s *Sink) Write(ctx context.Context, events []tracker.Event) error {
 
 // send makes the request for e and classifies its outcome.
 func (s *Sink) send(ctx context.Context, ep string, e *tracker.Event) error {
-	bp := s.bufs.Get().(*[]byte)
-	body := s.set.appendBody((*bp)[:0], e)
-	defer func() {
-		if cap(body) <= 16<<10 {
-			*bp = body[:0]
-			s.bufs.Put(bp)
-		}
-	}()
+	// A body of its own: the transport may still read a request's body
+	// after the response has come (golang/go#51907), so it is not pooled.
+	body := s.set.appendBody(make([]byte, 0, 512), e)
 	status, answer, hdr, err := s.post(ctx, ep, body)
 	if err != nil {
 		s.log.Debug("clerk: request failed", "endpoint", ep, "err", err)

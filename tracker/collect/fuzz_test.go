@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,9 +72,13 @@ func FuzzLog(f *testing.F) {
 			t.Fatalf("recorded an invalid event: %v", err)
 		}
 		n := e
+		n.Labels, n.Products = slices.Clone(e.Labels), slices.Clone(e.Products)
 		n.Normalize()
-		if err := n.Validate(); err != nil {
-			t.Fatalf("recorded an event that is not normalized: %v", err)
+		if !reflect.DeepEqual(n, e) {
+			t.Fatalf("recorded an event that is not normalized: %+v, normalized %+v", e, n)
+		}
+		if e.Visitor != visitor {
+			t.Fatalf("recorded visitor %q, not the middleware's", e.Visitor)
 		}
 		if post && e.Kind == tracker.KindClick {
 			checkClickAgainstEncodingJSON(t, payload, e)

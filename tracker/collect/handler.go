@@ -256,9 +256,14 @@ func isJSON(ct string) bool {
 	return !ok || strings.EqualFold(cs, "utf-8")
 }
 
-// fieldMessage is a tracker's refusal as Clerk's message: the field first.
+// fieldMessage is a tracker's refusal as Clerk's message: the field first,
+// then what the tracker says of it.
 func fieldMessage(fe *tracker.FieldError) string {
-	return fe.Field + ": " + strings.TrimPrefix(fe.Error(), "tracker: ")
+	msg := strings.TrimPrefix(fe.Error(), "tracker: ")
+	if _, rest, ok := strings.Cut(msg, fe.Field+": "); ok {
+		return fe.Field + ": " + rest
+	}
+	return fe.Field + ": " + msg
 }
 
 func errorType(status int) string {

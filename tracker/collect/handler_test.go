@@ -117,6 +117,7 @@ func TestLogRefusesBadInputNamingTheField(t *testing.T) {
 			assert.Equal(t, "error", a.Status)
 			assert.Equal(t, tt.typ, a.Type)
 			assert.True(t, strings.HasPrefix(a.Message, tt.field+":"), "message %q names %q", a.Message, tt.field)
+			assert.Equal(t, 1, strings.Count(a.Message, tt.field+":"), "message %q names %q once", a.Message, tt.field)
 			assert.Zero(t, mem.Len())
 		})
 	}
