@@ -12,6 +12,7 @@ import (
 
 	"github.com/visitrack/visitrack/tracker"
 	"github.com/visitrack/visitrack/tracker/credit"
+	"github.com/visitrack/visitrack/tracker/internal/storekit"
 )
 
 var _ tracker.Analytics = (*Store)(nil)
@@ -54,6 +55,9 @@ func (s *Store) LabelSeries(ctx context.Context, store, label string, bounds []t
 
 // LabelID returns the ID of a label of the store, or 0.
 func (sn snapshot) LabelID(label string) (int64, error) {
+	if !storekit.Storable(label) {
+		return 0, nil
+	}
 	var lid int64
 	err := sn.tx.QueryRow(sn.ctx, `SELECT lid FROM labels WHERE sid = $1 AND name = $2`, sn.sid, label).Scan(&lid)
 	if errors.Is(err, pgx.ErrNoRows) {

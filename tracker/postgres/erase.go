@@ -9,6 +9,7 @@ import (
 
 	"github.com/visitrack/visitrack/tracker"
 	"github.com/visitrack/visitrack/tracker/credit"
+	"github.com/visitrack/visitrack/tracker/internal/storekit"
 )
 
 // Forget erases email from store: the visitors that used it and everyone
@@ -27,8 +28,8 @@ import (
 // would reach the store after Forget: flush the queue first.
 func (s *Store) Forget(ctx context.Context, store, email string) error {
 	email, err := tracker.NormalizeEmail(email)
-	if err != nil {
-		return nil // no such address can be stored
+	if err != nil || !storekit.Storable(store) {
+		return nil // no such address or store can be stored
 	}
 	if s.closed() {
 		return ErrClosed

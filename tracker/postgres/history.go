@@ -19,6 +19,9 @@ import (
 // so its cost grows with limit, not with the visitor's past.
 func (s *Store) History(ctx context.Context, store, visitor string, limit int) ([]tracker.Activity, error) {
 	return storekit.Call(s.closed, ErrClosed, "postgres: history", func() ([]tracker.Activity, error) {
+		if !storekit.Storable(store, visitor) {
+			return nil, nil
+		}
 		var vid int64
 		err := s.pool.QueryRow(ctx, `SELECT v.vid FROM visitors v JOIN stores s USING (sid) WHERE s.name = $1 AND v.xid = $2`,
 			store, visitor).Scan(&vid)
@@ -37,6 +40,9 @@ func (s *Store) History(ctx context.Context, store, visitor string, limit int) (
 // itself, such as the one signed in; never with an ID taken from a form.
 func (s *Store) CustomerHistory(ctx context.Context, store, customer string, limit int) ([]tracker.Activity, error) {
 	return storekit.Call(s.closed, ErrClosed, "postgres: customer history", func() ([]tracker.Activity, error) {
+		if !storekit.Storable(store, customer) {
+			return nil, nil
+		}
 		rows, _ := s.pool.Query(ctx, `SELECT l.vid FROM links l JOIN identities i USING (iid) JOIN stores s USING (sid)
 			WHERE s.name = $1 AND i.key = $2`, store, "c:"+strings.TrimSpace(customer))
 		vids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
@@ -87,8 +93,8 @@ func scanActivity(r pgx.CollectableRow) (tracker.Activity, error) {
 func (s *Store) Visitors(ctx context.Context, store, email string) ([]string, error) {
 	return storekit.Call(s.closed, ErrClosed, "postgres: visitors", func() ([]string, error) {
 		email, err := tracker.NormalizeEmail(email)
-		if err != nil {
-			return nil, nil // no such address can be stored
+		if err != nil || !storekit.Storable(store) {
+			return nil, nil // no such address or store can be stored
 		}
 		rows, _ := s.pool.Query(ctx, `SELECT xid FROM visitors WHERE gid IN (
 				SELECT v.gid FROM links l JOIN identities i USING (iid) JOIN visitors v ON v.vid = l.vid JOIN stores s ON s.sid = i.sid

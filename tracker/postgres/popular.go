@@ -17,6 +17,9 @@ import (
 // limit.
 func (s *Store) Popular(ctx context.Context, store string, since time.Time, limit int) ([]tracker.ProductCount, error) {
 	return storekit.Call(s.closed, ErrClosed, "postgres: popular", func() ([]tracker.ProductCount, error) {
+		if !storekit.Storable(store) {
+			return nil, nil
+		}
 		rows, _ := s.pool.Query(ctx, `SELECT e.kind, e.item, e.lines FROM events e JOIN stores s USING (sid)
 			WHERE s.name = $1 AND e.t >= $2 AND (e.kind = 2 OR (e.kind = 3 AND e.counted)) AND `+liveSQL,
 			store, credit.CeilMicros(since))

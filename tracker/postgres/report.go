@@ -9,6 +9,7 @@ import (
 
 	"github.com/visitrack/visitrack/tracker"
 	"github.com/visitrack/visitrack/tracker/credit"
+	"github.com/visitrack/visitrack/tracker/internal/storekit"
 )
 
 // snapshot is one store's rows in a read-only transaction: what reports
@@ -32,6 +33,9 @@ func (s *Store) Report(ctx context.Context, store string, from, to time.Time) (t
 func (s *Store) read(ctx context.Context, store string, f func(credit.Snapshot) error) error {
 	if s.closed() {
 		return ErrClosed
+	}
+	if !storekit.Storable(store) {
+		return nil
 	}
 	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var sid int64

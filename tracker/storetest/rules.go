@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -257,4 +258,69 @@ func testPopular(t *testing.T, _ *config, s Store) {
 	none, err := p.Popular(t.Context(), "nobody", at(-hr), 0)
 	require.NoError(t, err)
 	assert.Empty(t, none)
+}
+
+// testHostileReads: what a store is asked by name (a store, visitor,
+// customer, email or label taken from a request) may be anything: empty,
+// huge, invalid UTF-8, a NUL. No such name can have been stored, so every
+// read answers nothing, without an error, and Forget changes nothing.
+func testHostileReads(t *testing.T, _ *config, s Store) {
+	ctx := t.Context()
+	g := newGen("shop")
+	v := visitor(1)
+	g.imp(v, at(0), []string{"Home"}, "p1")
+	g.click(v, at(minute), "p1")
+	g.sale(v, at(hr), "o1", "a@example.com", "cust-1", line("p1", 10, 1))
+	write(t, s, g.evs)
+	from, to := at(-hr), at(2*hr)
+	want, err := s.Report(ctx, "shop", from, to)
+	require.NoError(t, err)
+	require.Equal(t, 1, want.ImpactedOrders)
+	for _, bad := range []string{"", "a\x00b", "\xff\xfe", "tab\there", strings.Repeat("x", 1<<16)} {
+		rep, err := s.Report(ctx, bad, from, to)
+		require.NoError(t, err, "Report(%q)", bad)
+		assert.Zero(t, rep.Orders, "Report(%q)", bad)
+		for _, h := range []func() ([]tracker.Activity, error){
+			func() ([]tracker.Activity, error) { return s.History(ctx, bad, v, 0) },
+			func() ([]tracker.Activity, error) { return s.History(ctx, "shop", bad, 0) },
+			func() ([]tracker.Activity, error) { return s.CustomerHistory(ctx, bad, "cust-1", 0) },
+			func() ([]tracker.Activity, error) { return s.CustomerHistory(ctx, "shop", bad, 0) },
+		} {
+			got, err := h()
+			require.NoError(t, err, "history of %q", bad)
+			assert.Empty(t, got, "history of %q", bad)
+		}
+		ids, err := s.Visitors(ctx, "shop", bad)
+		require.NoError(t, err, "Visitors(%q)", bad)
+		assert.Empty(t, ids)
+		require.NoError(t, s.Forget(ctx, "shop", bad), "Forget(%q)", bad)
+		require.NoError(t, s.Forget(ctx, bad, "a@example.com"), "Forget in store %q", bad)
+		if p, ok := s.(popular); ok {
+			got, err := p.Popular(ctx, bad, from, 0)
+			require.NoError(t, err, "Popular(%q)", bad)
+			assert.Empty(t, got)
+		}
+		if a, ok := s.(tracker.Analytics); ok {
+			o, err := a.Overview(ctx, bad, from, to)
+			require.NoError(t, err, "Overview(%q)", bad)
+			assert.Zero(t, o.Orders)
+			for _, store := range []string{"shop", bad} {
+				p, err := a.LabelProducts(ctx, store, bad, from, to, 0)
+				require.NoError(t, err, "LabelProducts(%q, %q)", store, bad)
+				assert.Empty(t, p)
+				pos, err := a.Positions(ctx, store, bad, from, to)
+				require.NoError(t, err, "Positions(%q, %q)", store, bad)
+				assert.Empty(t, pos)
+				ls, err := a.LabelSeries(ctx, store, bad, []time.Time{from, to})
+				require.NoError(t, err, "LabelSeries(%q, %q)", store, bad)
+				assert.Len(t, ls, 1)
+			}
+			st, err := a.Searches(ctx, bad, from, to, 0)
+			require.NoError(t, err, "Searches(%q)", bad)
+			assert.Empty(t, st)
+		}
+	}
+	got, err := s.Report(ctx, "shop", from, to)
+	require.NoError(t, err)
+	assert.Equal(t, want, got, "Forget of names nobody has changed nothing")
 }

@@ -91,6 +91,7 @@ func Run(t *testing.T, open func(t *testing.T) Store, opts ...Option) {
 		{"PurgeRemovesVisitors", testPurgeVisitors},
 		{"PurgedStayPurged", testPurgedStay},
 		{"Popular", testPopular},
+		{"HostileReads", testHostileReads},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/visitrack/visitrack/tracker"
 )
@@ -62,4 +64,18 @@ func PurgeEvery(ctx context.Context, interval, keep time.Duration, now func() ti
 		case <-t.C:
 		}
 	}
+}
+
+// Storable reports whether every name can be a stored name (a store,
+// visitor, customer, label): valid UTF-8 without NUL. A store answers a
+// name that is not with nothing, rather than ask its database, which may
+// refuse it with an error (PostgreSQL does); the tracker never stores such
+// a name.
+func Storable(names ...string) bool {
+	for _, s := range names {
+		if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+			return false
+		}
+	}
+	return true
 }

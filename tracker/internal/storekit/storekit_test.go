@@ -165,3 +165,10 @@ func TestDefaultsAndStored(t *testing.T) {
 	assert.Equal(t, tracker.Activity{Kind: tracker.KindView, Product: "p", Time: at},
 		storekit.Activity(tracker.KindView, at.UnixMicro(), "p"))
 }
+
+func TestStorable(t *testing.T) {
+	assert.True(t, storekit.Storable())
+	assert.True(t, storekit.Storable("shop-dk", "", "blå sko"))
+	assert.False(t, storekit.Storable("shop-dk", "a\x00b"), "a NUL")
+	assert.False(t, storekit.Storable("\xff\xfe"), "invalid UTF-8")
+}
