@@ -301,14 +301,19 @@ func TestSearchIsALabelledCall(t *testing.T) {
 	link := linkTo(t, page, "15100")
 	assert.Contains(t, link, "a=search%2Fsearch")
 	assert.Contains(t, link, "to=%2Fproducts%2F15100")
+	// The call's impression as the results of the search, then the search
+	// with the number it found: what the dashboard's search insights count.
 	events := rec.Events()
 	require.Len(t, events, 2)
-	assert.Equal(t, tracker.KindSearch, events[0].Kind)
+	assert.Equal(t, tracker.KindImpression, events[0].Kind)
+	assert.Equal(t, "search/search", events[0].API)
+	assert.Equal(t, []string{"Search - Results"}, events[0].Labels)
+	assert.Equal(t, []string{"12811", "15100"}, events[0].Products)
 	assert.Equal(t, "Wool", events[0].Query)
-	assert.Equal(t, tracker.KindImpression, events[1].Kind)
-	assert.Equal(t, "search/search", events[1].API)
-	assert.Equal(t, []string{"Search - Results"}, events[1].Labels)
-	assert.Equal(t, []string{"12811", "15100"}, events[1].Products)
+	assert.Equal(t, tracker.KindSearch, events[1].Kind)
+	assert.Equal(t, "Wool", events[1].Query)
+	require.NotNil(t, events[1].Results)
+	assert.Equal(t, 2, *events[1].Results)
 
 	resp, _ = b.get("/search?q=")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -317,6 +322,24 @@ func TestSearchIsALabelledCall(t *testing.T) {
 	events = rec.Events()[2:]
 	require.Len(t, events, 1, "an empty query records nothing, a query without results only the search")
 	assert.Equal(t, tracker.KindSearch, events[0].Kind)
+	require.NotNil(t, events[0].Results)
+	assert.Zero(t, *events[0].Results)
+
+	// A query the tracker could not keep is searched for, shown and
+	// recorded as it would keep it.
+	resp, _ = b.get("/search?q=" + url.QueryEscape("wo\x00ol\xff"))
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, _ = b.get("/search?q=" + url.QueryEscape(strings.Repeat("é", 600)))
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var searches []tracker.Event
+	for _, e := range rec.Events()[3:] {
+		if e.Kind == tracker.KindSearch {
+			searches = append(searches, e)
+		}
+	}
+	require.Len(t, searches, 2, "both searches recorded")
+	assert.Equal(t, "wool", strings.ToLower(searches[0].Query))
+	assert.Equal(t, strings.Repeat("é", tracker.MaxQueryBytes/2), searches[1].Query)
 }
 
 func TestConsentAcceptKeepsTheIDInTheLongTermCookie(t *testing.T) {

@@ -235,8 +235,9 @@ func (s *shop) trackedItems(l list, ps []product) []item {
 
 // fetch returns the products of list l: from Clerk when the shop has it,
 // which records what it showed, or else (and when Clerk fails or is slower
-// than clerkTimeout) from local, recorded here. Products Clerk names that
-// the catalogue does not have are left out.
+// than clerkTimeout) from local, recorded here; either way as the results
+// of a search when args has a "query". Products Clerk names that the
+// catalogue does not have are left out.
 func (s *shop) fetch(r *http.Request, l list, args map[string]any, local func() []product) []product {
 	if s.clerk != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), s.clerkTimeout)
@@ -254,13 +255,15 @@ func (s *shop) fetch(r *http.Request, l list, args map[string]any, local func() 
 		s.log.WarnContext(r.Context(), "webshop: Clerk did not answer, showing the shop's own list", "api", l.API, "err", err)
 	}
 	ps := local()
-	s.show(r, l, ps)
+	q, _ := args["query"].(string)
+	s.show(r, l, q, ps)
 	return ps
 }
 
-// show labels a call for l and records that it showed ps. Tracking errors
-// never break the page.
-func (s *shop) show(r *http.Request, l list, ps []product) {
+// show labels a call for l and records that it showed ps, as the results
+// of a search for query unless that is "". Tracking errors never break the
+// page.
+func (s *shop) show(r *http.Request, l list, query string, ps []product) {
 	if len(ps) == 0 {
 		return
 	}
@@ -268,6 +271,9 @@ func (s *shop) show(r *http.Request, l list, ps []product) {
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "webshop: labelling a call", "api", l.API, "err", err)
 		return
+	}
+	if query != "" {
+		call = call.ForQuery(query)
 	}
 	ids := make([]string, len(ps))
 	for i, p := range ps {
@@ -401,15 +407,16 @@ func (s *shop) categoryPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *shop) searchPage(w http.ResponseWriter, r *http.Request) {
 	// The tracker refuses text that is not valid UTF-8 or holds control
-	// characters, and cuts long queries at a rune boundary; the page shows
-	// and searches for what it would keep.
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	// characters, and cuts long queries at a rune boundary; the page shows,
+	// searches for and records what it would keep.
+	q := displayQuery(r.URL.Query().Get("q"))
 	var results []product
 	if q != "" {
-		s.check(r, "search", tracker.From(r.Context()).Search(q))
-		q = displayQuery(q)
 		results = s.fetch(r, searchList, map[string]any{"query": q, "limit": searchLimit},
 			func() []product { return s.catalog.search(q, searchLimit) })
+		// With the number found, so that the dashboard lists the searches
+		// that found nothing.
+		s.check(r, "search", tracker.From(r.Context()).SearchResults(q, len(results)))
 	}
 	// The header's search box holds the query: the page needs no other.
 	d := s.page(r, "Search", map[string]any{"Query": q, "Results": s.trackedItems(searchList, results)})

@@ -62,9 +62,10 @@ type Result struct {
 // t.Call(endpoint, labels...).Params() gives them. args may not set those
 // three; theirs are overwritten, and args is not modified. On success it
 // records the products of the result as shown by that call (Call.Shown),
-// so that clicks backtrack to it in the local store too; a failure to
-// record is logged, never returned, since it must not cost the visitor
-// the results.
+// so that clicks backtrack to it in the local store too, and, when args
+// has a "query" string (as search/search takes), as the results of that
+// search (Call.ForQuery); a failure to record is logged, never returned,
+// since it must not cost the visitor the results.
 //
 // It returns the error of t.Call (such as tracker.ErrNoLabels) before
 // sending anything, a *Error when Clerk answers with one (errors.As), or
@@ -81,6 +82,9 @@ func (c *Client) Call(ctx context.Context, t *tracker.Tracker, endpoint string, 
 	call, err := t.Call(endpoint, labels...)
 	if err != nil {
 		return nil, err
+	}
+	if q, ok := args["query"].(string); ok {
+		call = call.ForQuery(q)
 	}
 	body := make(map[string]any, len(args)+3)
 	for k, v := range args {

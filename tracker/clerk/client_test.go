@@ -40,6 +40,20 @@ func TestClientCallSendsVisitorAndLabelsAndRecordsWhatWasShown(t *testing.T) {
 	assert.Equal(t, "recommendations/trending", evs[0].API)
 	assert.Equal(t, []string{"Homepage - Trending"}, evs[0].Labels)
 	assert.Equal(t, res.Products, evs[0].Products)
+	assert.Empty(t, evs[0].Query, "not a search")
+}
+
+// A search's impression records its query, so that the dashboard's search
+// insights count what the search showed.
+func TestClientCallRecordsTheSearchQuery(t *testing.T) {
+	t.Parallel()
+	api := startAPI(t, clerktest.Options{})
+	tr, mem := recording()
+	_, err := newClient(api, nil).Call(t.Context(), tr, "search/search", map[string]any{"query": " wool ", "limit": 5}, "Search - Results")
+	require.NoError(t, err)
+	evs := mem.Events()
+	require.Len(t, evs, 1)
+	assert.Equal(t, "wool", evs[0].Query)
 }
 
 func TestClientCallDisabledSendsNullVisitor(t *testing.T) {
