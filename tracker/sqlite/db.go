@@ -43,13 +43,13 @@ const applicationID = 0x7674726b
 //go:embed schema.sql
 var schema string
 
-// migrations take a file from version i+1 to i+2; schema.sql is version 1.
+// schema.sql is the latest version, 1+len(migrations), which a new file
+// gets; migrations take an older file from version i+1 to i+2.
 var migrations = []string{migration2}
 
-// migration2 gives the drill-downs indexes of their own: events_ls for a
-// label's impressions and clicks, events_search for searches and for the
-// impressions that showed a search's results, whose query moves from the
-// detail JSON to item.
+// migration2 takes a file from version 1, as the first release wrote it
+// (testdata/schema_v1.sql), to version 2: the store's counters per hour,
+// the visitors per day, and the drill-downs' indexes.
 //
 //go:embed migrate2.sql
 var migration2 string
@@ -243,7 +243,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return err
 	}
 	defer tx.Rollback()
-	steps := migrations
+	var steps []string // a new file gets the latest schema
 	if version == 0 {
 		if _, err := tx.ExecContext(ctx, schema); err != nil {
 			return fmt.Errorf("create schema: %w", err)

@@ -1,4 +1,5 @@
--- The visitrack SQLite store, schema version 1 (migrate*.sql take it on).
+-- The visitrack SQLite store, schema version 2: what a new file gets. A file
+-- of an earlier version is brought here by migrate*.sql.
 -- Times are microseconds since the Unix epoch; money is integer micro-units.
 -- Every table but meta is keyed by store (sid): nothing crosses stores.
 
@@ -35,9 +36,9 @@ CREATE INDEX visitors_gid ON visitors (gid);
 -- the same chain (prev_c, prev_a) and carries the newest time of the chain
 -- up to it (pmax_c, pmax_a): a walk back along a chain stops once pmax is
 -- older than what it looks for, however late events arrived.
---   item    the product (click, view), category, query (search; and since
---           version 2 the search whose results an impression showed), email,
---           or sale ID.
+--   item    the product (click, view), category, query (search; for an
+--           impression, the search whose results it showed), email, or sale
+--           ID.
 --   ls      an impression's labels; the labels a click is credited to (NULL:
 --           not tracked). A label set, see labelsets.
 --   detail  JSON of what else the kind has: an impression's api and
@@ -67,6 +68,25 @@ CREATE TABLE events (
 );
 CREATE INDEX events_time ON events (sid, t);
 CREATE INDEX events_sale ON events (sid, item) WHERE kind = 3;
+
+-- The dashboard's drill-downs read their events through indexes of their
+-- own, each in time order so that a write appends to it, and covering where
+-- a count needs nothing else:
+--   events_ls        impressions and clicks, by label set;
+--   events_searches  searches, with their query and result count;
+--   events_queries   impressions showing a search's results, with their
+--                    query, event ID (which clicks name) and product count;
+--   events_clicks    credited clicks, with the impression each was
+--                    backtracked to (its time and event ID);
+--   events_sales     the copies of sales that count.
+CREATE INDEX events_ls ON events (sid, t, ls) WHERE ls IS NOT NULL;
+CREATE INDEX events_searches ON events (sid, t, item, json_extract(detail, '$.results'))
+	WHERE kind = 6 AND item IS NOT NULL;
+CREATE INDEX events_queries ON events (sid, t, item, eid, json_array_length(detail, '$.products'))
+	WHERE kind = 1 AND item IS NOT NULL;
+CREATE INDEX events_clicks ON events (sid, t, json_extract(detail, '$.ft'), json_extract(detail, '$.fid'))
+	WHERE kind = 2 AND ls IS NOT NULL;
+CREATE INDEX events_sales ON events (sid, t) WHERE kind = 3 AND counted = 1;
 
 -- labelsets: each distinct list of labels a call or click named, as a JSON
 -- array of label IDs.
