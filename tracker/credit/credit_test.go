@@ -1,6 +1,7 @@
 package credit_test
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -44,6 +45,10 @@ func TestMicros(t *testing.T) {
 	assert.Equal(t, int64(-1), credit.Hour(-1))
 	assert.Equal(t, int64(0), credit.Hour(0))
 	assert.Equal(t, int64(1), credit.Hour(int64(time.Hour/time.Microsecond)))
+	far := time.Date(300000, 1, 1, 0, 0, 0, 0, time.UTC)
+	assert.Equal(t, int64(math.MaxInt64), credit.CeilMicros(far), "a bound past what int64 µs hold saturates")
+	assert.Equal(t, int64(math.MinInt64), credit.CeilMicros(time.Time{}.AddDate(-300000, 0, 0)))
+	assert.Equal(t, time.Time{}.UnixMicro(), credit.CeilMicros(time.Time{}), "year 1 is still held")
 }
 
 func TestRulesDefaults(t *testing.T) {

@@ -65,7 +65,7 @@ func count(s Snapshot, from, to time.Time) (*Tally, error) {
 	}
 	// Whole hours from the first that starts at or after f to the last that
 	// ends at or before t; events for the rest.
-	hf, ht := Hour(f+HourMicros-1), Hour(t)
+	hf, ht := ceilDiv(f, HourMicros), Hour(t)
 	if hf >= ht {
 		return sum, s.SumEvents(f, t, sum)
 	}
@@ -113,7 +113,7 @@ func (r Reports) Overview(ctx context.Context, store string, from, to time.Time)
 		o.Calls, o.Impressions, o.Clicks = int(total.Calls), int(total.Impressions), int(total.Clicks)
 		f, t := CeilMicros(from), CeilMicros(to)
 		if f < t {
-			o.Visitors, err = s.Visitors(f, t, Day(f+DayMicros-1), Day(t))
+			o.Visitors, err = s.Visitors(f, t, ceilDiv(f, DayMicros), Day(t))
 		}
 		return err
 	})

@@ -1,6 +1,9 @@
 package credit
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // Defaults of Rules.
 const (
@@ -57,14 +60,25 @@ func Micros(t time.Time) int64 {
 
 // CeilMicros converts the bound of a half-open range to microseconds so that
 // an event at microsecond m lies in [from, to) exactly when
-// CeilMicros(from) ≤ m < CeilMicros(to).
+// CeilMicros(from) ≤ m < CeilMicros(to). A time beyond what int64
+// microseconds hold (about 292,000 years either side of 1970) gives the
+// largest or smallest of them.
 func CeilMicros(t time.Time) int64 {
+	switch {
+	case t.After(maxMicros):
+		return math.MaxInt64
+	case t.Before(minMicros):
+		return math.MinInt64
+	}
 	us := t.UnixMicro()
 	if t.Sub(time.UnixMicro(us)) > 0 {
 		us++
 	}
 	return us
 }
+
+// The times int64 microseconds since the Unix epoch hold.
+var maxMicros, minMicros = time.UnixMicro(math.MaxInt64), time.UnixMicro(math.MinInt64)
 
 // Later reports whether the event at time t1 with ID id1 comes after the one
 // at t2 with id2: by time, and between events of the same time by ID. It is
@@ -97,6 +111,14 @@ func Hour(us int64) int64 { return floorDiv(us, HourMicros) }
 // Day is the UTC day, in days since the Unix epoch, a time in microseconds
 // falls in: stores note which visitors were active on which day.
 func Day(us int64) int64 { return floorDiv(us, DayMicros) }
+
+// ceilDiv is a / b rounded up, b > 0, without overflow.
+func ceilDiv(a, b int64) int64 {
+	if a%b > 0 {
+		return a/b + 1
+	}
+	return a / b
+}
 
 // floorDiv is a / b rounded down, also for negative a.
 func floorDiv(a, b int64) int64 {

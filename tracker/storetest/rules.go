@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -323,4 +324,26 @@ func testHostileReads(t *testing.T, _ *config, s Store) {
 	got, err := s.Report(ctx, "shop", from, to)
 	require.NoError(t, err)
 	assert.Equal(t, want, got, "Forget of names nobody has changed nothing")
+
+	// Ranges from a request may be anything too: all of time, past what
+	// int64 microseconds hold, or backwards.
+	far := time.Date(300000, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, rg := range [][2]time.Time{{time.Time{}, far}, {far.AddDate(-600000, 0, 0), far}, {time.Time{}, time.UnixMicro(math.MaxInt64)}} {
+		got, err := s.Report(ctx, "shop", rg[0], rg[1])
+		require.NoError(t, err)
+		got.From, got.To = want.From, want.To
+		assert.Equal(t, want, got, "all of time holds every event: %v", rg)
+		if a, ok := s.(tracker.Analytics); ok {
+			o, err := a.Overview(ctx, "shop", rg[0], rg[1])
+			require.NoError(t, err)
+			assert.Equal(t, 1, o.Visitors, "%v", rg)
+			assert.Equal(t, 1, o.Calls, "%v", rg)
+			p, err := a.LabelProducts(ctx, "shop", "Home", rg[0], rg[1], 0)
+			require.NoError(t, err)
+			assert.Len(t, p, 1, "%v", rg)
+		}
+	}
+	back, err := s.Report(ctx, "shop", to, from)
+	require.NoError(t, err)
+	assert.Zero(t, back.Orders, "a range that ends before it starts holds nothing")
 }
