@@ -181,38 +181,40 @@ func (r Reports) LabelSeries(ctx context.Context, store, label string, bounds []
 // from indexes, so that a page about one label or about searches does not
 // read every event of the range.
 type DrillQuery struct {
-	// Kinds are the kinds of events to read.
+	// Kinds are the kinds of events to read of a label's calls: the
+	// impressions and clicks under the label sets Sets, and the sales with
+	// a line credited to one of them.
 	Kinds []tracker.Kind
-	// Sets, when not nil, keeps the impressions and clicks under these
-	// label sets and the sales with a line credited to one of them.
-	Sets []LabelSet
+	Sets  []LabelSet
 	// Searching asks instead for what each query did (Drill.Searches):
 	// searches, calls showing a search's results and the clicks credited
 	// to them, which a store counts where it reads them.
 	Searching bool
 }
 
-// drill reads from s what the drill-downs count of [from, to) for the
-// calls under label (or all calls: label ""), as q asks; nil when label is
-// not "" and no call was ever under it.
-func drill(s Snapshot, label string, from, to time.Time, q DrillQuery) (map[LabelSet]bool, *Drill, error) {
-	var sets map[LabelSet]bool
-	if label != "" {
-		lid, err := s.LabelID(label)
-		if err == nil && lid != 0 {
-			sets, err = s.SetsWith(lid)
-		}
-		if err != nil || len(sets) == 0 {
-			return nil, nil, err
-		}
-		q.Sets = slices.Sorted(maps.Keys(sets))
+// drill reads from s what a label's drill-downs count of [from, to): the
+// events of kinds under the label's label sets. It returns nil when no
+// call was ever under label.
+func drill(s Snapshot, label string, from, to time.Time, kinds ...tracker.Kind) (map[LabelSet]bool, *Drill, error) {
+	lid, err := s.LabelID(label)
+	if err != nil || lid == 0 {
+		return nil, nil, err
 	}
+	sets, err := s.SetsWith(lid)
+	if err != nil || len(sets) == 0 {
+		return nil, nil, err
+	}
+	d, err := read(s, from, to, DrillQuery{Kinds: kinds, Sets: slices.Sorted(maps.Keys(sets))})
+	return sets, d, err
+}
+
+// read asks s for q over [from, to), which may be empty.
+func read(s Snapshot, from, to time.Time, q DrillQuery) (*Drill, error) {
 	f, t := CeilMicros(from), CeilMicros(to)
 	if f >= t {
-		return sets, &Drill{}, nil
+		return &Drill{}, nil
 	}
-	d, err := s.Drill(f, t, q)
-	return sets, d, err
+	return s.Drill(f, t, q)
 }
 
 // LabelProducts returns the products calls under label showed in [from,
@@ -220,7 +222,7 @@ func drill(s Snapshot, label string, from, to time.Time, q DrillQuery) (map[Labe
 func (r Reports) LabelProducts(ctx context.Context, store, label string, from, to time.Time, limit int) ([]tracker.ProductStats, error) {
 	var out []tracker.ProductStats
 	err := r.Read(ctx, store, func(s Snapshot) error {
-		sets, d, err := drill(s, label, from, to, DrillQuery{Kinds: []tracker.Kind{tracker.KindImpression, tracker.KindClick, tracker.KindSale}})
+		sets, d, err := drill(s, label, from, to, tracker.KindImpression, tracker.KindClick, tracker.KindSale)
 		if d != nil {
 			out = d.Products(sets, limit)
 		}
@@ -238,7 +240,7 @@ func (r Reports) LabelProducts(ctx context.Context, store, label string, from, t
 func (r Reports) Positions(ctx context.Context, store, label string, from, to time.Time) ([]tracker.PositionStats, error) {
 	var out []tracker.PositionStats
 	err := r.Read(ctx, store, func(s Snapshot) error {
-		sets, d, err := drill(s, label, from, to, DrillQuery{Kinds: []tracker.Kind{tracker.KindImpression, tracker.KindClick}})
+		sets, d, err := drill(s, label, from, to, tracker.KindImpression, tracker.KindClick)
 		if d != nil {
 			out = d.Positions(sets)
 		}
@@ -256,7 +258,7 @@ func (r Reports) Positions(ctx context.Context, store, label string, from, to ti
 func (r Reports) Searches(ctx context.Context, store string, from, to time.Time, limit int) ([]tracker.SearchStats, error) {
 	var out []tracker.SearchStats
 	err := r.Read(ctx, store, func(s Snapshot) error {
-		_, d, err := drill(s, "", from, to, DrillQuery{Searching: true})
+		d, err := read(s, from, to, DrillQuery{Searching: true})
 		if err != nil {
 			return err
 		}

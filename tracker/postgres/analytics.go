@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -100,50 +99,50 @@ func (s *Store) Positions(ctx context.Context, store, label string, from, to tim
 // from events_sales, so that none reads the range's other events.
 func (sn snapshot) Drill(from, to int64, q credit.DrillQuery) (*credit.Drill, error) {
 	out := &credit.Drill{}
-	var sets []int64
-	for _, ls := range q.Sets {
-		sets = append(sets, int64(ls))
-	}
 	if q.Searching {
 		return out, sn.searches(from, to, out)
 	}
+	sets := make([]int64, len(q.Sets))
+	for i, ls := range q.Sets {
+		sets[i] = int64(ls)
+	}
+	// Kinds are written out, so that the planner sees which partial index
+	// matches; impressions and clicks come in one read.
+	var labelled []string
 	for _, k := range q.Kinds {
-		// The kind is written out, so that the planner sees the partial
-		// indexes match; $4, if where names it, is sets.
-		where := `kind = ` + strconv.Itoa(int(k))
-		switch {
-		case k == tracker.KindSale:
-			where += ` AND counted`
-			if q.Sets != nil {
-				where += ` AND EXISTS (SELECT 1 FROM jsonb_array_elements(credit) c WHERE (c->>'ls')::bigint = ANY($4))`
+		if k == tracker.KindSale {
+			err := sn.drillRows(`kind = 3 AND counted
+				AND EXISTS (SELECT 1 FROM jsonb_array_elements(credit) c WHERE (c->>'ls')::bigint = ANY($4))`, out, sn.sid, from, to, sets)
+			if err != nil {
+				return nil, err
 			}
-		case q.Sets != nil:
-			where += ` AND labels = ANY($4)`
+			continue
 		}
-		if err := sn.drillRows(from, to, k, where, sets, out); err != nil {
+		labelled = append(labelled, strconv.Itoa(int(k)))
+	}
+	if len(labelled) > 0 {
+		err := sn.drillRows(`kind IN (`+strings.Join(labelled, ", ")+`) AND labels = ANY($4)`, out, sn.sid, from, to, sets)
+		if err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-// drillRows adds to out the live events of kind in [from, to) that match
-// where, whose $4, if it names one, is sets.
-func (sn snapshot) drillRows(from, to int64, kind tracker.Kind, where string, sets []int64, out *credit.Drill) error {
-	args := []any{sn.sid, from, to}
-	if strings.Contains(where, "$4") {
-		args = append(args, sets)
-	}
-	rows, _ := sn.tx.Query(sn.ctx, `SELECT t, eid, item, labels, position, products, lines, credit FROM events
+// drillRows adds to out the live events of [from, to) that match where,
+// with args: $1 the store, $2 and $3 the range.
+func (sn snapshot) drillRows(where string, out *credit.Drill, args ...any) error {
+	rows, _ := sn.tx.Query(sn.ctx, `SELECT kind, t, eid, item, labels, position, products, lines, credit FROM events
 		WHERE sid = $1 AND t >= $2 AND t < $3 AND `+where+` AND `+liveSQL, args...)
 	var r row
 	var position *int32
-	_, err := pgx.ForEachRow(rows, []any{&r.t, &r.eid, &r.item, &r.labels, &position, &r.prods, &r.lines, &r.credit},
+	_, err := pgx.ForEachRow(rows, []any{&r.kind, &r.t, &r.eid, &r.item, &r.labels, &position, &r.prods, &r.lines, &r.credit},
 		func() error {
 			ls := credit.LabelSet(deref(r.labels))
-			switch kind {
+			switch tracker.Kind(r.kind) {
 			case tracker.KindImpression:
-				out.Impressions = append(out.Impressions, credit.DrillImpression{Labels: ls, Products: slices.Clone(r.prods)})
+				// pgx scans an array into a slice of its own each row.
+				out.Impressions = append(out.Impressions, credit.DrillImpression{Labels: ls, Products: r.prods})
 			case tracker.KindClick:
 				out.Clicks = append(out.Clicks, credit.DrillClick{Labels: ls, Product: deref(r.item), Position: int(deref(position))})
 			case tracker.KindSale:
@@ -157,7 +156,6 @@ func (sn snapshot) drillRows(from, to int64, kind tracker.Kind, where string, se
 				}
 				out.Sales, out.SaleLines = append(out.Sales, sl), append(out.SaleLines, lines)
 			}
-			r, position = row{}, nil
 			return nil
 		})
 	return err

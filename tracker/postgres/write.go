@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -243,16 +241,9 @@ func (b *batch) resolveVisitors([]tracker.Event) error {
 }
 
 // Advisory lock keys: groups by their gid (positive), identities by
-// −2·iid, sale IDs by a hash in the odd negatives.
+// −2·iid.
 func groupKey(gid int64) int64    { return gid }
 func identityKey(iid int64) int64 { return -2 * iid }
-func saleKey(sid int64, sale string) int64 {
-	h := uint64(14695981039346656037)
-	for _, c := range []byte(strconv.FormatInt(sid, 10) + "\x00" + sale) {
-		h = (h ^ uint64(c)) * 1099511628211
-	}
-	return -int64(h>>2)*2 - 1
-}
 
 // lock takes the advisory locks of keys the batch does not hold yet, in
 // order. Locks taken in later steps may come out of order; a deadlock with
@@ -902,13 +893,4 @@ func (b *batch) done() {
 		m.measure(g)
 	}
 	m.evict()
-}
-
-// sqlList is for messages: a list of IDs.
-func sqlList(ids []int64) string {
-	s := make([]string, len(ids))
-	for i, id := range ids {
-		s[i] = strconv.FormatInt(id, 10)
-	}
-	return strings.Join(s, ",")
 }

@@ -96,41 +96,23 @@ func (s *Store) Positions(ctx context.Context, store, label string, from, to tim
 // from events_sales, so that none reads the range's other events.
 func (sn snapshot) Drill(from, to int64, q credit.DrillQuery) (*credit.Drill, error) {
 	out := &credit.Drill{}
-	var sets any
-	if q.Sets != nil {
-		b := []byte{'['}
-		for i, ls := range q.Sets {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendInt(b, int64(ls), 10)
-		}
-		sets = string(append(b, ']'))
-	}
 	if q.Searching {
 		return out, sn.searches(from, to, out)
 	}
-	var labelled []tracker.Kind // impressions and clicks under sets: one read
+	sets := string(mustJSON(q.Sets))
+	var labelled []string // impressions and clicks: one read
 	for _, k := range q.Kinds {
-		var err error
-		switch {
-		case k == tracker.KindSale:
-			err = sn.drillSales(from, to, sets, out)
-		case q.Sets != nil:
-			labelled = append(labelled, k)
-		default:
-			err = sn.drillRows(from, to, `kind = `+strconv.Itoa(int(k)), nil, out)
+		if k == tracker.KindSale {
+			if err := sn.drillSales(from, to, sets, out); err != nil {
+				return nil, err
+			}
+			continue
 		}
-		if err != nil {
-			return nil, err
-		}
+		labelled = append(labelled, strconv.Itoa(int(k)))
 	}
 	if len(labelled) > 0 {
-		in := make([]string, len(labelled))
-		for i, k := range labelled {
-			in[i] = strconv.Itoa(int(k))
-		}
-		if err := sn.drillRows(from, to, `ls IN (SELECT value FROM json_each(?4)) AND kind IN (`+strings.Join(in, ", ")+`)`, sets, out); err != nil {
+		err := sn.drillRows(from, to, `ls IN (SELECT value FROM json_each(?4)) AND kind IN (`+strings.Join(labelled, ", ")+`)`, sets, out)
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -171,34 +153,33 @@ func (sn snapshot) drillRows(from, to int64, where string, arg any, out *credit.
 	return rows.Err()
 }
 
-// drillSales adds to out the counted sales of [from, to); with sets (a
-// JSON list of label sets), those with a line credited to one of them.
-func (sn snapshot) drillSales(from, to int64, sets any, out *credit.Drill) error {
-	where := `1`
-	if sets != nil {
-		// LIKE passes over the sales no line of which is credited cheaply.
-		where = `credit LIKE '%"ls":%' AND EXISTS (SELECT 1 FROM json_each(credit) WHERE json_extract(value, '$.ls') IN (SELECT value FROM json_each(?4)))`
-	}
-	rows, err := sn.tx.QueryContext(sn.ctx, `SELECT rid, eid, t, vid, detail, credit FROM events
-		WHERE sid = ?1 AND t >= ?2 AND t < ?3 AND kind = 3 AND counted = 1 AND detail IS NOT NULL AND `+where, sn.sid, from, to, sets)
+// drillSales adds to out the counted sales of [from, to) with a line
+// credited to one of sets (a JSON list of label sets).
+func (sn snapshot) drillSales(from, to int64, sets string, out *credit.Drill) error {
+	// LIKE passes over the sales no line of which is credited cheaply.
+	rows, err := sn.tx.QueryContext(sn.ctx, `SELECT rid, detail, credit FROM events
+		WHERE sid = ?1 AND t >= ?2 AND t < ?3 AND kind = 3 AND counted = 1 AND detail IS NOT NULL
+			AND credit LIKE '%"ls":%' AND EXISTS (SELECT 1 FROM json_each(credit)
+				WHERE json_extract(value, '$.ls') IN (SELECT value FROM json_each(?4)))`, sn.sid, from, to, sets)
 	evs, err := collect(rows, err, func(rows *sql.Rows, r *eventRow) error {
-		return rows.Scan(&r.rid, &r.eid, &r.t, &r.vid, &r.detail, &r.credit)
+		return rows.Scan(&r.rid, &r.detail, &r.credit)
 	})
 	if err != nil {
 		return err
 	}
 	for _, r := range evs {
-		sl, err := r.sale(nil, sn.sid)
+		stored, err := decodeLines(r.detail.String)
 		if err != nil {
-			return err
+			return fmt.Errorf("event row %d: %w", r.rid, err)
 		}
-		lines, err := decodeLines(r.detail.String)
+		cr, err := decodeCredit(r.credit.String, len(stored))
 		if err != nil {
-			return err
+			return fmt.Errorf("event row %d: %w", r.rid, err)
 		}
-		ps := make([]string, len(lines))
-		for i, l := range lines {
-			ps[i] = l.Product
+		sl := credit.Sale{Ref: r.rid, Lines: make([]credit.Line, len(stored)), Credit: cr}
+		ps := make([]string, len(stored))
+		for i, l := range stored {
+			sl.Lines[i], ps[i] = credit.Line{Price: l.Price, Quantity: l.Quantity}, l.Product
 		}
 		out.Sales, out.SaleLines = append(out.Sales, sl), append(out.SaleLines, ps)
 	}
