@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -752,4 +753,22 @@ func TestBasketCookieIgnoresGarbage(t *testing.T) {
 	b := decodeBasket("x|12793:abc|12793:2|99999:1|15100:0|15100:500|:|", c)
 	assert.Equal(t, basket{{ID: "12793", Quantity: 2}, {ID: "15100", Quantity: maxQuantity}}, b)
 	assert.Equal(t, "12793:2|15100:99", b.encode())
+}
+
+// Clicks logged from the browser may name any product ID; Trending's
+// counter counts the catalogue's products only, so it cannot grow without
+// bound.
+func TestPopularityCountsTheCatalogueOnly(t *testing.T) {
+	t.Parallel()
+	sh, rec, b := newShopper(t)
+	for i := range 300 {
+		resp, _ := b.get("/visitrack/log/click?product=" + url.QueryEscape(fmt.Sprintf("made-up-%d", i)))
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+	}
+	resp, _ := b.get("/visitrack/log/click?product=13001")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, 301, rec.Len(), "every click is tracked")
+	sh.popular.mu.Lock()
+	defer sh.popular.mu.Unlock()
+	assert.Equal(t, map[string]int{"13001": 1}, sh.popular.score)
 }

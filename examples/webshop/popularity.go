@@ -10,13 +10,18 @@ import (
 
 // popularity counts, in process, how often visitors clicked products in
 // tracked lists and bought them; it orders the Trending list. A shop with a
-// store seeds it from the store at start.
+// store seeds it from the store at start. It counts the catalogue's
+// products only: a click logged from the browser may name any ID, and
+// counting those would grow without bound.
 type popularity struct {
-	mu    sync.Mutex
-	score map[string]int
+	catalog *catalog
+	mu      sync.Mutex
+	score   map[string]int
 }
 
-func newPopularity() *popularity { return &popularity{score: make(map[string]int)} }
+func newPopularity(c *catalog) *popularity {
+	return &popularity{catalog: c, score: make(map[string]int)}
+}
 
 // Record counts clicks and units sold; it is a tracker.Recorder next to
 // the shop's queue, so that it counts exactly what is tracked (nothing for
@@ -33,8 +38,12 @@ func (p *popularity) Record(_ context.Context, e tracker.Event) error {
 	return nil
 }
 
-// add counts n clicks or units sold of product id.
+// add counts n clicks or units sold of product id, if it is the
+// catalogue's.
 func (p *popularity) add(id string, n int) {
+	if _, ok := p.catalog.product(id); !ok {
+		return
+	}
 	p.mu.Lock()
 	p.score[id] += n
 	p.mu.Unlock()

@@ -114,7 +114,7 @@ func newShop(cfg shopConfig) (*shop, error) {
 	}
 	s := &shop{catalog: cfg.Catalog, store: cfg.Store, historian: cfg.History, dashboard: cfg.Dashboard,
 		metrics: cfg.Metrics, clerk: cfg.Clerk,
-		clerkTimeout: cfg.ClerkTimeout, popular: newPopularity(), baskets: cfg.Baskets, log: cfg.Logger, now: cfg.Now}
+		clerkTimeout: cfg.ClerkTimeout, popular: newPopularity(cfg.Catalog), baskets: cfg.Baskets, log: cfg.Logger, now: cfg.Now}
 	if s.baskets == nil {
 		s.baskets = newBaskets()
 	}

@@ -52,7 +52,9 @@ type Fixture struct {
 // Path returns the fixture's file, building it with open, which opens a
 // store at a path, the first time. The environment variable
 // VISITRACK_FIXTURE names a file to build it in and keep, or to reuse if
-// it exists (built by the same version of the store).
+// it exists (built by the same version of the store). A fixture is built
+// under another name and renamed when complete, so that a build that
+// failed or was stopped is never taken for one.
 func (f *Fixture) Path(tb testing.TB, open func(ctx context.Context, path string) (Sink, error)) string {
 	tb.Helper()
 	f.once.Do(func() {
@@ -77,11 +79,30 @@ func (f *Fixture) Path(tb testing.TB, open func(ctx context.Context, path string
 
 func (f *Fixture) build(tb testing.TB, open func(ctx context.Context, path string) (Sink, error)) error {
 	ctx := context.Background()
-	s, err := open(ctx, f.path)
+	partial := f.path + ".partial"
+	s, err := open(ctx, partial)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	if err := f.write(tb, ctx, s); err != nil {
+		s.Close()
+		return err
+	}
+	if err := s.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(partial, f.path); err != nil {
+		return err
+	}
+	// What the store kept beside the file while open (a lock file).
+	rest, _ := filepath.Glob(partial + "*")
+	for _, p := range rest {
+		os.Remove(p)
+	}
+	return nil
+}
+
+func (f *Fixture) write(tb testing.TB, ctx context.Context, s Sink) error {
 	l := FixtureLoad(false)
 	start := time.Now()
 	for i := 0; i < FixtureEvents; i += 1000 {
