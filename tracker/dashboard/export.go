@@ -52,7 +52,7 @@ func searchExport(name string) exportFunc {
 	return func(h *Handler, ctx context.Context, req *request, _ string) (*table, error) {
 		p := req.period
 		stats, err := h.cfg.Analytics.Searches(ctx, h.cfg.Store, p.From, p.End, 0)
-		return searchTables(stats, h.cfg.Rows)[name], err
+		return searchTable(name, stats, h.cfg.Rows), err
 	}
 }
 

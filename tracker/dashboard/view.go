@@ -92,19 +92,17 @@ type tableView struct {
 	Rows      [][]cellView
 	CSV, JSON string
 	Empty     string // shown instead of an empty table
-	Sortable  bool
 	// QuietCaption hides the caption but from screen readers, where a
 	// heading just above says the same.
 	QuietCaption bool
 }
 
 // sorting says how a sortable table is sorted, and where its headings
-// lead: path with the range and extra parameters, and sort and order.
+// lead: path with the range, and sort and order.
 type sorting struct {
-	path  string
-	key   string
-	desc  bool
-	extra []string
+	path string
+	key  string
+	desc bool
 }
 
 // view returns t as a page shows it; exports link to its exports with
@@ -113,7 +111,7 @@ func (h *Handler) view(t *table, req *request, s *sorting, extra ...string) tabl
 	v := tableView{ID: t.Name, Title: t.Title,
 		CSV:   href(t.Name+".csv", req.period, extra...),
 		JSON:  href(t.Name+".json", req.period, extra...),
-		Empty: "Nothing in this range.", Sortable: s != nil, QuietCaption: true}
+		Empty: "Nothing in this range.", QuietCaption: true}
 	for _, c := range t.Cols {
 		hd := head{Title: c.Title, Numeric: c.Numeric()}
 		if s != nil {
@@ -129,7 +127,7 @@ func (h *Handler) view(t *table, req *request, s *sorting, extra ...string) tabl
 			if desc {
 				order = "desc"
 			}
-			hd.Href = href(s.path, req.period, append(append([]string{}, s.extra...), "sort", c.Key, "order", order)...)
+			hd.Href = href(s.path, req.period, "sort", c.Key, "order", order)
 		}
 		v.Heads = append(v.Heads, hd)
 	}
