@@ -299,6 +299,14 @@ func compare(t *testing.T, st Store, m *Model, s *stream, r *rand.Rand, stage st
 		if a, ok := st.(tracker.Analytics); ok {
 			compareAnalytics(t, a, m, store, ranges[:4], stage)
 		}
+		if p, ok := st.(popular); ok {
+			for i, rg := range ranges {
+				limit := []int{0, 3}[i%2]
+				got, err := p.Popular(ctx, store, rg[0], limit)
+				require.NoError(t, err)
+				assert.Equal(t, m.Popular(store, rg[0], limit), got, "%s: Popular(%s, %v, %d)", stage, store, rg[0], limit)
+			}
+		}
 	}
 }
 

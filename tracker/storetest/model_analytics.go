@@ -9,6 +9,33 @@ import (
 	"github.com/visitrack/visitrack/tracker/internal/storekit"
 )
 
+// Popular computes the products of store clicked (any live click) or
+// bought (the units of the copies of sales that count) at or after since,
+// most popular first: by clicks plus units, then by product ID.
+func (m *Model) Popular(store string, since time.Time, limit int) []tracker.ProductCount {
+	v := m.view(store)
+	var by storekit.Bins[string, tracker.ProductCount]
+	for _, c := range v.byKind[tracker.KindClick] {
+		if !c.Time.Before(since) {
+			by.Bin(c.Product).Clicks++
+		}
+	}
+	for _, s := range v.counted() {
+		if !s.Time.Before(since) {
+			for _, l := range s.Lines {
+				by.Bin(l.ID).Units += l.Quantity
+			}
+		}
+	}
+	out := []tracker.ProductCount{} // as the stores answer: empty, not nil
+	for p, c := range by.All() {
+		c.Product = p
+		out = append(out, *c)
+	}
+	return storekit.Top(out, storekit.Most(func(c tracker.ProductCount) int { return c.Clicks + c.Units },
+		func(c tracker.ProductCount) string { return c.Product }), limit)
+}
+
 // Overview computes the headline figures of store over [from, to), naively.
 func (m *Model) Overview(store string, from, to time.Time) tracker.Overview {
 	o := tracker.Overview{Report: m.Report(store, from, to)}
