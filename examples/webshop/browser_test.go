@@ -20,39 +20,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/visitrack/visitrack/tracker"
+	"github.com/visitrack/visitrack/tracker/browsertest"
 )
 
-// chromiumPath is where Debian's chromium package installs the browser.
-const chromiumPath = "/usr/bin/chromium"
-
-// newChrome starts a headless Chromium with a fresh profile for one test and
-// returns its context, which ends after 60 seconds at most. The User-Agent is
-// a normal desktop one: the middleware treats "HeadlessChrome" as a bot.
+// newChrome starts a headless Chromium with a fresh profile for one test
+// (browsertest.New) and returns its context, which ends after 60 seconds at
+// most. The User-Agent is a normal desktop one: the middleware treats
+// "HeadlessChrome" as a bot.
 func newChrome(t *testing.T) context.Context {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("the browser test needs %s (%v); install Debian's chromium: apt-get install -y chromium", chromiumPath, err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.UserAgent(browserUA),
-		chromedp.WindowSize(1280, 900),
-	)
-	t.Cleanup(cancelAlloc) // waits for the browser process to exit
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelBrowser)
-	return bctx
+	return browsertest.New(t, chromedp.UserAgent(browserUA), chromedp.WindowSize(1280, 900))
 }
 
 // newPage starts a browser of its own (newChrome) on the shop at base.

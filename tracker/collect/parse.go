@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/url"
+	"reflect"
 	"strconv"
 	"unicode/utf8"
 
@@ -138,30 +139,24 @@ func parseJSON(b []byte) (*jsonArgs, error) {
 	return a, nil
 }
 
-func (a *jsonArgs) raw(field string) json.RawMessage {
-	var v json.RawMessage
-	switch field {
-	case "product":
-		v = a.Product
-	case "api":
-		v = a.API
-	case "labels":
-		v = a.Labels
-	case "n":
-		v = a.N
-	case "external":
-		v = a.External
-	case "category":
-		v = a.Category
-	case "email":
-		v = a.Email
-	case "sale":
-		v = a.Sale
-	case "products":
-		v = a.Products
-	case "customer":
-		v = a.Customer
+// jsonMembers maps the name of each member jsonArgs takes, as its field's
+// tag gives it, to the field's index, so that the names are written once.
+var jsonMembers = func() map[string]int {
+	t := reflect.TypeFor[jsonArgs]()
+	m := make(map[string]int, t.NumField())
+	for i := range t.NumField() {
+		m[t.Field(i).Tag.Get("json")] = i
 	}
+	return m
+}()
+
+// raw returns the member named field, or nil when it is missing or null.
+func (a *jsonArgs) raw(field string) json.RawMessage {
+	i, ok := jsonMembers[field]
+	if !ok {
+		return nil
+	}
+	v := json.RawMessage(reflect.ValueOf(a).Elem().Field(i).Bytes())
 	if string(v) == "null" {
 		return nil
 	}
@@ -272,15 +267,14 @@ func jsonLabels(field string, v json.RawMessage) ([]string, error) {
 	return ls, nil
 }
 
-func (a *jsonArgs) count(field string) (int, bool, error) {
-	v := a.raw(field)
+func (a *jsonArgs) count(field string) (int, bool, error) { return jsonCount(field, a.raw(field)) }
+
+// jsonCount reads v as count does: nil is no count.
+func jsonCount(field string, v json.RawMessage) (int, bool, error) {
 	if v == nil {
 		return 0, false, nil
 	}
-	return parseCount(field, string(v))
-}
-
-func parseCount(field, s string) (int, bool, error) {
+	s := string(v)
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 0 || n > maxN || (len(s) > 1 && (s[0] == '0' || s[0] == '+')) {
 		return 0, false, &argError{field, "must be an integer from 0 to " + strconv.Itoa(maxN)}
@@ -337,20 +331,22 @@ func (q queryArgs) text(field string) (string, error) {
 
 func (q queryArgs) id(field string) (string, error) { return q.text(field) }
 
-func (q queryArgs) labels(field string) ([]string, error) {
+// jsonValue returns the parameter named field, a JSON-encoded value, or nil
+// when it is missing or empty.
+func (q queryArgs) jsonValue(field string) json.RawMessage {
 	s, ok := q.get(field)
 	if !ok || s == "" {
-		return nil, nil
+		return nil
 	}
-	return jsonLabels(field, json.RawMessage(s))
+	return json.RawMessage(s)
+}
+
+func (q queryArgs) labels(field string) ([]string, error) {
+	return jsonLabels(field, q.jsonValue(field))
 }
 
 func (q queryArgs) count(field string) (int, bool, error) {
-	s, ok := q.get(field)
-	if !ok || s == "" {
-		return 0, false, nil
-	}
-	return parseCount(field, s)
+	return jsonCount(field, q.jsonValue(field))
 }
 
 func (q queryArgs) flag(field string) (bool, error) {
@@ -365,11 +361,7 @@ func (q queryArgs) flag(field string) (bool, error) {
 }
 
 func (q queryArgs) lines(field string) ([]tracker.Line, error) {
-	s, ok := q.get(field)
-	if !ok || s == "" {
-		return nil, nil
-	}
-	return jsonLines(field, json.RawMessage(s))
+	return jsonLines(field, q.jsonValue(field))
 }
 
 // parseQuery reads a GET's query string.
