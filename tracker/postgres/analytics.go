@@ -2,9 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -54,15 +51,9 @@ func (s *Store) LabelSeries(ctx context.Context, store, label string, bounds []t
 
 // LabelID returns the ID of a label of the store, or 0.
 func (sn snapshot) LabelID(label string) (int64, error) {
-	if !storekit.Storable(label) {
-		return 0, nil
-	}
-	var lid int64
-	err := sn.tx.QueryRow(sn.ctx, `SELECT lid FROM labels WHERE sid = $1 AND name = $2`, sn.sid, label).Scan(&lid)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
-	return lid, err
+	return storekit.ID(label, func() storekit.Scan {
+		return sn.tx.QueryRow(sn.ctx, `SELECT lid FROM labels WHERE sid = $1 AND name = $2`, sn.sid, label).Scan
+	})
 }
 
 // LabelProducts returns the products calls under label showed in [from,
@@ -74,15 +65,7 @@ func (s *Store) LabelProducts(ctx context.Context, store, label string, from, to
 // SetsWith returns the label sets of the store that hold the label lid.
 func (sn snapshot) SetsWith(lid int64) (map[credit.LabelSet]bool, error) {
 	rows, _ := sn.tx.Query(sn.ctx, `SELECT ls FROM labelsets WHERE sid = $1 AND $2 = ANY(lids)`, sn.sid, lid)
-	sets, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[credit.LabelSet]bool, len(sets))
-	for _, ls := range sets {
-		out[credit.LabelSet(ls)] = true
-	}
-	return out, nil
+	return storekit.Set[credit.LabelSet](pgx.CollectRows(rows, pgx.RowTo[int64]))
 }
 
 // Positions returns, for each position at which calls under label showed
@@ -98,35 +81,20 @@ func (s *Store) Positions(ctx context.Context, store, label string, from, to tim
 // events_queries and the clicks credited to them from events_clicks, sales
 // from events_sales, so that none reads the range's other events.
 func (sn snapshot) Drill(from, to int64, q credit.DrillQuery) (*credit.Drill, error) {
-	out := &credit.Drill{}
-	if q.Searching {
-		return out, sn.searches(from, to, out)
-	}
 	sets := make([]int64, len(q.Sets))
 	for i, ls := range q.Sets {
 		sets[i] = int64(ls)
 	}
 	// Kinds are written out, so that the planner sees which partial index
 	// matches; impressions and clicks come in one read.
-	var labelled []string
-	for _, k := range q.Kinds {
-		if k == tracker.KindSale {
-			err := sn.drillRows(`kind = 3 AND counted
-				AND EXISTS (SELECT 1 FROM jsonb_array_elements(credit) c WHERE (c->>'ls')::bigint = ANY($4))`, out, sn.sid, from, to, sets)
-			if err != nil {
-				return nil, err
-			}
-			continue
-		}
-		labelled = append(labelled, strconv.Itoa(int(k)))
-	}
-	if len(labelled) > 0 {
-		err := sn.drillRows(`kind IN (`+strings.Join(labelled, ", ")+`) AND labels = ANY($4)`, out, sn.sid, from, to, sets)
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return storekit.Drill(q.Searching, q.Kinds, func(out *credit.Drill) error {
+		return sn.searches(from, to, out)
+	}, func(out *credit.Drill) error {
+		return sn.drillRows(`kind = 3 AND counted
+			AND EXISTS (SELECT 1 FROM jsonb_array_elements(credit) c WHERE (c->>'ls')::bigint = ANY($4))`, out, sn.sid, from, to, sets)
+	}, func(out *credit.Drill, kinds string) error {
+		return sn.drillRows(`kind IN (`+kinds+`) AND labels = ANY($4)`, out, sn.sid, from, to, sets)
+	})
 }
 
 // drillRows adds to out the live events of [from, to) that match where,

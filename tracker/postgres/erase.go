@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -27,43 +26,33 @@ import (
 // operator's retention of WAL and backups. Events still waiting in a Queue
 // would reach the store after Forget: flush the queue first.
 func (s *Store) Forget(ctx context.Context, store, email string) error {
-	email, err := tracker.NormalizeEmail(email)
-	if err != nil || !storekit.Storable(store) {
-		return nil // no such address or store can be stored
-	}
-	if s.closed() {
-		return ErrClosed
-	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	done := false
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		b := newBatch(ctx, s, tx)
-		var err error
-		done, err = b.forget(store, email)
-		return err
-	}, s.mem.reset)
-	s.mem.reset()
-	if err != nil {
-		return fmt.Errorf("postgres: forget: %w", err)
-	}
-	if done {
-		// Dead tuples hold the erased values until vacuumed.
-		if _, err := s.pool.Exec(ctx, `VACUUM events, visitors, links, identities`); err != nil {
-			return fmt.Errorf("postgres: forget: vacuum: %w", err)
+	return storekit.Forget(store, email, &s.wmu, s.closed, ErrClosed, func(email string) error {
+		done := false
+		err := s.inTx(ctx, func(tx pgx.Tx) error {
+			b := newBatch(ctx, s, tx)
+			var err error
+			done, err = b.forget(store, email)
+			return err
+		}, s.mem.reset)
+		s.mem.reset()
+		if err != nil {
+			return fmt.Errorf("postgres: forget: %w", err)
 		}
-	}
-	return nil
+		if done {
+			// Dead tuples hold the erased values until vacuumed.
+			if _, err := s.pool.Exec(ctx, `VACUUM events, visitors, links, identities`); err != nil {
+				return fmt.Errorf("postgres: forget: vacuum: %w", err)
+			}
+		}
+		return nil
+	})
 }
 
 func (b *batch) forget(store, email string) (bool, error) {
 	var sid, iid int64
-	err := b.tx.QueryRow(b.ctx, `SELECT i.sid, i.iid FROM identities i JOIN stores s USING (sid) WHERE s.name = $1 AND i.key = $2`,
-		store, "e:"+email).Scan(&sid, &iid)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
+	found, err := storekit.Found(b.tx.QueryRow(b.ctx, `SELECT i.sid, i.iid FROM identities i JOIN stores s USING (sid) WHERE s.name = $1 AND i.key = $2`,
+		store, "e:"+email).Scan(&sid, &iid))
+	if !found {
 		return false, err
 	}
 	if err := b.lock(identityKey(iid)); err != nil {

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"strings"
 
@@ -18,20 +17,11 @@ import (
 // (see CustomerHistory). It reads the visitor's index from the newest entry,
 // so its cost grows with limit, not with the visitor's past.
 func (s *Store) History(ctx context.Context, store, visitor string, limit int) ([]tracker.Activity, error) {
-	return storekit.Call(s.closed, ErrClosed, "postgres: history", func() ([]tracker.Activity, error) {
-		if !storekit.Storable(store, visitor) {
-			return nil, nil
-		}
-		var vid int64
-		err := s.pool.QueryRow(ctx, `SELECT v.vid FROM visitors v JOIN stores s USING (sid) WHERE s.name = $1 AND v.xid = $2`,
-			store, visitor).Scan(&vid)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, nil
-		} else if err != nil {
-			return nil, err
-		}
-		return s.activity(ctx, []int64{vid}, limit)
-	})
+	return storekit.History(ctx, s.closed, ErrClosed, "postgres: history", []string{store, visitor}, limit, s.activity,
+		func() ([]int64, error) {
+			return storekit.One[int64](s.pool.QueryRow(ctx, `SELECT v.vid FROM visitors v JOIN stores s USING (sid) WHERE s.name = $1 AND v.xid = $2`,
+				store, visitor).Scan)
+		})
 }
 
 // CustomerHistory returns up to limit entries of the activity of every
@@ -39,18 +29,12 @@ func (s *Store) History(ctx context.Context, store, visitor string, limit int) (
 // ID), newest first. Call it only for a customer the shop has verified
 // itself, such as the one signed in; never with an ID taken from a form.
 func (s *Store) CustomerHistory(ctx context.Context, store, customer string, limit int) ([]tracker.Activity, error) {
-	return storekit.Call(s.closed, ErrClosed, "postgres: customer history", func() ([]tracker.Activity, error) {
-		if !storekit.Storable(store, customer) {
-			return nil, nil
-		}
-		rows, _ := s.pool.Query(ctx, `SELECT l.vid FROM links l JOIN identities i USING (iid) JOIN stores s USING (sid)
-			WHERE s.name = $1 AND i.key = $2`, store, "c:"+strings.TrimSpace(customer))
-		vids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil || len(vids) == 0 {
-			return nil, err
-		}
-		return s.activity(ctx, vids, limit)
-	})
+	return storekit.History(ctx, s.closed, ErrClosed, "postgres: customer history", []string{store, customer}, limit, s.activity,
+		func() ([]int64, error) {
+			rows, _ := s.pool.Query(ctx, `SELECT l.vid FROM links l JOIN identities i USING (iid) JOIN stores s USING (sid)
+				WHERE s.name = $1 AND i.key = $2`, store, "c:"+strings.TrimSpace(customer))
+			return pgx.CollectRows(rows, pgx.RowTo[int64])
+		})
 }
 
 // activity returns the newest limit entries (all when limit ≤ 0) of the
@@ -91,11 +75,7 @@ func scanActivity(r pgx.CollectableRow) (tracker.Activity, error) {
 // Visitors returns the visitor IDs of store linked to email: those that
 // used it, and everyone in their groups of linked visitors, sorted.
 func (s *Store) Visitors(ctx context.Context, store, email string) ([]string, error) {
-	return storekit.Call(s.closed, ErrClosed, "postgres: visitors", func() ([]string, error) {
-		email, err := tracker.NormalizeEmail(email)
-		if err != nil || !storekit.Storable(store) {
-			return nil, nil // no such address or store can be stored
-		}
+	return storekit.FindEmail(s.closed, ErrClosed, "postgres: visitors", store, email, func(email string) ([]string, error) {
 		rows, _ := s.pool.Query(ctx, `SELECT xid FROM visitors WHERE gid IN (
 				SELECT v.gid FROM links l JOIN identities i USING (iid) JOIN visitors v ON v.vid = l.vid JOIN stores s ON s.sid = i.sid
 				WHERE s.name = $1 AND i.key = $2)

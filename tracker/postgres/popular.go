@@ -16,10 +16,7 @@ import (
 // the copies of sales that count), then by product ID; limit ≤ 0 means no
 // limit.
 func (s *Store) Popular(ctx context.Context, store string, since time.Time, limit int) ([]tracker.ProductCount, error) {
-	return storekit.Call(s.closed, ErrClosed, "postgres: popular", func() ([]tracker.ProductCount, error) {
-		if !storekit.Storable(store) {
-			return nil, nil
-		}
+	return storekit.Find(s.closed, ErrClosed, "postgres: popular", []string{store}, func() ([]tracker.ProductCount, error) {
 		rows, _ := s.pool.Query(ctx, `SELECT e.kind, e.item, e.lines FROM events e JOIN stores s USING (sid)
 			WHERE s.name = $1 AND e.t >= $2 AND (e.kind = 2 OR (e.kind = 3 AND e.counted)) AND `+liveSQL,
 			store, credit.CeilMicros(since))

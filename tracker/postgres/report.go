@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -31,21 +30,14 @@ func (s *Store) Report(ctx context.Context, store string, from, to time.Time) (t
 // snapshot of the database; a store the database does not know has nothing
 // to read, and f is not called. It is credit.Reports.Read.
 func (s *Store) read(ctx context.Context, store string, f func(credit.Snapshot) error) error {
-	if s.closed() {
-		return ErrClosed
-	}
-	if !storekit.Storable(store) {
-		return nil
-	}
-	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		var sid int64
-		if err := tx.QueryRow(ctx, `SELECT sid FROM stores WHERE name = $1`, store).Scan(&sid); err != nil {
-			if errors.Is(err, pgx.ErrNoRows) {
-				return nil
+	return storekit.Read(s.closed, ErrClosed, store, func() error {
+		return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+			var sid int64
+			if found, err := storekit.Found(tx.QueryRow(ctx, `SELECT sid FROM stores WHERE name = $1`, store).Scan(&sid)); !found {
+				return err
 			}
-			return err
-		}
-		return f(snapshot{ctx, tx, sid})
+			return f(snapshot{ctx, tx, sid})
+		})
 	})
 }
 

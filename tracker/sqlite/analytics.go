@@ -3,14 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/visitrack/visitrack/tracker"
 	"github.com/visitrack/visitrack/tracker/credit"
+	"github.com/visitrack/visitrack/tracker/internal/storekit"
 )
 
 var _ tracker.Analytics = (*Store)(nil)
@@ -53,27 +51,16 @@ func (s *Store) LabelSeries(ctx context.Context, store, label string, bounds []t
 
 // LabelID returns the ID of a label of the store, or 0.
 func (sn snapshot) LabelID(label string) (int64, error) {
-	var lid int64
-	err := sn.tx.QueryRowContext(sn.ctx, `SELECT lid FROM labels WHERE sid = ? AND name = ?`, sn.sid, label).Scan(&lid)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	return lid, err
+	return storekit.ID(label, func() storekit.Scan {
+		return sn.tx.QueryRowContext(sn.ctx, `SELECT lid FROM labels WHERE sid = ? AND name = ?`, sn.sid, label).Scan
+	})
 }
 
 // SetsWith returns the label sets of the store that hold the label lid.
 func (sn snapshot) SetsWith(lid int64) (map[credit.LabelSet]bool, error) {
 	rows, err := sn.tx.QueryContext(sn.ctx, `SELECT ls FROM labelsets
 		WHERE sid = ? AND EXISTS (SELECT 1 FROM json_each(lids) WHERE value = ?)`, sn.sid, lid)
-	sets, err := collect(rows, err, scanOne[int64])
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[credit.LabelSet]bool, len(sets))
-	for _, ls := range sets {
-		out[credit.LabelSet(ls)] = true
-	}
-	return out, nil
+	return storekit.Set[credit.LabelSet](collect(rows, err, scanOne[int64]))
 }
 
 // LabelProducts returns the products calls under label showed in [from,
@@ -95,28 +82,14 @@ func (s *Store) Positions(ctx context.Context, store, label string, from, to tim
 // events_queries and the clicks credited to them from events_clicks, sales
 // from events_sales, so that none reads the range's other events.
 func (sn snapshot) Drill(from, to int64, q credit.DrillQuery) (*credit.Drill, error) {
-	out := &credit.Drill{}
-	if q.Searching {
-		return out, sn.searches(from, to, out)
-	}
 	sets := string(mustJSON(q.Sets))
-	var labelled []string // impressions and clicks: one read
-	for _, k := range q.Kinds {
-		if k == tracker.KindSale {
-			if err := sn.drillSales(from, to, sets, out); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		labelled = append(labelled, strconv.Itoa(int(k)))
-	}
-	if len(labelled) > 0 {
-		err := sn.drillRows(from, to, `ls IN (SELECT value FROM json_each(?4)) AND kind IN (`+strings.Join(labelled, ", ")+`)`, sets, out)
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return storekit.Drill(q.Searching, q.Kinds, func(out *credit.Drill) error {
+		return sn.searches(from, to, out)
+	}, func(out *credit.Drill) error {
+		return sn.drillSales(from, to, sets, out)
+	}, func(out *credit.Drill, kinds string) error { // impressions and clicks: one read
+		return sn.drillRows(from, to, `ls IN (SELECT value FROM json_each(?4)) AND kind IN (`+kinds+`)`, sets, out)
+	})
 }
 
 // drillRows adds to out the live impressions and clicks of [from, to)

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/visitrack/visitrack/tracker"
 	"github.com/visitrack/visitrack/tracker/credit"
+	"github.com/visitrack/visitrack/tracker/internal/storekit"
 )
 
 // Forget erases email from store: the visitors that used it and everyone
@@ -22,58 +22,48 @@ import (
 // waiting in a Queue would reach the store after Forget: flush the queue
 // first.
 func (s *Store) Forget(ctx context.Context, store, email string) error {
-	email, err := tracker.NormalizeEmail(email)
-	if err != nil {
-		return nil // no such address can be stored
-	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	if s.closed() {
-		return ErrClosed
-	}
-	if err := s.flushHeads(ctx); err != nil {
-		return err
-	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: forget: %w", err)
-	}
-	b := newBatch(ctx, s, tx)
-	done, err := b.forget(store, email)
-	if err == nil && done {
-		err = tx.Commit()
-	}
-	if err != nil || !done {
-		tx.Rollback()
-	}
-	// Cached groups may hold the erased visitors, or what a failed
-	// transaction did: start over from the file.
-	if rerr := s.mem.reload(context.WithoutCancel(ctx)); err == nil {
-		err = rerr
-	}
-	if err != nil {
-		return fmt.Errorf("sqlite: forget: %w", err)
-	}
-	if !done {
+	return storekit.Forget(store, email, &s.wmu, s.closed, ErrClosed, func(email string) error {
+		if err := s.flushHeads(ctx); err != nil {
+			return err
+		}
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("sqlite: forget: %w", err)
+		}
+		b := newBatch(ctx, s, tx)
+		done, err := b.forget(store, email)
+		if err == nil && done {
+			err = tx.Commit()
+		}
+		if err != nil || !done {
+			tx.Rollback()
+		}
+		// Cached groups may hold the erased visitors, or what a failed
+		// transaction did: start over from the file.
+		if rerr := s.mem.reload(context.WithoutCancel(ctx)); err == nil {
+			err = rerr
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: forget: %w", err)
+		}
+		if !done {
+			return nil
+		}
+		s.committed()
+		if err := s.truncateLog(ctx); err != nil {
+			return fmt.Errorf("sqlite: forget: %w", err)
+		}
 		return nil
-	}
-	s.committed()
-	if err := s.truncateLog(ctx); err != nil {
-		return fmt.Errorf("sqlite: forget: %w", err)
-	}
-	return nil
+	})
 }
 
 // forget does Forget's work in the batch's transaction; false when there was
 // nothing to erase.
 func (b *batch) forget(store, email string) (bool, error) {
 	var sid, iid int64
-	err := b.tx.QueryRowContext(b.ctx, `SELECT i.sid, i.iid FROM identities i JOIN stores s USING (sid)
-		WHERE s.name = ? AND i.key = ?`, store, "e:"+email).Scan(&sid, &iid)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
+	found, err := storekit.Found(b.tx.QueryRowContext(b.ctx, `SELECT i.sid, i.iid FROM identities i JOIN stores s USING (sid)
+		WHERE s.name = ? AND i.key = ?`, store, "e:"+email).Scan(&sid, &iid))
+	if !found {
 		return false, err
 	}
 	vids, err := b.int64s(`SELECT vid FROM visitors WHERE gid IN (

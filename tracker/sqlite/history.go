@@ -19,16 +19,10 @@ import (
 // newest row and stops as soon as the rest is older than what it found, so
 // its cost grows with limit, not with everything the visitor ever did.
 func (s *Store) History(ctx context.Context, store, visitor string, limit int) ([]tracker.Activity, error) {
-	return storekit.Call(s.closed, ErrClosed, "sqlite: history", func() ([]tracker.Activity, error) {
-		var vid int64
-		err := s.reads.visitor.QueryRowContext(ctx, store, visitor).Scan(&vid)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, nil
-		} else if err != nil {
-			return nil, err
-		}
-		return s.activity(ctx, []int64{vid}, limit)
-	})
+	return storekit.History(ctx, s.closed, ErrClosed, "sqlite: history", []string{store, visitor}, limit, s.activity,
+		func() ([]int64, error) {
+			return storekit.One[int64](s.reads.visitor.QueryRowContext(ctx, store, visitor).Scan)
+		})
 }
 
 // CustomerHistory returns up to limit entries of the activity of every
@@ -38,15 +32,12 @@ func (s *Store) History(ctx context.Context, store, visitor string, limit int) (
 // Visitors linked to the customer only through an email address are not
 // included.
 func (s *Store) CustomerHistory(ctx context.Context, store, customer string, limit int) ([]tracker.Activity, error) {
-	return storekit.Call(s.closed, ErrClosed, "sqlite: customer history", func() ([]tracker.Activity, error) {
-		rows, err := s.r.QueryContext(ctx, `SELECT l.vid FROM links l JOIN identities i USING (iid) JOIN stores s USING (sid)
-			WHERE s.name = ? AND i.key = ?`, store, "c:"+strings.TrimSpace(customer))
-		vids, err := collect(rows, err, scanOne[int64])
-		if err != nil {
-			return nil, err
-		}
-		return s.activity(ctx, vids, limit)
-	})
+	return storekit.History(ctx, s.closed, ErrClosed, "sqlite: customer history", []string{store, customer}, limit, s.activity,
+		func() ([]int64, error) {
+			rows, err := s.r.QueryContext(ctx, `SELECT l.vid FROM links l JOIN identities i USING (iid) JOIN stores s USING (sid)
+				WHERE s.name = ? AND i.key = ?`, store, "c:"+strings.TrimSpace(customer))
+			return collect(rows, err, scanOne[int64])
+		})
 }
 
 // activity walks the activity chains of vids and returns their newest
@@ -171,11 +162,7 @@ func (h *newest) Pop() any {
 // Visitors returns the visitor IDs of store linked to email: those that
 // used it, and everyone in their groups of linked visitors, sorted.
 func (s *Store) Visitors(ctx context.Context, store, email string) ([]string, error) {
-	return storekit.Call(s.closed, ErrClosed, "sqlite: visitors", func() ([]string, error) {
-		email, err := tracker.NormalizeEmail(email)
-		if err != nil {
-			return nil, nil // no such address can be stored
-		}
+	return storekit.FindEmail(s.closed, ErrClosed, "sqlite: visitors", store, email, func(email string) ([]string, error) {
 		rows, err := s.r.QueryContext(ctx, `SELECT xid FROM visitors WHERE gid IN (
 				SELECT v.gid FROM links l JOIN identities i USING (iid) JOIN visitors v ON v.vid = l.vid JOIN stores s ON s.sid = i.sid
 				WHERE s.name = ? AND i.key = ?)

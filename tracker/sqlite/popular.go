@@ -14,7 +14,7 @@ import (
 // the copies of sales that count), then by product ID. It feeds "Trending"
 // lists; limit ≤ 0 means no limit.
 func (s *Store) Popular(ctx context.Context, store string, since time.Time, limit int) ([]tracker.ProductCount, error) {
-	return storekit.Call(s.closed, ErrClosed, "sqlite: popular", func() ([]tracker.ProductCount, error) {
+	return storekit.Find(s.closed, ErrClosed, "sqlite: popular", []string{store}, func() ([]tracker.ProductCount, error) {
 		rows, err := s.r.QueryContext(ctx, `SELECT e.kind, e.item, e.detail FROM events e JOIN stores s USING (sid)
 			WHERE s.name = ? AND e.t >= ? AND (e.kind = 2 OR (e.kind = 3 AND e.counted = 1)) AND `+liveSQL,
 			store, credit.CeilMicros(since))

@@ -3,12 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/visitrack/visitrack/tracker"
 	"github.com/visitrack/visitrack/tracker/credit"
+	"github.com/visitrack/visitrack/tracker/internal/storekit"
 )
 
 // snapshot is one store's rows in a read-only transaction of the file's:
@@ -31,22 +31,18 @@ func (s *Store) Report(ctx context.Context, store string, from, to time.Time) (t
 // snapshot of the file; a store the file does not know has nothing to read,
 // and f is not called. It is credit.Reports.Read.
 func (s *Store) read(ctx context.Context, store string, f func(credit.Snapshot) error) error {
-	if s.closed() {
-		return ErrClosed
-	}
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var sid int64
-	if err := tx.QueryRowContext(ctx, `SELECT sid FROM stores WHERE name = ?`, store).Scan(&sid); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
+	return storekit.Read(s.closed, ErrClosed, store, func() error {
+		tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			return err
 		}
-		return err
-	}
-	return f(snapshot{ctx, tx, sid})
+		defer tx.Rollback()
+		var sid int64
+		if found, err := storekit.Found(tx.QueryRowContext(ctx, `SELECT sid FROM stores WHERE name = ?`, store).Scan(&sid)); !found {
+			return err
+		}
+		return f(snapshot{ctx, tx, sid})
+	})
 }
 
 // SumHours adds the label_hours and store_hours of [from, to) to sum.

@@ -16,4 +16,15 @@
 //   - Activity: a history entry from a stored row's kind, time and item.
 //   - Defaults and PurgeEvery: the settings every store's Config has, and
 //     the loop that purges on a schedule.
+//   - Call and Write: what a store's methods and its Write do around their
+//     work (a closed store, errors wrapped with the method's name).
+//   - Find, FindEmail, History, Read and Forget: those frames for methods
+//     asked about names, which guard against names no store holds (not
+//     Storable, or an address tracker.NormalizeEmail refuses) by answering
+//     nothing rather than asking the database; History and Forget add the
+//     rest of those methods' frames, Read is the one of credit.Reports.Read.
+//   - Scan, Found, One and ID: reading a row that may not be there, with
+//     either driver, no row being no error; Set shapes IDs read into a set.
+//   - Drill: how a store's credit.Snapshot.Drill splits a drill-down into
+//     its reads, so that the store supplies only their SQL.
 package storekit
