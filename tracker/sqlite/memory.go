@@ -27,6 +27,8 @@ type visitor struct {
 	gid      int64
 	heads    chainHeads
 	group    *group // the cached group it is in, or nil
+	day      int64  // with hasDay, the newest day its visitor_days row is known written
+	hasDay   bool
 }
 
 type visitorKey struct {

@@ -428,17 +428,7 @@ func (b *batch) persist() error {
 	if err := b.s.st.insEvents.exec(b.ctx, b.tx, args); err != nil {
 		return err
 	}
-	type day struct{ sid, day, vid int64 }
-	days := make(map[day]bool)
-	args = args[:0]
-	for _, p := range b.evs {
-		d := day{p.Store, credit.Day(credit.Micros(p.Event.Time)), p.v.vid}
-		if !days[d] {
-			days[d] = true
-			args = append(args, d.sid, d.day, d.vid)
-		}
-	}
-	if err := b.s.st.days.exec(b.ctx, b.tx, args); err != nil {
+	if err := b.s.st.days.exec(b.ctx, b.tx, b.days(args[:0])); err != nil {
 		return err
 	}
 	if err := b.persistChanges(); err != nil {
@@ -450,6 +440,27 @@ func (b *batch) persist() error {
 		}
 	}
 	return nil
+}
+
+// days appends the visitor_days rows the batch adds. A visitor remembers
+// the newest day it is known to have a row for, so that its further events
+// that day, the common case, cost no write; a failed transaction resets
+// the memory, and with it these marks.
+func (b *batch) days(args []any) []any {
+	type day struct{ sid, day, vid int64 }
+	seen := make(map[day]bool)
+	for _, p := range b.evs {
+		d := day{p.Store, credit.Day(credit.Micros(p.Event.Time)), p.v.vid}
+		if (p.v.hasDay && d.day == p.v.day) || seen[d] {
+			continue
+		}
+		seen[d] = true
+		args = append(args, d.sid, d.day, d.vid)
+		if !p.v.hasDay || d.day > p.v.day {
+			p.v.day, p.v.hasDay = d.day, true
+		}
+	}
+	return args
 }
 
 // persistChanges writes what changed among stored clicks and sales, the
