@@ -1,0 +1,141 @@
+package sqlite_test
+
+import (
+	"database/sql"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/visitrack/visitrack/tracker"
+	"github.com/visitrack/visitrack/tracker/internal/loadgen"
+	"github.com/visitrack/visitrack/tracker/sqlite"
+)
+
+// TestMigrationFromVersion1 opens a file as the first release wrote it
+// (testdata/schema_v1.sql: sale_hours, no visitor_days, no drill-down
+// indexes, no queries on impressions): the migration rebuilds what version
+// 2 keeps from the events, and every answer is what a file written by
+// version 2 gives.
+func TestMigrationFromVersion1(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	l := loadgen.New(9, 200, 12, benchStart, 97*time.Second)
+	var evs []tracker.Event
+	for range 3 {
+		for _, e := range l.Batch(1000) {
+			if e.Kind == tracker.KindImpression {
+				e.Query = "" // version 1 kept no query on an impression
+			}
+			evs = append(evs, e)
+		}
+	}
+	s, path := openTemp(t, sqlite.Config{})
+	require.NoError(t, s.Write(ctx, evs))
+	from, to := benchStart.Add(7*time.Minute), benchStart.Add(3*24*time.Hour)
+	type answers struct {
+		Overview  tracker.Overview
+		Series    []tracker.Point
+		Products  []tracker.ProductStats
+		Positions []tracker.PositionStats
+		Searches  []tracker.SearchStats
+	}
+	ask := func(s *sqlite.Store) answers {
+		var a answers
+		var err error
+		a.Overview, err = s.Overview(ctx, "shop-dk", from, to)
+		require.NoError(t, err)
+		a.Series, err = s.Series(ctx, "shop-dk", []time.Time{from, from.Add(24 * time.Hour), to})
+		require.NoError(t, err)
+		a.Products, err = s.LabelProducts(ctx, "shop-dk", "Label 003", from, to, 10)
+		require.NoError(t, err)
+		a.Positions, err = s.Positions(ctx, "shop-dk", "Label 003", from, to)
+		require.NoError(t, err)
+		a.Searches, err = s.Searches(ctx, "shop-dk", from, to, 0)
+		require.NoError(t, err)
+		return a
+	}
+	want := ask(s)
+	require.NotZero(t, want.Overview.Visitors)
+	require.NotZero(t, want.Overview.Calls)
+	require.NotEmpty(t, want.Products)
+	require.NotEmpty(t, want.Searches)
+	require.NoError(t, s.Close())
+
+	// Back to version 1's shape, which must be the first release's schema.
+	db := openRaw(t, path)
+	for _, q := range []string{
+		`DROP INDEX events_ls`, `DROP INDEX events_searches`, `DROP INDEX events_queries`, `DROP INDEX events_clicks`, `DROP INDEX events_sales`,
+		`DROP TABLE visitor_days`,
+		`ALTER TABLE store_hours DROP COLUMN calls`, `ALTER TABLE store_hours DROP COLUMN impressions`, `ALTER TABLE store_hours DROP COLUMN clicks`,
+		`ALTER TABLE store_hours RENAME TO sale_hours`,
+		`PRAGMA user_version = 1`,
+	} {
+		_, err := db.Exec(q)
+		require.NoError(t, err, q)
+	}
+	v1, err := os.ReadFile(filepath.Join("testdata", "schema_v1.sql"))
+	require.NoError(t, err)
+	ref := openRaw(t, filepath.Join(t.TempDir(), "v1.db"))
+	_, err = ref.Exec(string(v1))
+	require.NoError(t, err)
+	assert.Equal(t, schemaOf(t, ref), schemaOf(t, db), "the file is as version 1 wrote it")
+	require.NoError(t, ref.Close())
+	require.NoError(t, db.Close())
+
+	s = openAt(t, path, sqlite.Config{})
+	assert.Equal(t, want, ask(s))
+	require.NoError(t, s.Close())
+	db = openRaw(t, path)
+	defer db.Close()
+	var version int
+	require.NoError(t, db.QueryRow(`PRAGMA user_version`).Scan(&version))
+	assert.Equal(t, 2, version)
+	fresh := openRaw(t, filepath.Join(t.TempDir(), "v2.db"))
+	defer fresh.Close()
+	_, err = fresh.Exec(schemaSQL(t))
+	require.NoError(t, err)
+	assert.Equal(t, schemaOf(t, fresh), schemaOf(t, db), "a migrated file has what a new one has")
+}
+
+// schemaOf lists the tables, their columns and the indexes of db, by name.
+func schemaOf(t *testing.T, db *sql.DB) map[string][]string {
+	t.Helper()
+	rows, err := db.Query(`SELECT type, name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY name`)
+	require.NoError(t, err)
+	type entry struct{ typ, name string }
+	var entries []entry
+	for rows.Next() {
+		var e entry
+		require.NoError(t, rows.Scan(&e.typ, &e.name))
+		entries = append(entries, e)
+	}
+	require.NoError(t, rows.Close())
+	out := make(map[string][]string)
+	for _, e := range entries {
+		if e.typ != "table" {
+			out[e.name] = []string{e.typ}
+			continue
+		}
+		cols, err := db.Query(`SELECT name FROM pragma_table_info(?) ORDER BY name`, e.name)
+		require.NoError(t, err)
+		for cols.Next() {
+			var c string
+			require.NoError(t, cols.Scan(&c))
+			out[e.name] = append(out[e.name], c)
+		}
+		require.NoError(t, cols.Close())
+	}
+	return out
+}
+
+// schemaSQL is the schema a new file gets.
+func schemaSQL(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("schema.sql")
+	require.NoError(t, err)
+	return string(b)
+}

@@ -1,0 +1,85 @@
+package sqlite_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/visitrack/visitrack/tracker"
+	"github.com/visitrack/visitrack/tracker/internal/loadgen"
+	"github.com/visitrack/visitrack/tracker/sqlite"
+)
+
+// TestConcurrentWriteReport writes and reads at once; run with -race.
+func TestConcurrentWriteReport(t *testing.T) {
+	t.Parallel()
+	s, _ := openTemp(t, sqlite.Config{})
+	var wg sync.WaitGroup
+	for w := range 3 {
+		wg.Go(func() {
+			l := loadgen.New(uint64(10+w), 30, 4, benchStart, time.Second)
+			for range 5 {
+				evs := l.Batch(100)
+				for i := range evs {
+					evs[i].ID = fmt.Sprintf("w%d-%s", w, evs[i].ID)
+					evs[i].Sale = fmt.Sprintf("w%d-%s", w, evs[i].Sale)
+				}
+				assert.NoError(t, s.Write(t.Context(), evs))
+			}
+		})
+	}
+	for range 2 {
+		wg.Go(func() {
+			for range 10 {
+				_, err := s.Report(t.Context(), "shop-dk", benchStart, benchStart.Add(time.Hour))
+				assert.NoError(t, err)
+				_, err = s.History(t.Context(), "shop-dk", "nobody", 5)
+				assert.NoError(t, err)
+				_ = s.Stats()
+			}
+		})
+	}
+	wg.Wait()
+	r, err := s.Report(t.Context(), "shop-dk", benchStart, benchStart.Add(24*time.Hour))
+	require.NoError(t, err)
+	assert.NotEmpty(t, r.Labels)
+}
+
+// One bad event in a batch costs only itself: through a Queue, a good sale
+// and a click with a control character in its product ID give one order
+// stored and one event failed, handed to OnFailure.
+func TestBadEventCostsOnlyItself(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db, _ := openTemp(t, sqlite.Config{})
+	var mu sync.Mutex
+	var failed []tracker.Event
+	q := tracker.NewQueue(db, tracker.QueueConfig{FlushInterval: time.Hour, OnFailure: func(evs []tracker.Event, err error) {
+		assert.True(t, tracker.IsPermanent(err))
+		mu.Lock()
+		failed = append(failed, evs...)
+		mu.Unlock()
+	}})
+	sale := tracker.Event{ID: "s1", Kind: tracker.KindSale, Store: "shop", Visitor: "cvgoodgoodgoodgood01", Time: benchStart,
+		Sale: "o1", Lines: []tracker.Line{{ID: "p1", Price: 10, Quantity: 1}}}
+	bad := tracker.Event{ID: "c1", Kind: tracker.KindClick, Store: "shop", Visitor: "cvgoodgoodgoodgood01", Time: benchStart,
+		Product: "p1\x1f"} // a store is handed it anyway, as by an older sender
+	require.NoError(t, q.Record(ctx, sale))
+	require.NoError(t, q.Record(ctx, bad))
+	require.NoError(t, q.Flush(ctx))
+	require.NoError(t, q.Close(ctx))
+
+	st := q.Stats()
+	assert.Equal(t, uint64(1), st.Delivered)
+	assert.Equal(t, uint64(1), st.Failed)
+	require.Len(t, failed, 1)
+	assert.Equal(t, "c1", failed[0].ID)
+	r, err := db.Report(ctx, "shop", benchStart, benchStart.Add(time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, 1, r.Orders)
+	assert.Equal(t, 10.0, r.Revenue)
+}
