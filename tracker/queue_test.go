@@ -763,7 +763,9 @@ func TestQueuePartialGivesUp(t *testing.T) {
 		ctx := testCtx(t)
 		stuck := errors.New("row locked")
 		sink := newPartialSink(refuseWhere(func(e tracker.Event) bool { return e.ID == "e000001" }, stuck))
-		q, f := partialQueue(t, m, sink, tracker.QueueConfig{BatchSize: 3, MaxElapsed: 30 * time.Millisecond})
+		// Long enough for a retry after a slow first write (a spool's
+		// sync on a loaded machine); retries wait 5 ms at most.
+		q, f := partialQueue(t, m, sink, tracker.QueueConfig{BatchSize: 3, MaxElapsed: time.Second})
 		recordN(ctx, t, q, 3, tracker.KindSale)
 		require.NoError(t, q.Flush(ctx))
 		failed, err := f.expect(t, 1, stuck)
