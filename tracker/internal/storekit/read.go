@@ -148,13 +148,15 @@ func Set[K ~int64](ids []int64, err error) (map[K]bool, error) {
 // into a new D (a credit.Drill): a drill-down about searches is what
 // searches reads alone; a label's reads sales with sales when its kinds
 // hold tracker.KindSale, then the other kinds at once with labelled, which
-// gets them as an SQL list ("1, 2"); the first error of a label's ends it,
-// with nil.
+// gets them as an SQL list ("1, 2"). The first error ends it, with nil.
 func Drill[D any](searching bool, kinds []tracker.Kind, searches, sales func(d *D) error,
 	labelled func(d *D, kinds string) error) (*D, error) {
 	d := new(D)
 	if searching {
-		return d, searches(d)
+		if err := searches(d); err != nil {
+			return nil, err
+		}
+		return d, nil
 	}
 	var others []string
 	for _, k := range kinds {

@@ -226,7 +226,7 @@ func TestDrill(t *testing.T) {
 	boom := errors.New("boom")
 	d, err = storekit.Drill(true, nil, func(*drill) error { return boom }, sales, labelled)
 	assert.Same(t, boom, err)
-	assert.NotNil(t, d, "a search drill-down comes back with its error")
+	assert.Nil(t, d, "an error ends a search drill-down as it ends a label's")
 	d, err = storekit.Drill(false, []tracker.Kind{tracker.KindSale, tracker.KindClick}, searches, func(*drill) error { return boom },
 		func(*drill, string) error { panic("not called") })
 	assert.Same(t, boom, err)
