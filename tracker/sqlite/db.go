@@ -45,7 +45,7 @@ var schema string
 
 // schema.sql is the latest version, 1+len(migrations), which a new file
 // gets; migrations take an older file from version i+1 to i+2.
-var migrations = []string{migration2}
+var migrations = []string{migration2, migration3}
 
 // migration2 takes a file from version 1, as the first release wrote it
 // (testdata/schema_v1.sql), to version 2: the store's counters per hour,
@@ -53,6 +53,12 @@ var migrations = []string{migration2}
 //
 //go:embed migrate2.sql
 var migration2 string
+
+// migration3 takes a file from version 2 (testdata/schema_v2.sql) to
+// version 3: the visitors per day keyed so that writes append to them.
+//
+//go:embed migrate3.sql
+var migration3 string
 
 // Store is the embedded SQLite store. It is a tracker.Sink (events go in
 // with Write, usually through a tracker.Queue) and a tracker.Store. It is

@@ -15,90 +15,128 @@ import (
 	"github.com/visitrack/visitrack/tracker/sqlite"
 )
 
-// TestMigrationFromVersion1 opens a file as the first release wrote it
-// (testdata/schema_v1.sql: sale_hours, no visitor_days, no drill-down
-// indexes, no queries on impressions): the migration rebuilds what version
-// 2 keeps from the events, and every answer is what a file written by
-// version 2 gives.
-func TestMigrationFromVersion1(t *testing.T) {
-	t.Parallel()
+// migrationAnswers are what the migration tests compare: the answers of a
+// store over a range that cuts hours and days.
+type migrationAnswers struct {
+	Overview  tracker.Overview
+	Series    []tracker.Point
+	Products  []tracker.ProductStats
+	Positions []tracker.PositionStats
+	Searches  []tracker.SearchStats
+}
+
+func askMigration(t *testing.T, s *sqlite.Store) migrationAnswers {
+	t.Helper()
 	ctx := t.Context()
+	from, to := benchStart.Add(7*time.Minute), benchStart.Add(3*24*time.Hour)
+	var a migrationAnswers
+	var err error
+	a.Overview, err = s.Overview(ctx, "shop-dk", from, to)
+	require.NoError(t, err)
+	a.Series, err = s.Series(ctx, "shop-dk", []time.Time{from, from.Add(24 * time.Hour), to})
+	require.NoError(t, err)
+	a.Products, err = s.LabelProducts(ctx, "shop-dk", "Label 003", from, to, 10)
+	require.NoError(t, err)
+	a.Positions, err = s.Positions(ctx, "shop-dk", "Label 003", from, to)
+	require.NoError(t, err)
+	a.Searches, err = s.Searches(ctx, "shop-dk", from, to, 0)
+	require.NoError(t, err)
+	return a
+}
+
+// migrationFile writes 3,000 events of three days into a new file with
+// this build, and returns its path with the answers it gives.
+func migrationFile(t *testing.T, oldImpressions bool) (string, migrationAnswers) {
+	t.Helper()
 	l := loadgen.New(9, 200, 12, benchStart, 97*time.Second)
 	var evs []tracker.Event
 	for range 3 {
 		for _, e := range l.Batch(1000) {
-			if e.Kind == tracker.KindImpression {
+			if oldImpressions && e.Kind == tracker.KindImpression {
 				e.Query = "" // version 1 kept no query on an impression
 			}
 			evs = append(evs, e)
 		}
 	}
 	s, path := openTemp(t, sqlite.Config{})
-	require.NoError(t, s.Write(ctx, evs))
-	from, to := benchStart.Add(7*time.Minute), benchStart.Add(3*24*time.Hour)
-	type answers struct {
-		Overview  tracker.Overview
-		Series    []tracker.Point
-		Products  []tracker.ProductStats
-		Positions []tracker.PositionStats
-		Searches  []tracker.SearchStats
-	}
-	ask := func(s *sqlite.Store) answers {
-		var a answers
-		var err error
-		a.Overview, err = s.Overview(ctx, "shop-dk", from, to)
-		require.NoError(t, err)
-		a.Series, err = s.Series(ctx, "shop-dk", []time.Time{from, from.Add(24 * time.Hour), to})
-		require.NoError(t, err)
-		a.Products, err = s.LabelProducts(ctx, "shop-dk", "Label 003", from, to, 10)
-		require.NoError(t, err)
-		a.Positions, err = s.Positions(ctx, "shop-dk", "Label 003", from, to)
-		require.NoError(t, err)
-		a.Searches, err = s.Searches(ctx, "shop-dk", from, to, 0)
-		require.NoError(t, err)
-		return a
-	}
-	want := ask(s)
+	require.NoError(t, s.Write(t.Context(), evs))
+	want := askMigration(t, s)
 	require.NotZero(t, want.Overview.Visitors)
 	require.NotZero(t, want.Overview.Calls)
 	require.NotEmpty(t, want.Products)
 	require.NotEmpty(t, want.Searches)
 	require.NoError(t, s.Close())
+	return path, want
+}
 
-	// Back to version 1's shape, which must be the first release's schema.
+// downgrade takes the file at path back to an earlier version's shape with
+// qs, and checks it is the schema in testdata/old.
+func downgrade(t *testing.T, path, old string, qs ...string) {
+	t.Helper()
 	db := openRaw(t, path)
-	for _, q := range []string{
+	defer db.Close()
+	for _, q := range qs {
+		_, err := db.Exec(q)
+		require.NoError(t, err, q)
+	}
+	ddl, err := os.ReadFile(filepath.Join("testdata", old))
+	require.NoError(t, err)
+	ref := openRaw(t, filepath.Join(t.TempDir(), "old.db"))
+	defer ref.Close()
+	_, err = ref.Exec(string(ddl))
+	require.NoError(t, err)
+	assert.Equal(t, schemaOf(t, ref), schemaOf(t, db), "the file is as %s has it", old)
+}
+
+// migrated opens the file at path, which migrates it, checks the answers
+// are want's, and that the file now has what a new one has.
+func migrated(t *testing.T, path string, want migrationAnswers) {
+	t.Helper()
+	s := openAt(t, path, sqlite.Config{})
+	assert.Equal(t, want, askMigration(t, s))
+	require.NoError(t, s.Close())
+	db := openRaw(t, path)
+	defer db.Close()
+	var version int
+	require.NoError(t, db.QueryRow(`PRAGMA user_version`).Scan(&version))
+	assert.Equal(t, 3, version)
+	fresh := openRaw(t, filepath.Join(t.TempDir(), "new.db"))
+	defer fresh.Close()
+	_, err := fresh.Exec(schemaSQL(t))
+	require.NoError(t, err)
+	assert.Equal(t, schemaOf(t, fresh), schemaOf(t, db), "a migrated file has what a new one has")
+}
+
+// TestMigrationFromVersion1 opens a file as the first release wrote it
+// (testdata/schema_v1.sql: sale_hours, no visitor_days, no drill-down
+// indexes, no queries on impressions): the migrations rebuild what later
+// versions keep from the events, and every answer is what a file written
+// by this build gives.
+func TestMigrationFromVersion1(t *testing.T) {
+	t.Parallel()
+	path, want := migrationFile(t, true)
+	downgrade(t, path, "schema_v1.sql",
 		`DROP INDEX events_ls`, `DROP INDEX events_searches`, `DROP INDEX events_queries`, `DROP INDEX events_clicks`, `DROP INDEX events_sales`,
 		`DROP TABLE visitor_days`,
 		`ALTER TABLE store_hours DROP COLUMN calls`, `ALTER TABLE store_hours DROP COLUMN impressions`, `ALTER TABLE store_hours DROP COLUMN clicks`,
 		`ALTER TABLE store_hours RENAME TO sale_hours`,
-		`PRAGMA user_version = 1`,
-	} {
-		_, err := db.Exec(q)
-		require.NoError(t, err, q)
-	}
-	v1, err := os.ReadFile(filepath.Join("testdata", "schema_v1.sql"))
-	require.NoError(t, err)
-	ref := openRaw(t, filepath.Join(t.TempDir(), "v1.db"))
-	_, err = ref.Exec(string(v1))
-	require.NoError(t, err)
-	assert.Equal(t, schemaOf(t, ref), schemaOf(t, db), "the file is as version 1 wrote it")
-	require.NoError(t, ref.Close())
-	require.NoError(t, db.Close())
+		`PRAGMA user_version = 1`)
+	migrated(t, path, want)
+}
 
-	s = openAt(t, path, sqlite.Config{})
-	assert.Equal(t, want, ask(s))
-	require.NoError(t, s.Close())
-	db = openRaw(t, path)
-	defer db.Close()
-	var version int
-	require.NoError(t, db.QueryRow(`PRAGMA user_version`).Scan(&version))
-	assert.Equal(t, 2, version)
-	fresh := openRaw(t, filepath.Join(t.TempDir(), "v2.db"))
-	defer fresh.Close()
-	_, err = fresh.Exec(schemaSQL(t))
-	require.NoError(t, err)
-	assert.Equal(t, schemaOf(t, fresh), schemaOf(t, db), "a migrated file has what a new one has")
+// TestMigrationFromVersion2 opens a file of version 2
+// (testdata/schema_v2.sql), whose visitor_days is keyed by visitor: the
+// migration rebuilds it keyed by event, and the visitor counts stay.
+func TestMigrationFromVersion2(t *testing.T) {
+	t.Parallel()
+	path, want := migrationFile(t, false)
+	downgrade(t, path, "schema_v2.sql",
+		`DROP TABLE visitor_days`,
+		`CREATE TABLE visitor_days (sid INTEGER NOT NULL, day INTEGER NOT NULL, vid INTEGER NOT NULL,
+			PRIMARY KEY (sid, day, vid)) WITHOUT ROWID`,
+		`INSERT INTO visitor_days SELECT DISTINCT sid, t / 86400000000, vid FROM events WHERE vid IS NOT NULL`,
+		`PRAGMA user_version = 2`)
+	migrated(t, path, want)
 }
 
 // schemaOf lists the tables, their columns and the indexes of db, by name.

@@ -109,8 +109,9 @@ func (b *batch) purge(cut int64) (int64, error) {
 	// again from the events it keeps.
 	cutDay := credit.Day(cut)
 	for _, q := range []string{`DELETE FROM visitor_days WHERE day <= ?`,
-		`INSERT OR IGNORE INTO visitor_days (sid, day, vid) SELECT sid, ?1, vid FROM events
-			WHERE t >= ?1 * 86400000000 AND t < (?1 + 1) * 86400000000 AND vid IS NOT NULL AND ` + liveSQL} {
+		`INSERT INTO visitor_days (sid, day, rid, vid) SELECT sid, ?1, min(rid), vid FROM events
+			WHERE t >= ?1 * 86400000000 AND t < (?1 + 1) * 86400000000 AND vid IS NOT NULL AND ` + liveSQL + `
+			GROUP BY sid, vid`} {
 		if _, err := b.tx.ExecContext(b.ctx, q, cutDay); err != nil {
 			return 0, err
 		}

@@ -7,10 +7,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/visitrack/visitrack/tracker"
 	"github.com/visitrack/visitrack/tracker/sqlite"
 )
 
@@ -114,4 +116,33 @@ func TestMemoryBudget(t *testing.T) {
 	assert.Greater(t, bs.Memory, int64(4*budget), "the traffic needs far more than the tiny budget")
 	assert.Greater(t, ts.RowsRead, 10*bs.RowsRead, "the tiny store read back what it could not keep")
 	t.Logf("big: %+v; tiny: %+v, peak %d", bs, ts, peak)
+}
+
+// A writer that restarts forgets which visitors have their row of the day
+// in visitor_days, and adds a second: the visitor still counts once.
+func TestVisitorOfADayCountsOnce(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, path := openTemp(t, sqlite.Config{})
+	day := benchStart.Add(24 * time.Hour)
+	view := func(id string, at time.Duration) []tracker.Event {
+		return []tracker.Event{{ID: id, Kind: tracker.KindView, Store: "shop-dk", Visitor: "cvonceonceonceonce01", Time: day.Add(at), Product: "p1"}}
+	}
+	require.NoError(t, s.Write(ctx, view("e1", time.Hour)))
+	require.NoError(t, s.Write(ctx, view("e2", 2*time.Hour))) // remembered: no second row
+	require.NoError(t, s.Close())
+	s = openAt(t, path, sqlite.Config{})
+	require.NoError(t, s.Write(ctx, view("e3", 3*time.Hour)))
+	require.NoError(t, s.Close())
+
+	db := openRaw(t, path)
+	var rows int
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM visitor_days`).Scan(&rows))
+	require.NoError(t, db.Close())
+	assert.Equal(t, 2, rows, "the restarted writer adds a second row")
+
+	s = openAt(t, path, sqlite.Config{})
+	o, err := s.Overview(ctx, "shop-dk", benchStart, benchStart.Add(3*24*time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, 1, o.Visitors)
 }

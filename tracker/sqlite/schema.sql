@@ -1,4 +1,4 @@
--- The visitrack SQLite store, schema version 2: what a new file gets. A file
+-- The visitrack SQLite store, schema version 3: what a new file gets. A file
 -- of an earlier version is brought here by migrate*.sql.
 -- Times are microseconds since the Unix epoch; money is integer micro-units.
 -- Every table but meta is keyed by store (sid): nothing crosses stores.
@@ -155,12 +155,17 @@ CREATE TABLE store_hours (
 
 -- visitor_days: which visitors had an event on which day (UTC, days since
 -- the epoch), so that a count of visitors over weeks reads a row per
--- visitor and day rather than every event.
+-- visitor and day rather than every event. A row is keyed by the event that
+-- added it (rid), so that a batch appends its rows after the day's rather
+-- than among them. The writer remembers which visitors have their row of
+-- the day; one it forgot (a restart, its memory budget) may get a second
+-- row for the same day, which counts once.
 CREATE TABLE visitor_days (
 	sid INTEGER NOT NULL,
 	day INTEGER NOT NULL,
+	rid INTEGER NOT NULL,
 	vid INTEGER NOT NULL,
-	PRIMARY KEY (sid, day, vid)
+	PRIMARY KEY (sid, day, rid)
 ) WITHOUT ROWID;
 
 -- meta: named values of the store as a whole.

@@ -83,7 +83,7 @@ func prepare(ctx context.Context, db *sql.DB) (*stmts, error) {
 		` ON CONFLICT (sid, hour) DO UPDATE SET calls = calls + excluded.calls, impressions = impressions + excluded.impressions,
 		clicks = clicks + excluded.clicks, orders = orders + excluded.orders, revenue = revenue + excluded.revenue,
 		impacted = impacted + excluded.impacted, impacted_revenue = impacted_revenue + excluded.impacted_revenue`)
-	mk(&st.days, `INSERT INTO visitor_days (sid, day, vid) VALUES `, 3, ` ON CONFLICT DO NOTHING`)
+	mk(&st.days, `INSERT INTO visitor_days (sid, day, rid, vid) VALUES `, 4, ``)
 	mk(&st.links, `INSERT INTO links (iid, vid, last) VALUES `, 3, ` ON CONFLICT (iid, vid) DO UPDATE SET last = max(last, excluded.last)`)
 	for _, q := range singles {
 		if err != nil {

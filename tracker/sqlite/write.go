@@ -442,10 +442,11 @@ func (b *batch) persist() error {
 	return nil
 }
 
-// days appends the visitor_days rows the batch adds. A visitor remembers
-// the newest day it is known to have a row for, so that its further events
-// that day, the common case, cost no write; a failed transaction resets
-// the memory, and with it these marks.
+// days appends the visitor_days rows the batch adds, each keyed by the
+// event that adds it. A visitor remembers the newest day it is known to
+// have a row for, so that its further events that day, the common case,
+// cost no write; a failed transaction resets the memory, and with it these
+// marks.
 func (b *batch) days(args []any) []any {
 	type day struct{ sid, day, vid int64 }
 	seen := make(map[day]bool)
@@ -455,7 +456,7 @@ func (b *batch) days(args []any) []any {
 			continue
 		}
 		seen[d] = true
-		args = append(args, d.sid, d.day, d.vid)
+		args = append(args, d.sid, d.day, p.Ref, d.vid)
 		if !p.v.hasDay || d.day > p.v.day {
 			p.v.day, p.v.hasDay = d.day, true
 		}
