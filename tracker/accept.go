@@ -16,12 +16,12 @@ func Accept(events []Event, now time.Time) (accepted []Event, err error) {
 	accepted = make([]Event, 0, len(events))
 	var failed []EventError
 	for i := range events {
-		e := events[i]
-		if err := e.Admit(now); err != nil {
+		// Copied once, into its place, and dropped again if refused.
+		accepted = append(accepted, events[i])
+		if err := accepted[len(accepted)-1].Admit(now); err != nil {
 			failed = append(failed, EventError{Index: i, Err: err})
-			continue
+			accepted = accepted[:len(accepted)-1]
 		}
-		accepted = append(accepted, e)
 	}
 	if len(failed) > 0 {
 		return accepted, &BatchError{Failed: failed}
@@ -34,9 +34,9 @@ func Accept(events []Event, now time.Time) (accepted []Event, err error) {
 // Its error is marked Permanent: the event will never be taken.
 func (e *Event) Admit(now time.Time) error {
 	e.Normalize()
-	err := e.Validate()
+	err := e.validate()
 	if err == nil {
-		err = e.CheckTime(now)
+		err = e.checkTime(now)
 	}
 	return Permanent(err)
 }

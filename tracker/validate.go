@@ -329,7 +329,10 @@ func cutQuery(q string) string {
 // Validate does not normalize: call Normalize first, or an event whose
 // labels only differ in spaces passes with duplicate labels. It does not
 // check the clock either; see CheckTime.
-func (e Event) Validate() error {
+func (e Event) Validate() error { return e.validate() }
+
+// validate is Validate without a copy of e.
+func (e *Event) validate() error {
 	if err := e.validateHeader(); err != nil {
 		return err
 	}
@@ -339,7 +342,9 @@ func (e Event) Validate() error {
 // CheckTime returns a *FieldError wrapping ErrFuture when e is dated more
 // than MaxClockSkew after now, the receiving store's clock; otherwise nil.
 // A Tracker stamps events with its own clock, so only stores call it.
-func (e Event) CheckTime(now time.Time) error {
+func (e Event) CheckTime(now time.Time) error { return e.checkTime(now) }
+
+func (e *Event) checkTime(now time.Time) error {
 	if d := e.Time.Sub(now); d > MaxClockSkew {
 		return e.fail("time", ErrFuture, fmt.Sprintf("%v after the receiver's clock, at most %v", d, MaxClockSkew))
 	}
