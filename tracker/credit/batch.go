@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/visitrack/visitrack/tracker"
 )
@@ -151,27 +152,37 @@ func AddTo[R Record](g *Group, ps []R, products *Products, ch *Changes) {
 // store forgets handles only with every group that uses them). The zero
 // value is ready to use.
 type Products struct {
-	handles map[productKey]Product
-}
-
-type productKey struct {
-	store int64
-	id    string
+	stores map[int64]map[string]Product
+	n      int
+	// The store asked for last, and its IDs: batches are mostly one store's.
+	last  int64
+	lastM map[string]Product
 }
 
 // Of returns the handle of product ID id of store.
 func (h *Products) Of(store int64, id string) Product {
-	k := productKey{store, id}
-	p, ok := h.handles[k]
-	if !ok {
-		if h.handles == nil {
-			h.handles = make(map[productKey]Product)
+	m := h.lastM
+	if m == nil || h.last != store {
+		if m = h.stores[store]; m == nil {
+			if h.stores == nil {
+				h.stores = make(map[int64]map[string]Product)
+			}
+			m = make(map[string]Product)
+			h.stores[store] = m
 		}
-		p = Product(len(h.handles) + 1)
-		h.handles[k] = p
+		h.last, h.lastM = store, m
+	}
+	p, ok := m[id]
+	if !ok {
+		h.n++
+		p = Product(h.n)
+		// A copy of its own, next to the other IDs in memory, rather than a
+		// reference into the event that brought it, which would keep the
+		// event alive and cost a cache miss at every lookup.
+		m[strings.Clone(id)] = p
 	}
 	return p
 }
 
 // Len is how many handles h has handed out.
-func (h *Products) Len() int { return len(h.handles) }
+func (h *Products) Len() int { return h.n }
