@@ -31,11 +31,6 @@ type visitor struct {
 	hasDay   bool
 }
 
-type visitorKey struct {
-	sid int64
-	xid string
-}
-
 // group is a cached group of linked visitors: its members and its events
 // from credit.Group's Low onwards.
 type group struct {
@@ -60,7 +55,7 @@ type memory struct {
 	s        *Store
 	rules    credit.Rules
 	budget   int64
-	visitors map[visitorKey]*visitor
+	visitors map[int64]map[string]*visitor // by store, then visitor ID
 	byVid    map[int64]*visitor
 	groups   storekit.LRU[*group] // by gid; what they take is the memory's count of group bytes
 
@@ -106,7 +101,7 @@ func newMemory(s *Store) *memory {
 // reset forgets every cached visitor, group and lookup but the stores; what
 // is dirty lives in Store.heads, not here.
 func (m *memory) reset() {
-	m.visitors = make(map[visitorKey]*visitor)
+	m.visitors = make(map[int64]map[string]*visitor)
 	m.byVid = make(map[int64]*visitor)
 	m.groups.Reset()
 	if m.sids == nil {
@@ -122,7 +117,7 @@ func (m *memory) reset() {
 // size is about how many bytes the cached groups, visitors and lookups
 // take.
 func (m *memory) size() int64 {
-	n := int64(len(m.visitors))*visitorSize + m.groups.Bytes()
+	n := int64(len(m.byVid))*visitorSize + m.groups.Bytes()
 	n += int64(len(m.labels)+len(m.labelSets)+len(m.setLids)+len(m.idents)+m.products.Len()) * cacheEntry
 	m.s.hmu.RLock()
 	n += int64(len(m.s.heads)) * cacheEntry
@@ -473,9 +468,17 @@ func (m *memory) adopt(v *visitor) *visitor {
 	}
 	m.s.hmu.RUnlock()
 	m.byVid[v.vid] = v
-	m.visitors[visitorKey{v.sid, v.xid}] = v
+	vs := m.visitors[v.sid]
+	if vs == nil {
+		vs = make(map[string]*visitor)
+		m.visitors[v.sid] = vs
+	}
+	vs[v.xid] = v
 	return v
 }
+
+// visitor returns the cached record of visitor xid of store sid, or nil.
+func (m *memory) visitor(sid int64, xid string) *visitor { return m.visitors[sid][xid] }
 
 // groupOf returns the cached group of v. A group not cached yet starts out
 // holding none of its events; ensure brings those a write needs.
@@ -525,7 +528,7 @@ func (m *memory) drop(g *group) {
 	for _, v := range g.members {
 		v.group = nil
 		delete(m.byVid, v.vid)
-		delete(m.visitors, visitorKey{v.sid, v.xid})
+		delete(m.visitors[v.sid], v.xid)
 	}
 }
 
