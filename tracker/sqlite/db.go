@@ -89,7 +89,8 @@ type Store struct {
 	hmu   sync.RWMutex
 	heads map[int64]chainHeads
 
-	failWrite error // set by tests: fails write transactions after their work; guarded by wmu
+	failWrite   error        // set by tests: fails write transactions after their work; guarded by wmu
+	historyRows atomic.Int64 // rows History has read, for tests
 
 	isClosed  atomic.Bool
 	closeOnce sync.Once

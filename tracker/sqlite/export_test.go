@@ -12,3 +12,6 @@ func FailWrites(s *Store, err error) (restore func()) {
 		s.wmu.Unlock()
 	}
 }
+
+// HistoryRows is how many event rows History has read from s since Open.
+func HistoryRows(s *Store) int64 { return s.historyRows.Load() }

@@ -59,6 +59,7 @@ func (s *Store) activity(ctx context.Context, vids []int64, limit int) ([]tracke
 			if err != nil {
 				return nil, err
 			}
+			s.historyRows.Add(1)
 			if r.vid.Int64 != vid || h.full() && r.pmax.Int64 < h.min().t {
 				break // everything from here back is older than what we have
 			}

@@ -17,6 +17,7 @@ func TestHistoryOfAHeavyVisitor(t *testing.T) {
 	ctx := t.Context()
 	s, _ := openTemp(t, sqlite.Config{})
 	heavy := heavyVisitor(t, s, "cvheavyheavyheavy001", 5000, benchStart)
+	before := sqlite.HistoryRows(s)
 	h, err := s.History(ctx, "shop-dk", heavy, 10)
 	require.NoError(t, err)
 	require.Len(t, h, 10)
@@ -24,4 +25,8 @@ func TestHistoryOfAHeavyVisitor(t *testing.T) {
 		// The newest first: views every second, the last at 4999 s.
 		assert.Equal(t, benchStart.Add(time.Duration(4999-i)*time.Second), a.Time.UTC(), "entry %d", i)
 	}
+	// Ten entries, a click next to one of them, and the row that shows the
+	// rest is older: not the 5,500 rows of the visitor's activity, nor the
+	// 1,000 of its last batch.
+	assert.LessOrEqual(t, sqlite.HistoryRows(s)-before, int64(15), "rows History read")
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/visitrack/visitrack/tracker"
@@ -33,38 +32,6 @@ func onCredit(kind int) bool {
 // one History walks.
 func onActivity(kind int) bool {
 	return kind == kindClick || kind == kindView || kind == kindCategory || kind == kindSearch
-}
-
-// columns are the events columns a kind's rows fill, beyond rid, sid, eid,
-// kind, t, vid and item, which every row has: a row binds only these, and
-// the rest stay NULL.
-type columns struct {
-	credit, activity bool // prev_c, pmax_c; prev_a, pmax_a: the chains it is on
-	ls, detail, sale bool // ls; detail; credit and counted
-}
-
-func columnsOf(kind int) columns {
-	return columns{credit: onCredit(kind), activity: onActivity(kind),
-		ls:     kind == kindImpression || kind == kindClick,
-		detail: kind == kindImpression || kind == kindClick || kind == kindSearch || kind == kindSale,
-		sale:   kind == kindSale}
-}
-
-// sql returns the column names of kind's insert and one row of its values:
-// parameters, but the kind itself.
-func (c columns) sql(kind int) (names, row string) {
-	names, row = "rid, sid, eid, kind, t, vid, item", "(?, ?, ?, "+strconv.Itoa(kind)+", ?, ?, ?"
-	for _, col := range []struct {
-		on   bool
-		name string
-		n    int
-	}{{c.credit, "prev_c, pmax_c", 2}, {c.activity, "prev_a, pmax_a", 2}, {c.ls, "ls", 1}, {c.detail, "detail", 1}, {c.sale, "credit, counted", 2}} {
-		if col.on {
-			names += ", " + col.name
-			row += strings.Repeat(", ?", col.n)
-		}
-	}
-	return names, row + ")"
 }
 
 // liveSQL is the condition on events rows that hold an event rather than a

@@ -12,7 +12,7 @@ import (
 // connection. Multi-row statements are prepared for 1, 2, 4 … 64 rows; a
 // batch of rows goes out in as few of those as add up to it.
 type stmts struct {
-	insEvents   [kindEmail + 1]multi // by kind: the columns it fills (columnsOf)
+	insEvents   multi
 	insVisitors multi
 	labelHours  multi
 	storeHours  multi
@@ -66,20 +66,15 @@ var singles = []string{qKnownIDs, qVisitors, qVisitorsByVid, qMembers, qRow, qCo
 func prepare(ctx context.Context, db *sql.DB) (*stmts, error) {
 	st := &stmts{one: make(map[string]*sql.Stmt)}
 	var err error
-	mkRow := func(m *multi, head, row string, tail string) {
-		m.cols, m.bySize = strings.Count(row, "?"), make(map[int]*sql.Stmt)
+	mk := func(m *multi, head string, cols int, tail string) {
+		m.cols, m.bySize = cols, make(map[int]*sql.Stmt)
+		row := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
 		for n := 1; n <= maxRows && err == nil; n *= 2 {
 			q := head + strings.TrimSuffix(strings.Repeat(row+",", n), ",") + tail
 			m.bySize[n], err = db.PrepareContext(ctx, q)
 		}
 	}
-	mk := func(m *multi, head string, cols int, tail string) {
-		mkRow(m, head, "("+strings.TrimSuffix(strings.Repeat("?,", cols), ",")+")", tail)
-	}
-	for kind := kindImpression; kind <= kindEmail; kind++ {
-		names, row := columnsOf(kind).sql(kind)
-		mkRow(&st.insEvents[kind], `INSERT INTO events (`+names+`) VALUES `, row, ``)
-	}
+	mk(&st.insEvents, `INSERT INTO events (rid, sid, eid, kind, t, vid, prev_c, pmax_c, prev_a, pmax_a, item, ls, detail, credit, counted) VALUES `, 15, ``)
 	mk(&st.insVisitors, `INSERT INTO visitors (vid, sid, xid, gid) VALUES `, 4, ``)
 	mk(&st.labelHours, `INSERT INTO label_hours (sid, hour, lid, calls, impressions, clicks, orders, revenue) VALUES `, 8,
 		` ON CONFLICT (sid, hour, lid) DO UPDATE SET calls = calls + excluded.calls, impressions = impressions + excluded.impressions,
@@ -122,11 +117,7 @@ func (m *multi) exec(ctx context.Context, tx *sql.Tx, args []any) error {
 
 func (st *stmts) close() error {
 	var errs []error
-	ms := []*multi{&st.insVisitors, &st.labelHours, &st.storeHours, &st.days, &st.links}
-	for i := range st.insEvents {
-		ms = append(ms, &st.insEvents[i])
-	}
-	for _, m := range ms {
+	for _, m := range []*multi{&st.insEvents, &st.insVisitors, &st.labelHours, &st.storeHours, &st.days, &st.links} {
 		for _, s := range m.bySize {
 			if s != nil {
 				errs = append(errs, s.Close())

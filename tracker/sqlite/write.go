@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -157,17 +156,10 @@ func (b *batch) accept(events []tracker.Event) error {
 	kept := b.evs[:0]
 	for _, p := range b.evs {
 		if !known[key{p.Store, p.Event.ID}] {
+			p.Ref = b.nextRid
+			b.nextRid++
 			kept = append(kept, p)
 		}
-	}
-	// rids go to the kinds in turn, so that each kind's rows, which fill
-	// columns of their own, go in with statements of their own and still
-	// reach the table in rid order. Nothing reads meaning into the order of
-	// one batch's rids.
-	slices.SortStableFunc(kept, func(x, y *pending) int { return cmp.Compare(x.Event.Kind, y.Event.Kind) })
-	for _, p := range kept {
-		p.Ref = b.nextRid
-		b.nextRid++
 	}
 	b.evs = kept
 	return nil
@@ -429,16 +421,12 @@ func (b *batch) ensure(g *group, need int64) error {
 // persist writes the batch: its events with their chains, what changed
 // among stored clicks and sales, the counters and the IDs handed out.
 func (b *batch) persist() error {
-	args := make([]any, 0, 12*len(b.evs))
-	for i := 0; i < len(b.evs); {
-		kind := b.evs[i].Event.Kind
-		args = args[:0]
-		for ; i < len(b.evs) && b.evs[i].Event.Kind == kind; i++ {
-			args = b.row(args, b.evs[i])
-		}
-		if err := b.s.st.insEvents[kind].exec(b.ctx, b.tx, args); err != nil {
-			return err
-		}
+	args := make([]any, 0, 15*len(b.evs))
+	for _, p := range b.evs {
+		args = b.row(args, p)
+	}
+	if err := b.s.st.insEvents.exec(b.ctx, b.tx, args); err != nil {
+		return err
 	}
 	if err := b.s.st.days.exec(b.ctx, b.tx, b.days(args[:0])); err != nil {
 		return err
@@ -605,24 +593,7 @@ func (b *batch) row(args []any, p *pending) []any {
 			b.c.CountSale(p.Store, t, sl.Lines, sl.Credit, b.lids, +1)
 		}
 	}
-	args = append(args, p.Ref, p.Store, e.ID, t, p.v.vid, item)
-	c := columnsOf(kind)
-	if c.credit {
-		args = append(args, prevC, pmaxC)
-	}
-	if c.activity {
-		args = append(args, prevA, pmaxA)
-	}
-	if c.ls {
-		args = append(args, ls)
-	}
-	if c.detail {
-		args = append(args, detail)
-	}
-	if c.sale {
-		args = append(args, cr, counted)
-	}
-	return args
+	return append(args, p.Ref, p.Store, e.ID, kind, t, p.v.vid, prevC, pmaxC, prevA, pmaxA, item, ls, detail, cr, counted)
 }
 
 // anyLS is a label set as a column value: nil for none.
