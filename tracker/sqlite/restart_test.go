@@ -146,3 +146,23 @@ func TestVisitorOfADayCountsOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, o.Visitors)
 }
+
+// Events sent again after a restart, as a queue's spool does after a crash,
+// are known by their IDs and stored once.
+func TestResentAfterRestartStoredOnce(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	ref, _ := openTemp(t, sqlite.Config{})
+	s, path := openTemp(t, sqlite.Config{})
+	bs := batches(12, 250)
+	for _, b := range bs {
+		require.NoError(t, ref.Write(ctx, b))
+		require.NoError(t, s.Write(ctx, b))
+	}
+	require.NoError(t, s.Close())
+	s = openAt(t, path, sqlite.Config{})
+	for _, b := range bs {
+		require.NoError(t, s.Write(ctx, b))
+	}
+	sameAnswers(t, ref, s)
+}
