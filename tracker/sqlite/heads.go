@@ -9,9 +9,13 @@ import (
 // the visitors table, so that Store.heads empties. The caller holds wmu.
 func (s *Store) flushHeads(ctx context.Context) error {
 	s.hmu.RLock()
-	rows := make([][5]int64, 0, len(s.heads))
+	rows := make([][6]any, 0, len(s.heads))
 	for vid, h := range s.heads {
-		rows = append(rows, [5]int64{vid, h.lastC, h.pmaxC, h.lastA, h.pmaxA})
+		var day any // null: none
+		if h.hasDay {
+			day = h.day
+		}
+		rows = append(rows, [6]any{vid, h.lastC, h.pmaxC, h.lastA, h.pmaxA, day})
 	}
 	s.hmu.RUnlock()
 	tx, err := s.w.BeginTx(ctx, nil)

@@ -12,10 +12,21 @@ import (
 )
 
 // chainHeads are the heads of a visitor's two chains: the rid of its newest
-// row on each (0: none) and the newest event time on it (credit.All: none).
+// row on each (0: none) and the newest event time on it (credit.All: none);
+// and, kept and written with them, the newest day it has a visitor_days row
+// for.
 type chainHeads struct {
 	lastC, pmaxC int64 // impressions, clicks, sales, email links
 	lastA, pmaxA int64 // clicks, product and category views, searches
+	day          int64 // with hasDay, the newest day with a visitor_days row
+	hasDay       bool
+}
+
+// sawDay records that the visitor has a visitor_days row for day.
+func (h *chainHeads) sawDay(day int64) {
+	if !h.hasDay || day > h.day {
+		h.day, h.hasDay = day, true
+	}
 }
 
 var noHeads = chainHeads{pmaxC: credit.All, pmaxA: credit.All}
@@ -27,8 +38,6 @@ type visitor struct {
 	gid      int64
 	heads    chainHeads
 	group    *group // the cached group it is in, or nil
-	day      int64  // with hasDay, the newest day its visitor_days row is known written
-	hasDay   bool
 }
 
 // group is a cached group of linked visitors: its members and its events
@@ -171,7 +180,7 @@ func (m *memory) load(ctx context.Context) error {
 // recoverHeads reads the rows written since the heads were last written to
 // the visitors table, and keeps their visitors' heads in Store.heads.
 func (m *memory) recoverHeads(ctx context.Context, from int64) error {
-	rows, err := m.s.w.QueryContext(ctx, `SELECT rid, vid, kind, pmax_c, pmax_a FROM events
+	rows, err := m.s.w.QueryContext(ctx, `SELECT rid, vid, kind, t, pmax_c, pmax_a FROM events
 		WHERE rid >= ? AND vid IS NOT NULL ORDER BY rid`, from)
 	if err != nil {
 		return err
@@ -179,9 +188,9 @@ func (m *memory) recoverHeads(ctx context.Context, from int64) error {
 	newer := make(map[int64]chainHeads)
 	var vids []int64
 	for rows.Next() {
-		var rid, vid, kind int64
+		var rid, vid, kind, t int64
 		var pc, pa sql.NullInt64
-		if err := rows.Scan(&rid, &vid, &kind, &pc, &pa); err != nil {
+		if err := rows.Scan(&rid, &vid, &kind, &t, &pc, &pa); err != nil {
 			rows.Close()
 			return err
 		}
@@ -196,6 +205,9 @@ func (m *memory) recoverHeads(ctx context.Context, from int64) error {
 		if onActivity(int(kind)) {
 			h.lastA, h.pmaxA = rid, pa.Int64
 		}
+		// The write that stored the row stored its visitor_days row, or
+		// knew of one.
+		h.sawDay(credit.Day(t))
 		newer[vid] = h
 	}
 	if err := rows.Close(); err != nil {
@@ -215,6 +227,9 @@ func (m *memory) recoverHeads(ctx context.Context, from int64) error {
 			}
 			if h.lastA == 0 {
 				h.lastA, h.pmaxA = v.heads.lastA, v.heads.pmaxA
+			}
+			if v.heads.hasDay {
+				h.sawDay(v.heads.day)
 			}
 			m.s.heads[v.vid] = h
 		}
@@ -415,11 +430,12 @@ func queryVisitors(ctx context.Context, q querier, query string, args ...any) ([
 	var out []*visitor
 	for rows.Next() {
 		v := &visitor{}
-		var lc, pc, la, pa sql.NullInt64
-		if err := rows.Scan(&v.vid, &v.sid, &v.xid, &v.gid, &lc, &pc, &la, &pa); err != nil {
+		var lc, pc, la, pa, day sql.NullInt64
+		if err := rows.Scan(&v.vid, &v.sid, &v.xid, &v.gid, &lc, &pc, &la, &pa, &day); err != nil {
 			return nil, err
 		}
 		v.heads = noHeads
+		v.heads.day, v.heads.hasDay = day.Int64, day.Valid
 		if lc.Valid {
 			v.heads.lastC, v.heads.pmaxC = lc.Int64, pc.Int64
 		}

@@ -117,7 +117,7 @@ func TestMigrationFromVersion1(t *testing.T) {
 	path, want := migrationFile(t, true)
 	downgrade(t, path, "schema_v1.sql",
 		`DROP INDEX events_ls`, `DROP INDEX events_searches`, `DROP INDEX events_queries`, `DROP INDEX events_clicks`, `DROP INDEX events_sales`,
-		`DROP TABLE visitor_days`,
+		`DROP TABLE visitor_days`, `ALTER TABLE visitors DROP COLUMN day`,
 		`ALTER TABLE store_hours DROP COLUMN calls`, `ALTER TABLE store_hours DROP COLUMN impressions`, `ALTER TABLE store_hours DROP COLUMN clicks`,
 		`ALTER TABLE store_hours RENAME TO sale_hours`,
 		`PRAGMA user_version = 1`)
@@ -135,6 +135,7 @@ func TestMigrationFromVersion2(t *testing.T) {
 		`CREATE TABLE visitor_days (sid INTEGER NOT NULL, day INTEGER NOT NULL, vid INTEGER NOT NULL,
 			PRIMARY KEY (sid, day, vid)) WITHOUT ROWID`,
 		`INSERT INTO visitor_days SELECT DISTINCT sid, t / 86400000000, vid FROM events WHERE vid IS NOT NULL`,
+		`ALTER TABLE visitors DROP COLUMN day`,
 		`PRAGMA user_version = 2`)
 	migrated(t, path, want)
 }
@@ -176,4 +177,35 @@ func schemaSQL(t *testing.T) string {
 	b, err := os.ReadFile("schema.sql")
 	require.NoError(t, err)
 	return string(b)
+}
+
+// A file of version 2 that was purged keeps tombstones of old events that
+// arrived late, with their visitor: the migration does not count those
+// visitors on the purged days again.
+func TestMigrationAfterPurge(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, path := openTemp(t, sqlite.Config{})
+	view := func(id string, at time.Duration) tracker.Event {
+		return tracker.Event{ID: id, Kind: tracker.KindView, Store: "shop-dk", Visitor: "cvpurgedpurgedpurge1", Time: benchStart.Add(at), Product: "p1"}
+	}
+	require.NoError(t, s.Write(ctx, []tracker.Event{view("new", 10*24*time.Hour)}))
+	require.NoError(t, s.Write(ctx, []tracker.Event{view("late", 24*time.Hour)})) // old, after a newer one
+	_, err := s.Purge(ctx, benchStart.Add(3*24*time.Hour))
+	require.NoError(t, err)
+	purged := func(s *sqlite.Store) int {
+		o, err := s.Overview(ctx, "shop-dk", benchStart, benchStart.Add(5*24*time.Hour))
+		require.NoError(t, err)
+		return o.Visitors
+	}
+	require.Equal(t, 0, purged(s))
+	require.NoError(t, s.Close())
+	downgrade(t, path, "schema_v2.sql",
+		`DROP TABLE visitor_days`,
+		`CREATE TABLE visitor_days (sid INTEGER NOT NULL, day INTEGER NOT NULL, vid INTEGER NOT NULL,
+			PRIMARY KEY (sid, day, vid)) WITHOUT ROWID`,
+		`ALTER TABLE visitors DROP COLUMN day`,
+		`PRAGMA user_version = 2`)
+	s = openAt(t, path, sqlite.Config{})
+	assert.Equal(t, 0, purged(s))
 }

@@ -106,7 +106,9 @@ func (b *batch) purge(cut int64) (int64, error) {
 		}
 	}
 	// Visitors by day: days before the cut's go; the cut's day is counted
-	// again from the events it keeps.
+	// again from the events it keeps. The visitors' day marks stay true: a
+	// visitor that outlives the cut has an event at or after it, so its mark
+	// is the cut's day, rebuilt for it here, or a later one.
 	cutDay := credit.Day(cut)
 	for _, q := range []string{`DELETE FROM visitor_days WHERE day <= ?`,
 		`INSERT INTO visitor_days (sid, day, rid, vid) SELECT sid, ?1, min(rid), vid FROM events

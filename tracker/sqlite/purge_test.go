@@ -88,3 +88,22 @@ func TestPurgeAllThenRestart(t *testing.T) {
 	require.Len(t, h, 2)
 	assert.Equal(t, "p-new2", h[0].Product)
 }
+
+// A visitor whose events of the cut's day were all before the cut goes
+// with them; a later event of that day is a new visitor's, and counts.
+func TestPurgeThenSameDayCountsVisitor(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, _ := openTemp(t, sqlite.Config{})
+	day := benchStart.Add(2 * 24 * time.Hour)
+	view := func(id string, at time.Duration) []tracker.Event {
+		return []tracker.Event{{ID: id, Kind: tracker.KindView, Store: "shop-dk", Visitor: "cvcutcutcutcutcut001", Time: day.Add(at), Product: "p1"}}
+	}
+	require.NoError(t, s.Write(ctx, view("morning", 2*time.Hour)))
+	_, err := s.Purge(ctx, day.Add(12*time.Hour))
+	require.NoError(t, err)
+	require.NoError(t, s.Write(ctx, view("evening", 20*time.Hour)))
+	o, err := s.Overview(ctx, "shop-dk", day, day.Add(24*time.Hour)) // a whole day: visitor_days
+	require.NoError(t, err)
+	assert.Equal(t, 1, o.Visitors)
+}

@@ -16,6 +16,9 @@ CREATE TABLE stores (
 --                  newest event time on the chain.
 --   last_a, pmax_a the same for the activity chain (clicks, product and
 --                  category views, searches), which History walks.
+--   day            the newest day the visitor has a visitor_days row for
+--                  (NULL: none known), so that its further events of the
+--                  day add none.
 -- The heads are kept in memory by the writer and written in bulk; rows from
 -- meta.heads_rid on may be newer than the heads here, and Open reads them.
 CREATE TABLE visitors (
@@ -27,6 +30,7 @@ CREATE TABLE visitors (
 	pmax_c INTEGER,
 	last_a INTEGER,
 	pmax_a INTEGER,
+	day    INTEGER,
 	UNIQUE (sid, xid)
 );
 CREATE INDEX visitors_gid ON visitors (gid);
@@ -157,9 +161,10 @@ CREATE TABLE store_hours (
 -- the epoch), so that a count of visitors over weeks reads a row per
 -- visitor and day rather than every event. A row is keyed by the event that
 -- added it (rid), so that a batch appends its rows after the day's rather
--- than among them. The writer remembers which visitors have their row of
--- the day; one it forgot (a restart, its memory budget) may get a second
--- row for the same day, which counts once.
+-- than among them. A visitor's newest day with a row is kept with its chain
+-- heads (visitors.day), and only an event of another day adds a row: one
+-- that arrives late for an earlier day adds a second row for that day,
+-- which counts once.
 CREATE TABLE visitor_days (
 	sid INTEGER NOT NULL,
 	day INTEGER NOT NULL,

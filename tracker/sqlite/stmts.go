@@ -32,9 +32,9 @@ type multi struct {
 // Single statements, by name.
 const (
 	qKnownIDs = `SELECT eid FROM events WHERE sid = ? AND eid IN (SELECT value FROM json_each(?))`
-	qVisitors = `SELECT vid, sid, xid, gid, last_c, pmax_c, last_a, pmax_a FROM visitors
+	qVisitors = `SELECT vid, sid, xid, gid, last_c, pmax_c, last_a, pmax_a, day FROM visitors
 		WHERE sid = ? AND xid IN (SELECT value FROM json_each(?))`
-	qVisitorsByVid = `SELECT vid, sid, xid, gid, last_c, pmax_c, last_a, pmax_a FROM visitors
+	qVisitorsByVid = `SELECT vid, sid, xid, gid, last_c, pmax_c, last_a, pmax_a, day FROM visitors
 		WHERE vid IN (SELECT value FROM json_each(?))`
 	qMembers = `SELECT vid FROM visitors WHERE gid = ?`
 	qRow     = `SELECT eid, kind, t, vid, prev_c, pmax_c, item, ls, detail, credit, counted FROM events WHERE rid = ?`
@@ -55,8 +55,8 @@ const (
 	qLabels       = `SELECT lid, name FROM labels WHERE sid = ? AND name IN (SELECT value FROM json_each(?))`
 	qAddLabel     = `INSERT INTO labels (lid, sid, name) VALUES (?, ?, ?)`
 	qSetMeta      = `UPDATE meta SET value = ? WHERE name = ?`
-	qSetHeads     = `UPDATE visitors SET last_c = value ->> 1, pmax_c = value ->> 2, last_a = value ->> 3, pmax_a = value ->> 4
-		FROM json_each(?) WHERE vid = value ->> 0`
+	qSetHeads     = `UPDATE visitors SET last_c = value ->> 1, pmax_c = value ->> 2, last_a = value ->> 3, pmax_a = value ->> 4,
+		day = value ->> 5 FROM json_each(?) WHERE vid = value ->> 0`
 )
 
 var singles = []string{qKnownIDs, qVisitors, qVisitorsByVid, qMembers, qRow, qCopies, qSetClick, qSetSale,

@@ -443,23 +443,23 @@ func (b *batch) persist() error {
 }
 
 // days appends the visitor_days rows the batch adds, each keyed by the
-// event that adds it. A visitor remembers the newest day it is known to
-// have a row for, so that its further events that day, the common case,
-// cost no write; a failed transaction resets the memory, and with it these
-// marks.
+// event that adds it. A visitor's heads hold the newest day it has a row
+// for, so that its further events that day, the common case, cost no
+// write. It runs after row, which has every visitor of the batch in
+// b.touched.
 func (b *batch) days(args []any) []any {
 	type day struct{ sid, day, vid int64 }
 	seen := make(map[day]bool)
 	for _, p := range b.evs {
 		d := day{p.Store, credit.Day(credit.Micros(p.Event.Time)), p.v.vid}
-		if (p.v.hasDay && d.day == p.v.day) || seen[d] {
+		h := b.touched[p.v]
+		if (h.hasDay && d.day == h.day) || seen[d] {
 			continue
 		}
 		seen[d] = true
 		args = append(args, d.sid, d.day, p.Ref, d.vid)
-		if !p.v.hasDay || d.day > p.v.day {
-			p.v.day, p.v.hasDay = d.day, true
-		}
+		h.sawDay(d.day)
+		b.touched[p.v] = h
 	}
 	return args
 }
