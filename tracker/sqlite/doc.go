@@ -44,9 +44,11 @@
 //     (128 MiB by default): past it the least recently used groups go, and
 //     results stay the same; only writes slow down.
 //   - Counters per store, label and hour (label_hours, store_hours), and
-//     which visitors were active on which day (visitor_days), for
-//     dashboards: Report sums them for whole hours and reads the events for
-//     the ragged ends, through credit.Reports, which adds up for both stores
+//     which visitors were active on which day (visitor_days, appended to:
+//     each visitor's newest day with a row is kept with its chain heads,
+//     so that only its first event of a day adds one), for dashboards:
+//     Report sums them for whole hours and reads the events for the ragged
+//     ends, through credit.Reports, which adds up for both stores
 //     from a snapshot (one read-only transaction). When a late event changes
 //     credit already counted, the write corrects the counters in the same
 //     transaction. The drill-downs (a label's products and positions,
