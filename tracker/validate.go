@@ -573,7 +573,12 @@ func indexed(list string, i int, suffix string) string {
 }
 
 // isBlank reports whether s is empty once trimmed.
-func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
+func isBlank(s string) bool {
+	if s != "" && s[0] > ' ' && s[0] < utf8.RuneSelf {
+		return false // starts with a visible ASCII character: the common case
+	}
+	return strings.TrimSpace(s) == ""
+}
 
 // textProblem says what makes s invalid text (invalid UTF-8 or a control
 // character), or returns "" when it is valid. It never repeats s.
