@@ -299,6 +299,25 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// jsonStrings is ss as a JSON array, for json_each: the probes of a batch's
+// event and visitor IDs, which encoding/json took a tenth of a millisecond
+// a batch to make.
+func jsonStrings(ss []string) string {
+	n := 2
+	for _, s := range ss {
+		n += len(s) + 3
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return string(append(b, ']'))
+}
+
 // collect reads every row a query returns, scan filling in one value per
 // row.
 func collect[T any](rows *sql.Rows, err error, scan func(rows *sql.Rows, v *T) error) ([]T, error) {

@@ -137,7 +137,7 @@ func (b *batch) accept(events []tracker.Event) error {
 	}
 	known := make(map[key]bool)
 	for sid, eids := range ids {
-		rows, err := b.stmt(qKnownIDs).QueryContext(b.ctx, sid, string(mustJSON(eids)))
+		rows, err := b.stmt(qKnownIDs).QueryContext(b.ctx, sid, jsonStrings(eids))
 		if err != nil {
 			return err
 		}
@@ -191,7 +191,7 @@ func (b *batch) resolveVisitors() error {
 	}
 	var added []any
 	for sid, xids := range missing {
-		vs, err := queryVisitors(b.ctx, b.tx, qVisitors, sid, string(mustJSON(xids)))
+		vs, err := queryVisitors(b.ctx, b.tx, qVisitors, sid, jsonStrings(xids))
 		if err != nil {
 			return err
 		}
@@ -308,7 +308,7 @@ func labelSetLids(cache map[credit.LabelSet][]int64, ls credit.LabelSet, row fun
 func (b *batch) copies() error {
 	best, ids := credit.CountingCopies(b.evs)
 	for sid, sales := range ids {
-		rows, err := b.stmt(qCopies).QueryContext(b.ctx, sid, string(mustJSON(sales)))
+		rows, err := b.stmt(qCopies).QueryContext(b.ctx, sid, jsonStrings(sales))
 		stored, err := collect(rows, err, func(rows *sql.Rows, r *eventRow) error {
 			return rows.Scan(&r.rid, &r.eid, &r.t, &r.vid, &r.item, &r.detail, &r.credit)
 		})

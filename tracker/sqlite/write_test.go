@@ -83,3 +83,30 @@ func TestBadEventCostsOnlyItself(t *testing.T) {
 	assert.Equal(t, 1, r.Orders)
 	assert.Equal(t, 10.0, r.Revenue)
 }
+
+// IDs that JSON must escape, or may write either way, are known again when
+// they come back: the store looks a batch's event, visitor and sale IDs up
+// through JSON arrays of them.
+func TestEscapedIDsKnownAgain(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, _ := openTemp(t, sqlite.Config{})
+	odd := []string{`a"b`, `c\d`, "é<&>\u2028x", `e\"f`, "/g"}
+	var evs []tracker.Event
+	for i, id := range odd {
+		evs = append(evs, tracker.Event{ID: "v" + id, Kind: tracker.KindView, Store: "shop", Visitor: "cvoddoddoddoddodd01",
+			Time: benchStart.Add(time.Duration(i) * time.Second), Product: "p" + id})
+		evs = append(evs, tracker.Event{ID: "s" + id, Kind: tracker.KindSale, Store: "shop", Visitor: "cvoddoddoddoddodd01",
+			Time: benchStart.Add(time.Duration(i) * time.Second), Sale: "o" + id, Lines: []tracker.Line{{ID: "p" + id, Price: 1, Quantity: 1}}})
+	}
+	for range 2 { // the second time, every ID is known
+		require.NoError(t, s.Write(ctx, evs))
+	}
+	r, err := s.Report(ctx, "shop", benchStart, benchStart.Add(time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, len(odd), r.Orders)
+	assert.Equal(t, float64(len(odd)), r.Revenue)
+	h, err := s.History(ctx, "shop", "cvoddoddoddoddodd01", 100)
+	require.NoError(t, err)
+	assert.Len(t, h, len(odd))
+}
