@@ -348,7 +348,7 @@ func (s *Store) closeAll() error {
 		}
 	}
 	if s.st != nil {
-		errs = append(errs, s.st.close(s.w))
+		errs = append(errs, s.st.close())
 	}
 	if s.w != nil {
 		errs = append(errs, s.w.Close())

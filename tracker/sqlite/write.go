@@ -20,7 +20,7 @@ func (s *Store) write(ctx context.Context, events []tracker.Event) (err error) {
 	if s.closed() {
 		return ErrClosed
 	}
-	tx, err := s.begin(ctx)
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -38,20 +38,10 @@ func (s *Store) write(ctx context.Context, events []tracker.Event) (err error) {
 	if err := b.run(events); err != nil {
 		return err
 	}
-	// The commit writes to the log while the memory settles on the other
-	// core; a failed commit reloads the memory anyway.
-	settled := make(chan struct{})
-	go func() {
-		defer close(settled)
-		b.settle()
-	}()
 	if s.failWrite != nil {
-		err = s.failWrite // a test's failed commit
-	} else {
-		err = tx.Commit()
+		return s.failWrite
 	}
-	<-settled
-	if err != nil {
+	if err := tx.Commit(); err != nil {
 		return err
 	}
 	b.done()
@@ -63,7 +53,7 @@ type batch struct {
 	ctx context.Context
 	s   *Store
 	m   *memory
-	tx  *wtx
+	tx  *sql.Tx
 	txs map[string]*sql.Stmt // single statements bound to tx
 
 	firstRid                                            int64 // rids from here on are this batch's
@@ -90,7 +80,7 @@ type identUse struct {
 	key identKey
 }
 
-func newBatch(ctx context.Context, s *Store, tx *wtx) *batch {
+func newBatch(ctx context.Context, s *Store, tx *sql.Tx) *batch {
 	m := s.mem
 	return &batch{ctx: ctx, s: s, m: m, tx: tx, txs: make(map[string]*sql.Stmt), c: credit.NewTally(),
 		firstRid: m.nextRid, nextRid: m.nextRid, nextVid: m.nextVid, nextIid: m.nextIid, nextLs: m.nextLs,
@@ -101,14 +91,13 @@ func newBatch(ctx context.Context, s *Store, tx *wtx) *batch {
 func (b *batch) stmt(q string) *sql.Stmt {
 	st := b.txs[q]
 	if st == nil {
-		st = b.s.st.in(b.ctx, b.tx.Tx, q)
+		st = b.s.st.in(b.ctx, b.tx, q)
 		b.txs[q] = st
 	}
 	return st
 }
 
 func (b *batch) run(events []tracker.Event) error {
-	b.touched = make(map[*visitor]chainHeads, len(events)) // most events are of visitors of their own
 	if err := b.accept(events); err != nil || len(b.evs) == 0 {
 		return err
 	}
@@ -224,7 +213,7 @@ func (b *batch) resolveVisitors() error {
 			added = append(added, v.vid, sid, xid, v.gid)
 		}
 	}
-	if err := b.tx.exec(b.ctx, &b.s.st.insVisitors, added); err != nil {
+	if err := b.s.st.insVisitors.exec(b.ctx, b.tx, added); err != nil {
 		return err
 	}
 	for _, p := range b.evs {
@@ -432,14 +421,14 @@ func (b *batch) ensure(g *group, need int64) error {
 // persist writes the batch: its events with their chains, what changed
 // among stored clicks and sales, the counters and the IDs handed out.
 func (b *batch) persist() error {
-	args := make([]any, 0, eventCols*len(b.evs))
+	args := make([]any, 0, 15*len(b.evs))
 	for _, p := range b.evs {
 		args = b.row(args, p)
 	}
-	if err := b.tx.exec(b.ctx, &b.s.st.insEvents, args); err != nil {
+	if err := b.s.st.insEvents.exec(b.ctx, b.tx, args); err != nil {
 		return err
 	}
-	if err := b.tx.exec(b.ctx, &b.s.st.days, b.days(args[:0])); err != nil {
+	if err := b.s.st.days.exec(b.ctx, b.tx, b.days(args[:0])); err != nil {
 		return err
 	}
 	if err := b.persistChanges(); err != nil {
@@ -607,9 +596,6 @@ func (b *batch) row(args []any, p *pending) []any {
 	return append(args, p.Ref, p.Store, e.ID, kind, t, p.v.vid, prevC, pmaxC, prevA, pmaxA, item, ls, detail, cr, counted)
 }
 
-// eventCols is how many values row appends.
-const eventCols = 15
-
 // anyLS is a label set as a column value: nil for none.
 func anyLS(ls credit.LabelSet) any {
 	if ls == 0 {
@@ -629,18 +615,6 @@ func (b *batch) done() {
 	}
 	dirty := len(b.s.heads)
 	b.s.hmu.Unlock()
-	if int64(dirty)*cacheEntry > m.budget/4 {
-		// Failures leave the heads dirty; the next write tries again.
-		_ = b.s.flushHeads(context.WithoutCancel(b.ctx))
-	}
-	b.s.committed()
-}
-
-// settle trims the groups the batch added to, counts what they take and
-// evicts what is past the budget. It needs nothing the commit does: write
-// runs it during the commit.
-func (b *batch) settle() {
-	m := b.m
 	horizon := max(m.rules.LookbackMicros(), m.rules.WindowMicros()) + credit.HourMicros
 	for _, p := range b.evs {
 		if g := p.v.group; g != nil {
@@ -651,6 +625,11 @@ func (b *batch) settle() {
 		}
 	}
 	m.evict()
+	if int64(dirty)*cacheEntry > m.budget/4 {
+		// Failures leave the heads dirty; the next write tries again.
+		_ = b.s.flushHeads(context.WithoutCancel(b.ctx))
+	}
+	b.s.committed()
 }
 
 // trimEvery is how far a group's newest event moves before the group drops
@@ -659,14 +638,14 @@ func (b *batch) settle() {
 const trimEvery = credit.DayMicros
 
 // writeTally adds what a tally counted to the counters.
-func writeTally(ctx context.Context, tx *wtx, st *stmts, c *credit.Tally) error {
+func writeTally(ctx context.Context, tx *sql.Tx, st *stmts, c *credit.Tally) error {
 	args := make([]any, 0, 8*len(c.Labels))
 	for k, v := range c.Labels {
 		if *v != (credit.LabelCounts{}) {
 			args = append(args, k.Store, k.Hour, k.Label, v.Calls, v.Impressions, v.Clicks, v.Orders, v.Revenue)
 		}
 	}
-	if err := tx.exec(ctx, &st.labelHours, args); err != nil {
+	if err := st.labelHours.exec(ctx, tx, args); err != nil {
 		return err
 	}
 	args = args[:0]
@@ -675,5 +654,5 @@ func writeTally(ctx context.Context, tx *wtx, st *stmts, c *credit.Tally) error 
 			args = append(args, k.Store, k.Hour, v.Calls, v.Impressions, v.Clicks, v.Orders, v.Revenue, v.Impacted, v.ImpactedRevenue)
 		}
 	}
-	return tx.exec(ctx, &st.storeHours, args)
+	return st.storeHours.exec(ctx, tx, args)
 }
