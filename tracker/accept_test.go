@@ -2,6 +2,7 @@ package tracker_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -57,4 +58,48 @@ func TestAcceptAll(t *testing.T) {
 	var be *tracker.BatchError
 	_, err = tracker.Accept([]tracker.Event{{}}, trkNow)
 	assert.True(t, errors.As(err, &be) && len(be.Failed) == 1, "an empty event is refused")
+}
+
+// A big batch comes out as if each event were admitted on its own, in
+// order, whether it has refusals in the middle, at its ends or none at all.
+func TestAcceptBigBatch(t *testing.T) {
+	t.Parallel()
+	kinds := []tracker.Kind{tracker.KindView, tracker.KindClick, tracker.KindSale, tracker.KindSearch, tracker.KindImpression}
+	for _, bad := range [][]int{nil, {0}, {999}, {499, 500}, {3, 250, 501, 777, 998}} {
+		events := make([]tracker.Event, 1000)
+		for i := range events {
+			events[i] = valEvent(kinds[i%len(kinds)])
+			events[i].ID = fmt.Sprintf("ev%04d", i)
+			events[i].Visitor = fmt.Sprintf(" %s ", events[i].Visitor) // normalized on the way in
+		}
+		for _, i := range bad {
+			events[i].Visitor = "\xff"
+		}
+		var want []tracker.Event
+		var wantFailed []int
+		for i := range events {
+			e := events[i]
+			if e.Admit(trkNow) != nil {
+				wantFailed = append(wantFailed, i)
+			} else {
+				want = append(want, e)
+			}
+		}
+		require.Equal(t, bad, wantFailed)
+
+		accepted, err := tracker.Accept(events, trkNow)
+		assert.Equal(t, want, accepted, "refused %v", bad)
+		if bad == nil {
+			assert.NoError(t, err)
+			continue
+		}
+		var be *tracker.BatchError
+		require.ErrorAs(t, err, &be)
+		var failed []int
+		for _, f := range be.Failed {
+			failed = append(failed, f.Index)
+		}
+		assert.Equal(t, bad, failed)
+		assert.Contains(t, events[1].Visitor, " ", "the caller's events are as they were")
+	}
 }
