@@ -348,7 +348,7 @@ func (s *Store) closeAll() error {
 		}
 	}
 	if s.st != nil {
-		errs = append(errs, s.st.close())
+		errs = append(errs, s.st.close(s.w))
 	}
 	if s.w != nil {
 		errs = append(errs, s.w.Close())

@@ -26,7 +26,7 @@ func (s *Store) Forget(ctx context.Context, store, email string) error {
 		if err := s.flushHeads(ctx); err != nil {
 			return err
 		}
-		tx, err := s.w.BeginTx(ctx, nil)
+		tx, err := s.begin(ctx)
 		if err != nil {
 			return fmt.Errorf("sqlite: forget: %w", err)
 		}

@@ -90,7 +90,7 @@ func (b *batch) link() error {
 			seeds[u.key.sid] = append(seeds[u.key.sid], others...)
 		}
 	}
-	if err := b.s.st.links.exec(b.ctx, b.tx, args); err != nil {
+	if err := b.tx.exec(b.ctx, &b.s.st.links, args); err != nil {
 		return err
 	}
 	for sid, vids := range seeds {

@@ -25,7 +25,7 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
 	if err := s.flushHeads(ctx); err != nil {
 		return 0, err
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: purge: %w", err)
 	}
@@ -71,7 +71,7 @@ func (b *batch) purge(cut int64) (int64, error) {
 	hour := credit.Hour(cut)
 	for _, sid := range sids {
 		before := credit.NewTally()
-		if err := (snapshot{b.ctx, b.tx, sid}).SumEvents(hour*credit.HourMicros, cut, before); err != nil {
+		if err := (snapshot{b.ctx, b.tx.Tx, sid}).SumEvents(hour*credit.HourMicros, cut, before); err != nil {
 			return 0, err
 		}
 		b.c.Sub(before)

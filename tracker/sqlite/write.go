@@ -20,7 +20,7 @@ func (s *Store) write(ctx context.Context, events []tracker.Event) (err error) {
 	if s.closed() {
 		return ErrClosed
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ type batch struct {
 	ctx context.Context
 	s   *Store
 	m   *memory
-	tx  *sql.Tx
+	tx  *wtx
 	txs map[string]*sql.Stmt // single statements bound to tx
 
 	firstRid                                            int64 // rids from here on are this batch's
@@ -80,7 +80,7 @@ type identUse struct {
 	key identKey
 }
 
-func newBatch(ctx context.Context, s *Store, tx *sql.Tx) *batch {
+func newBatch(ctx context.Context, s *Store, tx *wtx) *batch {
 	m := s.mem
 	return &batch{ctx: ctx, s: s, m: m, tx: tx, txs: make(map[string]*sql.Stmt), c: credit.NewTally(),
 		firstRid: m.nextRid, nextRid: m.nextRid, nextVid: m.nextVid, nextIid: m.nextIid, nextLs: m.nextLs,
@@ -91,13 +91,14 @@ func newBatch(ctx context.Context, s *Store, tx *sql.Tx) *batch {
 func (b *batch) stmt(q string) *sql.Stmt {
 	st := b.txs[q]
 	if st == nil {
-		st = b.s.st.in(b.ctx, b.tx, q)
+		st = b.s.st.in(b.ctx, b.tx.Tx, q)
 		b.txs[q] = st
 	}
 	return st
 }
 
 func (b *batch) run(events []tracker.Event) error {
+	b.touched = make(map[*visitor]chainHeads, len(events)) // most events are of visitors of their own
 	if err := b.accept(events); err != nil || len(b.evs) == 0 {
 		return err
 	}
@@ -213,7 +214,7 @@ func (b *batch) resolveVisitors() error {
 			added = append(added, v.vid, sid, xid, v.gid)
 		}
 	}
-	if err := b.s.st.insVisitors.exec(b.ctx, b.tx, added); err != nil {
+	if err := b.tx.exec(b.ctx, &b.s.st.insVisitors, added); err != nil {
 		return err
 	}
 	for _, p := range b.evs {
@@ -421,14 +422,14 @@ func (b *batch) ensure(g *group, need int64) error {
 // persist writes the batch: its events with their chains, what changed
 // among stored clicks and sales, the counters and the IDs handed out.
 func (b *batch) persist() error {
-	args := make([]any, 0, 15*len(b.evs))
+	args := make([]any, 0, eventCols*len(b.evs))
 	for _, p := range b.evs {
 		args = b.row(args, p)
 	}
-	if err := b.s.st.insEvents.exec(b.ctx, b.tx, args); err != nil {
+	if err := b.tx.exec(b.ctx, &b.s.st.insEvents, args); err != nil {
 		return err
 	}
-	if err := b.s.st.days.exec(b.ctx, b.tx, b.days(args[:0])); err != nil {
+	if err := b.tx.exec(b.ctx, &b.s.st.days, b.days(args[:0])); err != nil {
 		return err
 	}
 	if err := b.persistChanges(); err != nil {
@@ -596,6 +597,9 @@ func (b *batch) row(args []any, p *pending) []any {
 	return append(args, p.Ref, p.Store, e.ID, kind, t, p.v.vid, prevC, pmaxC, prevA, pmaxA, item, ls, detail, cr, counted)
 }
 
+// eventCols is how many values row appends.
+const eventCols = 15
+
 // anyLS is a label set as a column value: nil for none.
 func anyLS(ls credit.LabelSet) any {
 	if ls == 0 {
@@ -638,14 +642,14 @@ func (b *batch) done() {
 const trimEvery = credit.DayMicros
 
 // writeTally adds what a tally counted to the counters.
-func writeTally(ctx context.Context, tx *sql.Tx, st *stmts, c *credit.Tally) error {
+func writeTally(ctx context.Context, tx *wtx, st *stmts, c *credit.Tally) error {
 	args := make([]any, 0, 8*len(c.Labels))
 	for k, v := range c.Labels {
 		if *v != (credit.LabelCounts{}) {
 			args = append(args, k.Store, k.Hour, k.Label, v.Calls, v.Impressions, v.Clicks, v.Orders, v.Revenue)
 		}
 	}
-	if err := st.labelHours.exec(ctx, tx, args); err != nil {
+	if err := tx.exec(ctx, &st.labelHours, args); err != nil {
 		return err
 	}
 	args = args[:0]
@@ -654,5 +658,5 @@ func writeTally(ctx context.Context, tx *sql.Tx, st *stmts, c *credit.Tally) err
 			args = append(args, k.Store, k.Hour, v.Calls, v.Impressions, v.Clicks, v.Orders, v.Revenue, v.Impacted, v.ImpactedRevenue)
 		}
 	}
-	return st.storeHours.exec(ctx, tx, args)
+	return tx.exec(ctx, &st.storeHours, args)
 }

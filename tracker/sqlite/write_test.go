@@ -84,6 +84,25 @@ func TestBadEventCostsOnlyItself(t *testing.T) {
 	assert.Equal(t, 10.0, r.Revenue)
 }
 
+// The multi-row statements go to the driver connection directly, so they
+// must follow the writer's connection when database/sql replaces it. A
+// store whose connection is replaced after every use answers like one
+// that kept its connection.
+func TestWriterConnectionReplaced(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	ref, _ := openTemp(t, sqlite.Config{})
+	s, _ := openTemp(t, sqlite.Config{})
+	sqlite.ExpireWriterConnections(s)
+	for _, b := range batches(12, 200) {
+		require.NoError(t, ref.Write(ctx, b))
+		time.Sleep(time.Millisecond) // past the connection's lifetime
+		require.NoError(t, s.Write(ctx, b))
+	}
+	assert.Positive(t, sqlite.BulkReplaced(s))
+	sameAnswers(t, ref, s)
+}
+
 // IDs that JSON must escape, or may write either way, are known again when
 // they come back: the store looks a batch's event, visitor and sale IDs up
 // through JSON arrays of them.
