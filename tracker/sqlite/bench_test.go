@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -111,4 +112,47 @@ func BenchmarkHistory(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkWritePaired compares two store files the way separate runs on a
+// noisy machine cannot: it opens a copy of each (VISITRACK_PAIR_A and
+// VISITRACK_PAIR_B, e.g. the fixture and a copy with an index dropped) and
+// writes each batch of one stream to both, alternating which goes first, so
+// that both see the same minutes of the machine. It reports each side's
+// events/s and B's time over A's. The store opened second comes out a few
+// percent ahead by itself: run it both ways round.
+func BenchmarkWritePaired(b *testing.B) {
+	src := [2]string{os.Getenv("VISITRACK_PAIR_A"), os.Getenv("VISITRACK_PAIR_B")}
+	if src[0] == "" || src[1] == "" {
+		b.Skip("set VISITRACK_PAIR_A and VISITRACK_PAIR_B to the two files to compare")
+	}
+	var stores [2]*sqlite.Store
+	for i := range stores {
+		path := filepath.Join(b.TempDir(), "pair.db")
+		if err := copyFile(path, src[i]); err != nil {
+			b.Fatal(err)
+		}
+		stores[i] = openAt(b, path, sqlite.Config{})
+	}
+	l := loadgen.FixtureLoad(true)
+	ctx := context.Background()
+	var spent [2]time.Duration
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		evs := l.Batch(1000)
+		for k := range 2 {
+			side := (i + k) % 2
+			batch := slices.Clone(evs)
+			t := time.Now()
+			if err := stores[side].Write(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+			spent[side] += time.Since(t)
+		}
+		i++
+	}
+	b.ReportMetric(float64(i*1000)/spent[0].Seconds(), "A-events/s")
+	b.ReportMetric(float64(i*1000)/spent[1].Seconds(), "B-events/s")
+	b.ReportMetric(float64(spent[1])/float64(spent[0]), "B/A-time")
 }
