@@ -300,8 +300,8 @@ func appendString(b []byte, s string) []byte {
 }
 
 // jsonStrings is ss as a JSON array, for json_each: the probes of a batch's
-// event and visitor IDs, which encoding/json took a tenth of a millisecond
-// a batch to make.
+// event, visitor and sale IDs, which encoding/json took about 0.08 ms a
+// batch to make.
 func jsonStrings(ss []string) string {
 	n := 2
 	for _, s := range ss {

@@ -220,7 +220,9 @@ func (t *wtx) exec(ctx context.Context, m *multi, args []any) error {
 			if err != nil {
 				return err
 			}
-			if _, err := t.st.bulk[m][size].(driver.StmtExecContext).ExecContext(ctx, named); err != nil {
+			_, err = t.st.bulk[m][size].(driver.StmtExecContext).ExecContext(ctx, named)
+			clear(named) // the driver copied them: keep no batch's values, emails included, alive
+			if err != nil {
 				return err
 			}
 			args, n = args[size*m.cols:], n-size

@@ -98,7 +98,7 @@ func (b *batch) stmt(q string) *sql.Stmt {
 }
 
 func (b *batch) run(events []tracker.Event) error {
-	b.touched = make(map[*visitor]chainHeads, len(events)) // most events are of visitors of their own
+	b.touched = make(map[*visitor]chainHeads, len(events)) // an entry per visitor: at most one per event
 	if err := b.accept(events); err != nil || len(b.evs) == 0 {
 		return err
 	}
