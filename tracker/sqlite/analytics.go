@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/visitrack/visitrack/tracker"
@@ -76,11 +77,10 @@ func (s *Store) Positions(ctx context.Context, store, label string, from, to tim
 	return s.reports.Positions(ctx, store, label, from, to)
 }
 
-// Drill reads the live events of [from, to) that q asks for. A label's
-// impressions and clicks come from events_ls, searches from
-// events_searches, the impressions that showed a search's results from
-// events_queries and the clicks credited to them from events_clicks, sales
-// from events_sales, so that none reads the range's other events.
+// Drill reads the live events of [from, to) that q asks for, through
+// events_time: it holds each event's kind and label set, so that the
+// range's other events are passed over in the index and only the rows
+// counted are read.
 func (sn snapshot) Drill(from, to int64, q credit.DrillQuery) (*credit.Drill, error) {
 	sets := string(mustJSON(q.Sets))
 	return storekit.Drill(q.Searching, q.Kinds, func(out *credit.Drill) error {
@@ -159,11 +159,11 @@ func (sn snapshot) drillSales(from, to int64, sets string, out *credit.Drill) er
 	return nil
 }
 
-// searches adds to out what each query did in [from, to), counted where
-// it is read: searches from events_searches, the calls that showed a
-// search's results from events_queries, and the clicks credited to them
-// from events_clicks, whose entries name the impression each click was
-// backtracked to; its earliest time bounds the impressions to look up.
+// searches adds to out what each query did in [from, to): the searches
+// for it, the products shown by calls that showed its results, and the
+// clicks backtracked to those calls. A click's detail names the impression
+// it was backtracked to; the earliest of those bounds the impressions to
+// look at.
 func (sn snapshot) searches(from, to int64, out *credit.Drill) error {
 	// Counted here rather than by GROUP BY, which sorts in a temporary
 	// b-tree: a map is several times faster.
@@ -174,79 +174,69 @@ func (sn snapshot) searches(from, to int64, out *credit.Drill) error {
 		}
 		return by[q]
 	}
-	count := func(q string, f func(d *credit.DrillSearch, n sql.NullInt64), args ...any) error {
-		rows, err := sn.tx.QueryContext(sn.ctx, q, args...)
-		if err != nil {
+	// Tombstones have no item: they are passed over.
+	rows, err := sn.tx.QueryContext(sn.ctx, `SELECT item, json_extract(detail, '$.results') FROM events
+		WHERE sid = ? AND t >= ? AND t < ? AND kind = 6 AND item IS NOT NULL`, sn.sid, from, to)
+	err = each(rows, err, func(rows *sql.Rows) error {
+		var item string
+		var results sql.NullInt64
+		if err := rows.Scan(&item, &results); err != nil {
 			return err
 		}
-		defer rows.Close()
-		var item string
-		var n sql.NullInt64
-		for rows.Next() {
-			if err := rows.Scan(&item, &n); err != nil {
-				return err
-			}
-			f(bin(item), n)
-		}
-		return rows.Err()
-	}
-	// Both read their index alone (tombstones have no item); the planner
-	// does not see that the indexes cover them, so they are named.
-	err := count(`SELECT item, json_extract(detail, '$.results') FROM events INDEXED BY events_searches
-		WHERE sid = ? AND t >= ? AND t < ? AND kind = 6 AND item IS NOT NULL`, func(d *credit.DrillSearch, results sql.NullInt64) {
+		d := bin(item)
 		d.Searches++
 		if results.Valid && results.Int64 == 0 {
 			d.NoResults++
 		}
-	}, sn.sid, from, to)
-	if err == nil {
-		err = count(`SELECT item, json_array_length(detail, '$.products') FROM events INDEXED BY events_queries
-			WHERE sid = ? AND t >= ? AND t < ? AND kind = 1 AND item IS NOT NULL`, func(d *credit.DrillSearch, n sql.NullInt64) {
-			d.Shown += int(n.Int64)
-		}, sn.sid, from, to)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
+	// The clicks credited in the range, by the impression each was
+	// backtracked to.
+	earliest := int64(math.MaxInt64)
+	clicksOn := make(map[string]int)
+	rows, err = sn.tx.QueryContext(sn.ctx, `SELECT json_extract(detail, '$.ft'), json_extract(detail, '$.fid') FROM events
+		WHERE sid = ? AND t >= ? AND t < ? AND kind = 2 AND ls IS NOT NULL`, sn.sid, from, to)
+	err = each(rows, err, func(rows *sql.Rows) error {
+		var ft sql.NullInt64
+		var fid sql.NullString
+		if err := rows.Scan(&ft, &fid); err != nil {
+			return err
+		}
+		if ft.Valid && fid.Valid {
+			earliest = min(earliest, ft.Int64)
+			clicksOn[fid.String]++
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// The impressions that showed a search's results: their products count
+	// in the range, their clicks from the earliest any click names.
+	rows, err = sn.tx.QueryContext(sn.ctx, `SELECT t, eid, item, json_array_length(detail, '$.products') FROM events
+		WHERE sid = ? AND t >= ? AND t < ? AND kind = 1 AND item IS NOT NULL`, sn.sid, min(from, earliest), to)
+	err = each(rows, err, func(rows *sql.Rows) error {
+		var t, n int64
+		var eid, item string
+		if err := rows.Scan(&t, &eid, &item, &n); err != nil {
+			return err
+		}
+		if t >= from {
+			bin(item).Shown += int(n)
+		}
+		if c := clicksOn[eid]; c > 0 {
+			bin(item).Clicks += c
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
 	for _, d := range by {
 		out.Searches = append(out.Searches, *d)
-	}
-	return sn.searchClicks(from, to, out)
-}
-
-// searchClicks adds to out the clicks of [from, to) credited to a call
-// that showed a search's results, by its query.
-func (sn snapshot) searchClicks(from, to int64, out *credit.Drill) error {
-	// The planner does not see that events_clicks covers these; it is named.
-	const credited = `FROM events INDEXED BY events_clicks WHERE sid = ?1 AND t >= ?2 AND t < ?3 AND kind = 2 AND ls IS NOT NULL`
-	var earliest sql.NullInt64
-	if err := sn.tx.QueryRowContext(sn.ctx, `SELECT min(json_extract(detail, '$.ft')) `+credited, sn.sid, from, to).Scan(&earliest); err != nil || !earliest.Valid {
-		return err // nil when no click of the range was backtracked
-	}
-	type imp struct{ eid, query string }
-	rows, err := sn.tx.QueryContext(sn.ctx, `SELECT eid, item FROM events INDEXED BY events_queries
-		WHERE sid = ? AND t >= ? AND t < ? AND kind = 1 AND item IS NOT NULL`, sn.sid, earliest.Int64, to)
-	imps, err := collect(rows, err, func(rows *sql.Rows, i *imp) error { return rows.Scan(&i.eid, &i.query) })
-	if err != nil || len(imps) == 0 {
-		return err
-	}
-	query := make(map[string]string, len(imps))
-	for _, i := range imps {
-		query[i.eid] = i.query
-	}
-	rows, err = sn.tx.QueryContext(sn.ctx, `SELECT json_extract(detail, '$.fid') `+credited, sn.sid, from, to)
-	fids, err := collect(rows, err, scanOne[sql.NullString])
-	if err != nil {
-		return err
-	}
-	clicks := make(map[string]int)
-	for _, fid := range fids {
-		if q := query[fid.String]; q != "" && fid.Valid {
-			clicks[q]++
-		}
-	}
-	for q, n := range clicks {
-		out.Searches = append(out.Searches, credit.DrillSearch{Query: q, Clicks: n})
 	}
 	return nil
 }

@@ -45,7 +45,7 @@ var schema string
 
 // schema.sql is the latest version, 1+len(migrations), which a new file
 // gets; migrations take an older file from version i+1 to i+2.
-var migrations = []string{migration2, migration3}
+var migrations = []string{migration2, migration3, migration4}
 
 // migration2 takes a file from version 1, as the first release wrote it
 // (testdata/schema_v1.sql), to version 2: the store's counters per hour,
@@ -59,6 +59,13 @@ var migration2 string
 //
 //go:embed migrate3.sql
 var migration3 string
+
+// migration4 takes a file from version 3 (testdata/schema_v3.sql) to
+// version 4: the drill-downs read through events_time, which holds each
+// event's kind and label set, instead of through indexes of their own.
+//
+//go:embed migrate4.sql
+var migration4 string
 
 // Store is the embedded SQLite store. It is a tracker.Sink (events go in
 // with Write, usually through a tracker.Queue) and a tracker.Store. It is

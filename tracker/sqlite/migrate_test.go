@@ -99,7 +99,7 @@ func migrated(t *testing.T, path string, want migrationAnswers) {
 	defer db.Close()
 	var version int
 	require.NoError(t, db.QueryRow(`PRAGMA user_version`).Scan(&version))
-	assert.Equal(t, 3, version)
+	assert.Equal(t, 4, version)
 	fresh := openRaw(t, filepath.Join(t.TempDir(), "new.db"))
 	defer fresh.Close()
 	_, err := fresh.Exec(schemaSQL(t))
@@ -115,8 +115,7 @@ func migrated(t *testing.T, path string, want migrationAnswers) {
 func TestMigrationFromVersion1(t *testing.T) {
 	t.Parallel()
 	path, want := migrationFile(t, true)
-	downgrade(t, path, "schema_v1.sql",
-		`DROP INDEX events_ls`, `DROP INDEX events_searches`, `DROP INDEX events_queries`, `DROP INDEX events_clicks`, `DROP INDEX events_sales`,
+	downgrade(t, path, "schema_v1.sql", `DROP INDEX events_time`, `CREATE INDEX events_time ON events (sid, t)`,
 		`DROP TABLE visitor_days`, `ALTER TABLE visitors DROP COLUMN day`,
 		`ALTER TABLE store_hours DROP COLUMN calls`, `ALTER TABLE store_hours DROP COLUMN impressions`, `ALTER TABLE store_hours DROP COLUMN clicks`,
 		`ALTER TABLE store_hours RENAME TO sale_hours`,
@@ -130,17 +129,40 @@ func TestMigrationFromVersion1(t *testing.T) {
 func TestMigrationFromVersion2(t *testing.T) {
 	t.Parallel()
 	path, want := migrationFile(t, false)
-	downgrade(t, path, "schema_v2.sql",
+	downgrade(t, path, "schema_v2.sql", append(version3Indexes,
 		`DROP TABLE visitor_days`,
 		`CREATE TABLE visitor_days (sid INTEGER NOT NULL, day INTEGER NOT NULL, vid INTEGER NOT NULL,
 			PRIMARY KEY (sid, day, vid)) WITHOUT ROWID`,
 		`INSERT INTO visitor_days SELECT DISTINCT sid, t / 86400000000, vid FROM events WHERE vid IS NOT NULL`,
 		`ALTER TABLE visitors DROP COLUMN day`,
-		`PRAGMA user_version = 2`)
+		`PRAGMA user_version = 2`)...)
 	migrated(t, path, want)
 }
 
-// schemaOf lists the tables, their columns and the indexes of db, by name.
+// version3Indexes take a file's indexes back to versions 2 and 3: the
+// drill-downs' own, and events_time by store and time alone.
+var version3Indexes = []string{
+	`DROP INDEX events_time`,
+	`CREATE INDEX events_time ON events (sid, t)`,
+	`CREATE INDEX events_ls ON events (sid, t, ls) WHERE ls IS NOT NULL`,
+	`CREATE INDEX events_searches ON events (sid, t, item, json_extract(detail, '$.results')) WHERE kind = 6 AND item IS NOT NULL`,
+	`CREATE INDEX events_queries ON events (sid, t, item, eid, json_array_length(detail, '$.products')) WHERE kind = 1 AND item IS NOT NULL`,
+	`CREATE INDEX events_clicks ON events (sid, t, json_extract(detail, '$.ft'), json_extract(detail, '$.fid')) WHERE kind = 2 AND ls IS NOT NULL`,
+	`CREATE INDEX events_sales ON events (sid, t) WHERE kind = 3 AND counted = 1`,
+}
+
+// TestMigrationFromVersion3 opens a file of version 3
+// (testdata/schema_v3.sql), whose drill-downs read through indexes of
+// their own: the migration drops them and widens events_time, and every
+// answer stays.
+func TestMigrationFromVersion3(t *testing.T) {
+	t.Parallel()
+	path, want := migrationFile(t, false)
+	downgrade(t, path, "schema_v3.sql", append(version3Indexes, `PRAGMA user_version = 3`)...)
+	migrated(t, path, want)
+}
+
+// schemaOf lists the tables and indexes of db with their columns, by name.
 func schemaOf(t *testing.T, db *sql.DB) map[string][]string {
 	t.Helper()
 	rows, err := db.Query(`SELECT type, name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY name`)
@@ -155,11 +177,14 @@ func schemaOf(t *testing.T, db *sql.DB) map[string][]string {
 	require.NoError(t, rows.Close())
 	out := make(map[string][]string)
 	for _, e := range entries {
-		if e.typ != "table" {
-			out[e.name] = []string{e.typ}
-			continue
+		// A table's columns by name; an index's in order, an expression
+		// as "<expr>".
+		q := `SELECT name FROM pragma_table_info(?) ORDER BY name`
+		if e.typ == "index" {
+			q = `SELECT coalesce(name, '<expr>') FROM pragma_index_info(?) ORDER BY seqno`
 		}
-		cols, err := db.Query(`SELECT name FROM pragma_table_info(?) ORDER BY name`, e.name)
+		out[e.name] = []string{e.typ}
+		cols, err := db.Query(q, e.name)
 		require.NoError(t, err)
 		for cols.Next() {
 			var c string
@@ -200,12 +225,12 @@ func TestMigrationAfterPurge(t *testing.T) {
 	}
 	require.Equal(t, 0, purged(s))
 	require.NoError(t, s.Close())
-	downgrade(t, path, "schema_v2.sql",
+	downgrade(t, path, "schema_v2.sql", append(version3Indexes,
 		`DROP TABLE visitor_days`,
 		`CREATE TABLE visitor_days (sid INTEGER NOT NULL, day INTEGER NOT NULL, vid INTEGER NOT NULL,
 			PRIMARY KEY (sid, day, vid)) WITHOUT ROWID`,
 		`ALTER TABLE visitors DROP COLUMN day`,
-		`PRAGMA user_version = 2`)
+		`PRAGMA user_version = 2`)...)
 	s = openAt(t, path, sqlite.Config{})
 	assert.Equal(t, 0, purged(s))
 }

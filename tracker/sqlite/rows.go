@@ -336,6 +336,20 @@ func collect[T any](rows *sql.Rows, err error, scan func(rows *sql.Rows, v *T) e
 	return out, rows.Err()
 }
 
+// each calls f on every row a query returns.
+func each(rows *sql.Rows, err error, f func(rows *sql.Rows) error) error {
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := f(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 // scanOne scans a single column.
 func scanOne[T any](rows *sql.Rows, v *T) error { return rows.Scan(v) }
 
