@@ -83,7 +83,8 @@ type Store struct {
 
 	ckReq   chan struct{} // asks for a checkpoint; closed by Close
 	ckDone  chan struct{}
-	commits int // guarded by wmu
+	commits int   // guarded by wmu
+	rowArgs []any // the writer's values of a batch's rows, empty between batches; guarded by wmu
 
 	wmu     sync.Mutex // serialises writes, Forget and Purge, and guards mem
 	st      *stmts

@@ -99,6 +99,7 @@ func (b *batch) stmt(q string) *sql.Stmt {
 
 func (b *batch) run(events []tracker.Event) error {
 	b.touched = make(map[*visitor]chainHeads, len(events)) // an entry per visitor: at most one per event
+	b.evs = make([]*pending, 0, len(events))
 	if err := b.accept(events); err != nil || len(b.evs) == 0 {
 		return err
 	}
@@ -119,6 +120,8 @@ func (b *batch) accept(events []tracker.Event) error {
 	}
 	seen := make(map[key]bool, len(events))
 	ids := make(map[int64][]string)
+	// One allocation for the batch's records rather than one each.
+	slab := make([]pending, 0, len(events))
 	for i := range events {
 		e := &events[i]
 		if credit.Micros(e.Time) < b.m.cut {
@@ -134,7 +137,8 @@ func (b *batch) accept(events []tracker.Event) error {
 		}
 		seen[k] = true
 		ids[sid] = append(ids[sid], e.ID)
-		b.evs = append(b.evs, &pending{Pending: credit.Pending{Event: e, Store: sid}})
+		slab = append(slab, pending{Pending: credit.Pending{Event: e, Store: sid}})
+		b.evs = append(b.evs, &slab[len(slab)-1])
 	}
 	known := make(map[key]bool)
 	for sid, eids := range ids {
@@ -422,7 +426,13 @@ func (b *batch) ensure(g *group, need int64) error {
 // persist writes the batch: its events with their chains, what changed
 // among stored clicks and sales, the counters and the IDs handed out.
 func (b *batch) persist() error {
-	args := make([]any, 0, eventCols*len(b.evs))
+	// The values go into a slice the writer keeps between batches, cleared
+	// after use so that no event's values (emails among them) outlive it.
+	args := slices.Grow(b.s.rowArgs[:0], eventCols*len(b.evs))
+	defer func() {
+		clear(args[:cap(args)])
+		b.s.rowArgs = args[:0]
+	}()
 	for _, p := range b.evs {
 		args = b.row(args, p)
 	}
