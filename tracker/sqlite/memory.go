@@ -282,18 +282,9 @@ func (m *memory) warm(ctx context.Context) error {
 // of the budget allows.
 func (m *memory) warmLookups(ctx context.Context) error {
 	limit := m.budget / 8 / cacheEntry
-	read := func(q string, each func(rows *sql.Rows) error) error {
+	read := func(q string, f func(rows *sql.Rows) error) error {
 		rows, err := m.s.w.QueryContext(ctx, q+` LIMIT ?`, limit)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := each(rows); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+		return each(rows, err, f)
 	}
 	err := read(`SELECT lid, sid, name FROM labels`, func(rows *sql.Rows) error {
 		var lid, sid int64
